@@ -1,0 +1,137 @@
+"""Applying fixes: text edits, re-lint until stable, re-parse, atomic writes.
+
+A fix is a set of text edits on the node's own source span, so every byte
+outside the edits is kept (encoding, BOM, line endings, comments). The file
+is re-linted after each pass, at most `MAX_PASSES` times; a result that does
+not parse, or that never settles, is thrown away whole.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from scorelint import engine
+from scorelint.findings import Applicability, Edit, Finding, Fix
+from scorelint.rule import Rule
+
+MAX_PASSES = 10
+
+
+@dataclass
+class FixResult:
+    text: str  # the fixed text (the original when nothing applied or a fix was refused)
+    applied: list[Finding] = field(default_factory=list)
+    remaining: list[Finding] = field(default_factory=list)
+    refused: str | None = None  # why the fixes were thrown away, if they were
+
+
+def applicable(fix: Fix | None, unsafe: bool) -> bool:
+    if fix is None or not fix.edits:
+        return False
+    if fix.applicability is Applicability.SAFE:
+        return True
+    return unsafe and fix.applicability is Applicability.UNSAFE
+
+
+def apply_edits(text: str, edits: Sequence[Edit]) -> str:
+    """Apply non-overlapping edits, back to front so offsets stay valid."""
+    out = text
+    for edit in sorted(edits, key=lambda e: (e.start, e.end), reverse=True):
+        out = out[: edit.start] + edit.content + out[edit.end :]
+    return out
+
+
+def _choose(findings: Sequence[Finding], unsafe: bool) -> tuple[list[Finding], list[Edit]]:
+    """Fixes that do not overlap each other; the rest wait for the next pass."""
+    chosen: list[Finding] = []
+    taken: list[Edit] = []
+    for finding in findings:
+        if not applicable(finding.fix, unsafe):
+            continue
+        assert finding.fix is not None
+        new = [e for e in finding.fix.edits if e not in taken]
+        if any(_overlaps(a, b) for a in new for b in taken):
+            continue
+        chosen.append(finding)
+        taken.extend(new)
+    return chosen, taken
+
+
+def _overlaps(a: Edit, b: Edit) -> bool:
+    """Do two edits touch the same text? Two insertions collide only at the same point."""
+    if a.start == a.end and b.start == b.end:
+        return a.start == b.start
+    return a.start < b.end and b.start < a.end
+
+
+def compiles(text: str) -> bool:
+    """Does CPython accept the text? (`compile` only; nothing is executed.)"""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compile(text, "<scorelint>", "exec", dont_inherit=True)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
+
+
+def reparses(text: str, must_compile: bool) -> bool:
+    try:
+        engine.parse(text)
+    except engine.LintError:
+        return False
+    return compiles(text) if must_compile else True
+
+
+def fix_text(text: str, path: str, rules: Sequence[type[Rule]], unsafe: bool) -> FixResult:
+    """Fix `text` until no applicable fix is left; raises `engine.LintError` if unparseable."""
+    findings = engine.lint(text, path, rules)
+    must_compile = compiles(text)
+    current, applied = text, []
+    for _ in range(MAX_PASSES):
+        chosen, edits = _choose(findings, unsafe)
+        if not chosen:
+            return FixResult(current, applied, findings)
+        candidate = apply_edits(current, edits)
+        if candidate == current or not reparses(candidate, must_compile):
+            return _refused(text, path, rules, "the fixed file would not parse")
+        current = candidate
+        applied.extend(chosen)
+        findings = engine.lint(current, path, rules)
+    if any(applicable(f.fix, unsafe) for f in findings):
+        return _refused(text, path, rules, f"fixes did not settle in {MAX_PASSES} passes")
+    return FixResult(current, applied, findings)
+
+
+def _refused(text: str, path: str, rules: Sequence[type[Rule]], why: str) -> FixResult:
+    findings = engine.lint(text, path, rules)
+    marked = [
+        Finding(f.path, f.code, f.name, f"{f.message} (fix refused: {why})", f.start, f.end,
+                None, f.noqa_row, f.severity, f.suppressed, f.extra)
+        if f.fix else f
+        for f in findings
+    ]
+    return FixResult(text, [], marked, refused=why)
+
+
+def write_atomic(path: str, data: bytes) -> None:
+    """Write through a temporary file in the same folder and rename, keeping the mode."""
+    folder = os.path.dirname(os.path.abspath(path))
+    mode = os.stat(path).st_mode & 0o7777
+    fd, tmp = tempfile.mkstemp(prefix=".scorelint-", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise

@@ -1,0 +1,68 @@
+"""The default output: `path:line:col: CODE message`, the source line with a caret, the fix."""
+
+from __future__ import annotations
+
+from scorelint.fixes import applicable
+from scorelint.findings import Applicability, Finding
+from scorelint.reporters import Report, relative
+from scorelint.source import LineIndex
+
+_BOLD, _RED, _CYAN, _GREEN, _RESET = "\033[1m", "\033[31m", "\033[36m", "\033[32m", "\033[0m"
+
+
+def _paint(text: str, code: str, color: bool) -> str:
+    return f"{code}{text}{_RESET}" if color else text
+
+
+def _excerpt(finding: Finding, index: LineIndex | None) -> list[str]:
+    if index is None or finding.start.row > len(index.starts):
+        return []
+    line = index.line(finding.start.row).expandtabs(1)
+    width = len(line) - finding.start.column + 1
+    if finding.end.row == finding.start.row:
+        width = finding.end.column - finding.start.column
+    gutter = str(finding.start.row)
+    pad = " " * len(gutter)
+    caret = " " * (finding.start.column - 1) + "^" * max(1, width)
+    return [f"{pad} |", f"{gutter} | {line}", f"{pad} | {caret}"]
+
+
+def format_finding(finding: Finding, index: LineIndex | None, report: Report) -> str:
+    head = (f"{_paint(relative(finding.path), _BOLD, report.color)}:{finding.start.row}:"
+            f"{finding.start.column}: {_paint(finding.code, _RED, report.color)} {finding.message}")
+    lines = [head, *_excerpt(finding, index)]
+    if finding.fix is not None:
+        safety = finding.fix.applicability.value
+        lines.append(f"  = {_paint('fix', _GREEN, report.color)} ({safety}): {finding.fix.title}")
+    return "\n".join(lines)
+
+
+def summary(report: Report) -> str:
+    findings = report.findings
+    fixed = sum(o.fixed for o in report.outcomes)
+    if not findings:
+        return f"Fixed {fixed} error{'s' * (fixed != 1)}." if fixed else "All checks passed!"
+    parts = [f"Found {len(findings) + fixed} error{'s' * (len(findings) + fixed != 1)}"
+             + (f" ({fixed} fixed, {len(findings)} remaining)." if fixed else ".")]
+    safe = sum(1 for f in findings if applicable(f.fix, False))
+    unsafe = sum(1 for f in findings
+                 if f.fix is not None and f.fix.applicability is Applicability.UNSAFE)
+    if safe or (unsafe and report.unsafe_fixes):
+        count = safe + (unsafe if report.unsafe_fixes else 0)
+        parts.append(f"[*] {count} fixable with the `--fix` option.")
+    if unsafe and not report.unsafe_fixes:
+        parts.append(f"{unsafe} hidden fix{'es' * (unsafe != 1)} can be enabled with the "
+                     "`--unsafe-fixes` option.")
+    return "\n".join(parts)
+
+
+def render(report: Report) -> str:
+    blocks = []
+    indexes: dict[str, LineIndex | None] = {}
+    for finding in report.findings:
+        if finding.path not in indexes:
+            text = report.text_of(finding.path)
+            indexes[finding.path] = LineIndex(text) if text is not None else None
+        blocks.append(format_finding(finding, indexes[finding.path], report))
+    body = "\n\n".join(blocks)
+    return (body + "\n\n" if body else "") + summary(report) + "\n"

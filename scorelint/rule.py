@@ -1,0 +1,158 @@
+"""What a rule is: metadata, docs, inline examples, and visit methods.
+
+A rule subclasses `Rule`, declares its metadata as class attributes, and
+implements LibCST `visit_<Node>` methods that read the tree through
+`self.ctx` (the shared per-file context: operations, names, spelling) and
+call `self.report(...)`. The engine runs every selected rule in one batched
+traversal; no rule parses or walks a file by itself.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import textwrap
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+import libcst as cst
+
+from scorelint.findings import Applicability, FixAvailability
+
+if TYPE_CHECKING:
+    from scorelint.context import FileContext, FixSpec
+
+DOC_SECTIONS = (
+    "What it does",
+    "Why is this bad?",
+    "Example",
+    "Use instead",
+    "Fix safety",
+    "Known limitations",
+)
+DOCS_URL = "https://scorelint.readthedocs.io/en/latest/rules/{code}/"
+_CODE = re.compile(r"^SL\d{3}$")
+_NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+
+
+@dataclass(frozen=True)
+class Flagged:
+    """An example the rule must report; `fixed` is the source after its fix."""
+
+    code: str
+    fixed: str | None = None
+
+
+@dataclass(frozen=True)
+class Clean:
+    """An example the rule must leave alone."""
+
+    code: str
+
+
+class RuleDefinitionError(Exception):
+    pass
+
+
+class Rule(cst.BatchableCSTVisitor):
+    code: ClassVar[str]
+    name: ClassVar[str]
+    message: ClassVar[str]
+    fix_title: ClassVar[str] = ""
+    fix_availability: ClassVar[FixAvailability] = FixAvailability.NONE
+    applicability: ClassVar[Applicability] = Applicability.DISPLAY
+    # The prefilter: every group must have a token present in the file. A token
+    # is the last name of a call (`exp` for `np.exp(`) or an operator (`/`, `*=`).
+    triggers: ClassVar[tuple[tuple[str, ...], ...]] = ()
+    flagged: ClassVar[tuple[Flagged, ...]] = ()
+    clean: ClassVar[tuple[Clean, ...]] = ()
+
+    _registry: ClassVar[dict[str, type[Rule]]] = {}
+
+    def __init__(self, ctx: FileContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        _validate(cls)
+        Rule._registry[cls.code] = cls
+
+    def report(
+        self,
+        node: cst.CSTNode,
+        message: str | None = None,
+        fix: FixSpec | None = None,
+    ) -> None:
+        """Report `node`; `message` defaults to the rule's message with the node's code."""
+        text = message or self.message.format(expr=self.ctx.short(node))
+        self.ctx.add_finding(self, node, text, fix)
+
+    @classmethod
+    def docs(cls) -> str:
+        """The rule's docs page (markdown): its docstring plus the metadata."""
+        body = textwrap.dedent(cls.__doc__ or "").strip()
+        fix = (
+            f"{cls.fix_availability.value} ({cls.applicability.value})"
+            if cls.fix_availability is not FixAvailability.NONE
+            else "none"
+        )
+        return f"# {cls.name} ({cls.code})\n\nFix: {fix}.\n\n{body}\n"
+
+    @classmethod
+    def url(cls) -> str:
+        return DOCS_URL.format(code=cls.code)
+
+
+def _validate(cls: type[Rule]) -> None:
+    where = f"{cls.__module__}.{cls.__qualname__}"
+    if not _CODE.match(getattr(cls, "code", "")):
+        raise RuleDefinitionError(f"{where}: code must look like SL123")
+    if cls.code in Rule._registry and Rule._registry[cls.code].__qualname__ != cls.__qualname__:
+        raise RuleDefinitionError(f"{where}: code {cls.code} is already used")
+    if not _NAME.match(getattr(cls, "name", "")):
+        raise RuleDefinitionError(f"{where}: name must be kebab-case")
+    if not getattr(cls, "message", ""):
+        raise RuleDefinitionError(f"{where}: a message is required")
+    doc = inspect.cleandoc(cls.__doc__ or "")
+    missing = [s for s in DOC_SECTIONS if f"## {s}" not in doc]
+    if missing:
+        raise RuleDefinitionError(f"{where}: docstring lacks sections {missing}")
+    if not cls.triggers:
+        raise RuleDefinitionError(f"{where}: triggers are required for the prefilter")
+    if len(cls.flagged) < 3 or len(cls.clean) < 3:
+        raise RuleDefinitionError(f"{where}: needs at least 3 flagged and 3 clean examples")
+    if cls.fix_availability is FixAvailability.ALWAYS and not all(
+        f.fixed is not None for f in cls.flagged
+    ):
+        raise RuleDefinitionError(f"{where}: a fix declared 'always' needs every fixed example")
+    if cls.fix_availability is not FixAvailability.NONE and not cls.fix_title:
+        raise RuleDefinitionError(f"{where}: a fixable rule needs a fix title")
+
+
+def all_rules() -> list[type[Rule]]:
+    """Every rule scorelint ships, by code."""
+    import scorelint.rules  # noqa: F401  (importing the package registers its rules)
+
+    return [Rule._registry[code] for code in sorted(Rule._registry)]
+
+
+def select_rules(
+    select: tuple[str, ...] = (), ignore: tuple[str, ...] = ()
+) -> list[type[Rule]]:
+    """Rules whose code starts with a selected prefix and with no ignored prefix."""
+    chosen = []
+    for rule in all_rules():
+        if select and not any(rule.code.startswith(p) or p == "ALL" for p in select):
+            continue
+        if any(rule.code.startswith(p) for p in ignore):
+            continue
+        chosen.append(rule)
+    return chosen
+
+
+def find_rule(code: str) -> type[Rule] | None:
+    for rule in all_rules():
+        if code.upper() == rule.code or code == rule.name:
+            return rule
+    return None

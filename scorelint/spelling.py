@@ -1,0 +1,271 @@
+"""Writing an operation back in a file's own dialect, with the import it needs.
+
+The reverse of `scorelint.vocabulary`: from (kind, dialect) to code such as
+`torch.log_softmax(x, dim=-1)` or `scipy.special.logsumexp(x, axis=-1)`,
+reusing the file's own aliases (`np`, `F`, `jnp`, `tf`) and adding an import
+only when none is there, never under a name the file already uses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import libcst as cst
+from libcst import matchers as m
+
+if TYPE_CHECKING:
+    from scorelint.context import InsertLine
+
+@dataclass(frozen=True)
+class Spell:
+    """How a dialect spells one operation and names its axis arguments."""
+
+    qualname: str
+    axis_kw: str | None = None
+    keepdims_kw: str | None = None
+    # How to reduce over every element: "omit" the axis, pass "None", or
+    # "" where the function cannot.
+    all_axes: str = ""
+
+
+def _table() -> dict[tuple[str, str], Spell]:
+    table: dict[tuple[str, str], Spell] = {}
+    for kind in ("exp", "log", "log1p", "expm1", "logaddexp", "abs"):
+        table["numpy", kind] = Spell(f"numpy.{kind}")
+        table["jax", kind] = Spell(f"jax.numpy.{kind}")
+        table["torch", kind] = Spell(f"torch.{kind}")
+    for kind in ("exp", "log", "log1p", "expm1", "abs"):
+        table["tf", kind] = Spell(f"tensorflow.math.{kind}")
+        table["math", kind] = Spell(f"math.{'fabs' if kind == 'abs' else kind}")
+    for kind, name in (("sum", "sum"), ("max", "max"), ("prod", "prod"), ("mean", "mean")):
+        table["numpy", kind] = Spell(f"numpy.{name}", "axis", "keepdims", "omit")
+        table["jax", kind] = Spell(f"jax.numpy.{name}", "axis", "keepdims", "omit")
+        # torch reduces every element when `dim` is left out, like numpy.
+        table["torch", kind] = Spell(f"torch.{'amax' if kind == 'max' else name}", "dim",
+                                     "keepdim", "omit")
+        table["tf", kind] = Spell(f"tensorflow.math.reduce_{name}", "axis", "keepdims", "omit")
+    table["math", "sum"] = Spell("math.fsum")
+    table["math", "prod"] = Spell("math.prod")
+    table["numpy", "softmax"] = Spell("scipy.special.softmax", "axis", None, "omit")
+    table["numpy", "log_softmax"] = Spell("scipy.special.log_softmax", "axis", None, "omit")
+    table["numpy", "logsumexp"] = Spell("scipy.special.logsumexp", "axis", "keepdims", "omit")
+    table["numpy", "sigmoid"] = Spell("scipy.special.expit")
+    table["numpy", "log_sigmoid"] = Spell("scipy.special.log_expit")
+    table["torch", "softmax"] = Spell("torch.softmax", "dim")
+    table["torch", "log_softmax"] = Spell("torch.log_softmax", "dim")
+    table["torch", "logsumexp"] = Spell("torch.logsumexp", "dim", "keepdim")
+    table["torch", "sigmoid"] = Spell("torch.sigmoid")
+    table["torch", "log_sigmoid"] = Spell("torch.nn.functional.logsigmoid")
+    table["torch", "softplus"] = Spell("torch.nn.functional.softplus")
+    table["jax", "softmax"] = Spell("jax.nn.softmax", "axis", None, "None")
+    table["jax", "log_softmax"] = Spell("jax.nn.log_softmax", "axis", None, "None")
+    table["jax", "logsumexp"] = Spell("jax.nn.logsumexp", "axis", "keepdims", "omit")
+    table["jax", "sigmoid"] = Spell("jax.nn.sigmoid")
+    table["jax", "log_sigmoid"] = Spell("jax.nn.log_sigmoid")
+    table["jax", "softplus"] = Spell("jax.nn.softplus")
+    table["tf", "softmax"] = Spell("tensorflow.nn.softmax", "axis")
+    table["tf", "log_softmax"] = Spell("tensorflow.nn.log_softmax", "axis")
+    table["tf", "logsumexp"] = Spell("tensorflow.math.reduce_logsumexp", "axis", "keepdims", "omit")
+    table["tf", "sigmoid"] = Spell("tensorflow.math.sigmoid")
+    table["tf", "log_sigmoid"] = Spell("tensorflow.math.log_sigmoid")
+    table["tf", "softplus"] = Spell("tensorflow.math.softplus")
+    return table
+
+
+SPELLINGS: dict[tuple[str, str], Spell] = _table()
+
+# Which module's import makes a file speak which dialect, strongest first.
+_DIALECT_MODULES = (("torch", "torch"), ("jax", "jax"), ("tensorflow", "tf"),
+                    ("numpy", "numpy"), ("scipy", "numpy"), ("math", "math"))
+
+
+def is_atom(code: str) -> bool:
+    """Can `code` stand as an operand or receiver without parentheses?"""
+    try:
+        node = cst.parse_expression(code)
+    except cst.ParserSyntaxError:
+        return False
+    if node.lpar:
+        return True
+    return isinstance(node, (cst.Name, cst.Attribute, cst.Call, cst.Subscript, cst.Integer,
+                             cst.Float, cst.SimpleString, cst.List, cst.Tuple, cst.Dict))
+
+
+def paren(code: str) -> str:
+    return code if is_atom(code) else f"({code})"
+
+
+class Spelling:
+    """The imports of one file, and how to call an operation from it."""
+
+    def __init__(self, module: cst.Module, names_in_use: set[str]) -> None:
+        self.module = module
+        self.modules: dict[str, str] = {}  # qualified module -> local name
+        self.names: dict[str, str] = {}  # qualified name -> local name
+        self.words = names_in_use
+        self.anchor: cst.CSTNode | None = None  # statement new imports go after
+        self.before: cst.CSTNode | None = None  # ... or before, when there is no import
+        self._pending: dict[str, tuple[str, InsertLine]] = {}
+        for stmt in _top_level_statements(module):
+            for small in getattr(stmt, "body", ()):
+                if isinstance(small, (cst.Import, cst.ImportFrom)):
+                    self._read_import(small)
+                    if stmt in module.body:
+                        self.anchor = stmt
+        self.before = _first_code_statement(module)
+
+    def _read_import(self, node: cst.Import | cst.ImportFrom) -> None:
+        if isinstance(node, cst.Import):
+            for alias in node.names:
+                dotted = _dotted(alias.name)
+                if alias.asname is not None:
+                    self.modules[dotted] = _dotted(alias.asname.name)
+                else:
+                    parts = dotted.split(".")
+                    for i in range(1, len(parts) + 1):
+                        self.modules[".".join(parts[:i])] = ".".join(parts[:i])
+        elif node.module is not None and not node.relative and not isinstance(node.names, cst.ImportStar):
+            base = _dotted(node.module)
+            for alias in node.names:
+                name = _dotted(alias.name)
+                local = _dotted(alias.asname.name) if alias.asname else name
+                self.names[f"{base}.{name}"] = local
+                self.modules[f"{base}.{name}"] = local
+
+    @property
+    def file_dialect(self) -> str:
+        imported = {q.split(".")[0] for q in (*self.modules, *self.names)}
+        return next((d for m, d in _DIALECT_MODULES if m in imported), "numpy")
+
+    def imports(self, top: str) -> bool:
+        return any(q.split(".")[0] == top for q in (*self.modules, *self.names))
+
+    def callee(self, qualname: str) -> tuple[str, tuple[InsertLine, ...]]:
+        """Code that names `qualname` here, plus the import line to add if needed."""
+        from scorelint.context import InsertLine
+
+        if qualname in self.names:
+            return self.names[qualname], ()
+        parts = qualname.split(".")
+        for i in range(len(parts) - 1, 0, -1):
+            prefix = ".".join(parts[:i])
+            if prefix in self.modules:
+                return ".".join([self.modules[prefix], *parts[i:]]), ()
+        if qualname in self._pending:
+            code, edit = self._pending[qualname]
+            return code, (edit,)
+        module, attr = qualname.rsplit(".", 1)
+        if parts[0] not in self.words:
+            code, line = qualname, f"import {module}"
+        else:
+            local = attr
+            while local in self.words:
+                local = f"_{local}"
+            code = local
+            line = f"from {module} import {attr}" + (f" as {local}" if local != attr else "")
+        anchor = self.anchor or self.before
+        edit = InsertLine(anchor, line, after=self.anchor is not None)
+        self._pending[qualname] = (code, edit)
+        return code, (edit,)
+
+    def call(
+        self,
+        kind: str,
+        dialect: str,
+        operand: str,
+        *,
+        axis: str | None = None,
+        keepdims: bool = False,
+        extra: tuple[str, ...] = (),
+    ) -> tuple[str, tuple[InsertLine, ...]] | None:
+        """`kind(operand, axis)` in `dialect`; None where that dialect cannot say it.
+
+        `axis=None` means "every element": only offered where omitting the
+        axis reduces over everything in that dialect.
+        """
+        spell = SPELLINGS.get((dialect, kind))
+        if spell is None:
+            return None
+        if axis is None and spell.axis_kw is not None and not spell.all_axes:
+            return None
+        callee, edits = self.callee(spell.qualname)
+        args = [operand, *extra]
+        if axis is None and spell.all_axes == "None":
+            args.append(f"{spell.axis_kw}=None")
+        elif axis is not None and spell.axis_kw:
+            args.append(f"{spell.axis_kw}={axis}")
+        elif axis is not None:
+            return None  # the dialect's function takes no axis
+        if keepdims and spell.keepdims_kw:
+            args.append(f"{spell.keepdims_kw}=True")
+        elif keepdims and axis is not None:
+            return None
+        return f"{callee}({', '.join(args)})", edits
+
+    def softmax(self, dialect: str, operand: str, axis: str | None,
+                log: bool = False) -> tuple[str, tuple[InsertLine, ...]] | None:
+        """A softmax (or log-softmax) of `operand`; numpy files without scipy get the inlined form."""
+        kind = "log_softmax" if log else "softmax"
+        if dialect != "numpy" or self.imports("scipy") or not _is_name_chain(operand):
+            return self.call(kind, dialect, operand, axis=axis)
+        shape = f"axis={axis}, keepdims=True" if axis is not None else ""
+        max_, e1 = self.callee("numpy.max")
+        exp, e2 = self.callee("numpy.exp")
+        sum_, e3 = self.callee("numpy.sum")
+        shifted = f"{operand} - {max_}({operand}{', ' + shape if shape else ''})"
+        total = f"{sum_}({exp}({shifted}){', ' + shape if shape else ''})"
+        if log:
+            log_, e4 = self.callee("numpy.log")
+            return f"{shifted} - {log_}({total})", (*e1, *e2, *e3, *e4)
+        return f"{exp}({shifted}) / {total}", (*e1, *e2, *e3)
+
+
+def _is_name_chain(code: str) -> bool:
+    """`x`, `self.logits`, `out.logits[0]`: cheap to repeat, no calls."""
+    try:
+        node = cst.parse_expression(code)
+    except cst.ParserSyntaxError:
+        return False
+    while isinstance(node, (cst.Attribute, cst.Subscript)):
+        if isinstance(node, cst.Subscript) and any(
+            m.matches(e, m.SubscriptElement(m.Index(m.Call()))) for e in node.slice
+        ):
+            return False
+        node = node.value
+    return isinstance(node, cst.Name)
+
+
+def _dotted(node: cst.BaseExpression) -> str:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return f"{_dotted(node.value)}.{node.attr.value}"
+    return ""
+
+
+def _top_level_statements(module: cst.Module) -> list[cst.CSTNode]:
+    """Top-level simple statements, including those inside a top-level try/if."""
+    found: list[cst.CSTNode] = []
+    for stmt in module.body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            found.append(stmt)
+        elif isinstance(stmt, (cst.Try, cst.If)):
+            found.extend(s for s in stmt.body.body if isinstance(s, cst.SimpleStatementLine))
+    return found
+
+
+def _first_code_statement(module: cst.Module) -> cst.CSTNode | None:
+    """The first statement after the docstring and `from __future__` imports."""
+    for index, stmt in enumerate(module.body):
+        if isinstance(stmt, cst.SimpleStatementLine):
+            small = stmt.body[0]
+            if index == 0 and isinstance(small, cst.Expr) and isinstance(
+                small.value, (cst.SimpleString, cst.ConcatenatedString)
+            ):
+                continue
+            if isinstance(small, cst.ImportFrom) and _dotted(small.module or cst.Name("x")) == "__future__":
+                continue
+        return stmt
+    return None
+
