@@ -97,7 +97,16 @@ class Rule(cst.BatchableCSTVisitor):
             if cls.fix_availability is not FixAvailability.NONE
             else "none"
         )
-        return f"# {cls.name} ({cls.code})\n\nFix: {fix}.\n\n{body}\n"
+        parts = [f"# {cls.name} ({cls.code})\n\nFix: {fix}.\n\n{body}\n"]
+        parts.append("\n## Flagged examples (tests)\n")
+        for example in cls.flagged:
+            parts.append(f"\n```python\n{example.code.rstrip()}\n```\n")
+            if example.fixed is not None:
+                parts.append(f"\nis fixed to\n\n```python\n{example.fixed.rstrip()}\n```\n")
+        parts.append("\n## Clean examples (tests)\n")
+        for clean in cls.clean:
+            parts.append(f"\n```python\n{clean.code.rstrip()}\n```\n")
+        return "".join(parts)
 
     @classmethod
     def url(cls) -> str:

@@ -49,6 +49,11 @@ def check_file(path: str, options: Options) -> FileOutcome:
         src = source.read(path)
     except source.SourceError as exc:
         return FileOutcome(path, [engine.error_finding(path, str(exc))])
+    return check_source(path, src, options)
+
+
+def check_source(path: str, src: source.Source, options: Options) -> FileOutcome:
+    """Lint (and fix, write or diff) one decoded Python source."""
     rules = _rules(options.codes)
     try:
         if not (options.fix or options.diff):

@@ -1,0 +1,125 @@
+"""The numeric proof harness (DESIGN.md): scorelint fixes a fixture, then both versions run.
+
+A numeric fixture is a module in `fixtures/numeric/` that defines:
+
+- `RULE`: the code whose fix is being proven (e.g. "SL201");
+- `FRAMEWORK`: "numpy" (default) or "torch" (inputs become float64 tensors);
+- `buggy(*args)`: the code under test, written the wrong way;
+- `expected(*args)`: the right answer, computed with `scorelint.reference`;
+- `cases()`: yields `(label, args)` ordinary and adversarial inputs (numpy arrays).
+
+The harness fixes the fixture's source with scorelint's own fixes (unsafe
+included), executes the original and the fixed module (our fixtures, never
+user code), and checks: the fixed `buggy` agrees with `expected` to `RTOL`
+on every case, and the original `buggy` is measurably wrong on at least one.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import types
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from scorelint import engine, fixes
+from scorelint.rule import all_rules
+
+ROOT = Path(__file__).resolve().parent.parent
+NUMERIC = ROOT / "fixtures" / "numeric"
+RTOL = 1e-9
+
+
+@dataclass
+class Proof:
+    path: Path
+    rule: str
+    original: str
+    fixed: str
+    wrong_cases: list[str] = field(default_factory=list)
+
+
+def load(source: str, name: str) -> types.ModuleType:
+    """Execute one of our own fixture sources as a fresh module."""
+    module = types.ModuleType(name)
+    exec(compile(source, name, "exec"), module.__dict__)  # noqa: S102  (our fixtures only)
+    return module
+
+
+def to_numpy(value: object) -> np.ndarray:
+    if hasattr(value, "detach"):
+        value = value.detach().cpu().numpy()  # type: ignore[attr-defined]
+    if isinstance(value, (list, tuple)) and value and hasattr(value[0], "detach"):
+        value = [to_numpy(v) for v in value]
+    return np.asarray(value, dtype=float)
+
+
+def agrees(got: np.ndarray, want: np.ndarray, rtol: float = RTOL) -> bool:
+    """Equal shapes, the same non-finite pattern, finite values within `rtol` relative."""
+    if got.shape != want.shape:
+        return False
+    if not np.array_equal(np.isnan(got), np.isnan(want)):
+        return False
+    inf = np.isinf(want)
+    if not np.array_equal(got[inf], want[inf]):
+        return False
+    finite = np.isfinite(want)
+    if not np.all(np.isfinite(got[finite])):
+        return False
+    return bool(np.allclose(got[finite], want[finite], rtol=rtol, atol=1e-300))
+
+
+def prove(path: Path) -> Proof:
+    original = path.read_text()
+    spec = load(original, path.stem)
+    rule = spec.RULE
+    found = {f.code for f in engine.lint(original, str(path), all_rules())}
+    assert rule in found, f"{path.name}: scorelint does not report {rule} ({sorted(found)})"
+    result = fixes.fix_text(original, str(path), all_rules(), unsafe=True)
+    assert result.refused is None, result.refused
+    assert rule not in {f.code for f in result.remaining}, f"{path.name}: {rule} remains after fix"
+    fixed = load(result.text, path.stem + "_fixed")
+    proof = Proof(path, rule, original, result.text)
+    convert = _converter(getattr(spec, "FRAMEWORK", "numpy"))
+    for label, args in spec.cases():
+        want = to_numpy(spec.expected(*args))
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            got = to_numpy(fixed.buggy(*convert(args)))
+            before = to_numpy(spec.buggy(*convert(args)))
+        assert agrees(got, want), (
+            f"{path.name} [{label}]: fixed code disagrees with the reference\n"
+            f"fixed={got}\nreference={want}")
+        if not agrees(before, want, rtol=1e-6):
+            proof.wrong_cases.append(label)
+    assert proof.wrong_cases, f"{path.name}: the buggy code was right on every case"
+    return proof
+
+
+def _converter(framework: str):
+    if framework == "numpy":
+        return lambda args: args
+    if framework == "torch":
+        import torch
+
+        return lambda args: tuple(
+            torch.from_numpy(np.asarray(a)) if isinstance(a, np.ndarray) else a for a in args
+        )
+    raise ValueError(f"unknown FRAMEWORK {framework!r}")
+
+
+def numeric_fixtures() -> list[Path]:
+    return sorted(NUMERIC.glob("*.py"))
+
+
+def framework_of(path: Path) -> str:
+    for line in path.read_text().splitlines():
+        if line.startswith("FRAMEWORK"):
+            return line.split("=", 1)[1].strip().strip("\"'")
+    return "numpy"
+
+
+def torch_available() -> bool:
+    return importlib.util.find_spec("torch") is not None
