@@ -96,7 +96,7 @@ def _run_rules(module: cst.Module, text: str, path: str,
         return []
     spans = wrapper.resolve(ByteSpanPositionProvider)
     locator = _Locator(module, text, spans)
-    findings = [f for raw in ctx.findings if (f := locator.finding(path, raw, recorder))]
+    findings = [locator.finding(path, raw, recorder) for raw in ctx.findings]
     for rule, exc in broken:
         findings.append(Finding(
             path, INTERNAL_CODE, INTERNAL_NAME,
@@ -161,25 +161,27 @@ class _Locator:
         """Character offsets of the node's code in the text, or None if it cannot be found."""
         span = self.spans[node]  # type: ignore[index]
         start, end = self._chars(span.start), self._chars(span.start + span.length)
-        code = self.module.code_for_node(node)
-        if self.text[start:end] == code:
+        if self.exact:
             return start, end
         # LibCST's round trip is not byte-exact for every file (lone CR, form
-        # feeds): look for the node's code near where the regenerated module has it.
-        best = None
-        for probe in range(max(0, start - 400), min(len(self.text), start + 400)):
-            if self.text.startswith(code, probe) and (
-                best is None or abs(probe - start) < abs(best - start)
-            ):
-                best = probe
-        return (best, best + len(code)) if best is not None else None
+        # feeds): find the node's code near where the regenerated module has it.
+        code = self.module.code_for_node(node)
+        for distance in range(0, 400):
+            for probe in {start - distance, start + distance}:
+                if 0 <= probe < len(self.text):
+                    found = _match_ignoring_space(self.text, probe, code)
+                    if found is not None:
+                        return probe, found
+        return None
 
-    def finding(self, path: str, raw: RawFinding, recorder: BindingRecorder) -> Finding | None:
+    def finding(self, path: str, raw: RawFinding, recorder: BindingRecorder) -> Finding:
         where = self.span(raw.node)
-        if where is None:
-            return None
+        fix = self.fix(raw.fix, recorder) if raw.fix and where else None
+        if where is None:  # keep the finding at LibCST's position, without a fix
+            span = self.spans[raw.node]  # type: ignore[index]
+            start = min(self._chars(span.start), len(self.text))
+            where = (start, min(len(self.text), start + 1))
         start, end = where
-        fix = self.fix(raw.fix, recorder) if raw.fix else None
         rule = raw.rule
         first = self.lines.position(start)
         return Finding(
@@ -230,3 +232,17 @@ class _Locator:
             offset = self.lines.starts[row]
             return self._edit(offset, offset, edit.content + newline)
         return self._edit(len(self.text), len(self.text), newline + edit.content)
+
+
+def _match_ignoring_space(text: str, start: int, code: str) -> int | None:
+    """End offset if `code` occurs at `start` up to whitespace (indentation), else None."""
+    i = start
+    for char in code:
+        if char.isspace():
+            continue
+        while i < len(text) and text[i].isspace():
+            i += 1
+        if i >= len(text) or text[i] != char:
+            return None
+        i += 1
+    return i if i > start else None

@@ -17,6 +17,7 @@ on every case, and the original `buggy` is measurably wrong on at least one.
 from __future__ import annotations
 
 import importlib.util
+import sys
 import types
 import warnings
 from dataclasses import dataclass, field
@@ -44,6 +45,7 @@ class Proof:
 def load(source: str, name: str) -> types.ModuleType:
     """Execute one of our own fixture sources as a fresh module."""
     module = types.ModuleType(name)
+    sys.modules[name] = module  # dataclasses look their module up while the class is built
     exec(compile(source, name, "exec"), module.__dict__)  # noqa: S102  (our fixtures only)
     return module
 
