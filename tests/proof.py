@@ -90,11 +90,14 @@ def prove(path: Path) -> Proof:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
             got = to_numpy(fixed.buggy(*convert(args)))
-            before = to_numpy(spec.buggy(*convert(args)))
+            try:
+                before = to_numpy(spec.buggy(*convert(args)))
+            except (ArithmeticError, ValueError):  # math.log(0.0) raises: wrong, loudly
+                before = None
         assert agrees(got, want), (
             f"{path.name} [{label}]: fixed code disagrees with the reference\n"
             f"fixed={got}\nreference={want}")
-        if not agrees(before, want, rtol=1e-6):
+        if before is None or not agrees(before, want, rtol=1e-6):
             proof.wrong_cases.append(label)
     assert proof.wrong_cases, f"{path.name}: the buggy code was right on every case"
     return proof
