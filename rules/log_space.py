@@ -145,7 +145,7 @@ class LogOfProduct(Rule):
             if spelled is None:
                 return None
             code, imports = spelled
-        return FixSpec(self.fix_title, self.applicability, (Replace(node, code), *imports))
+        return ctx.replacement(node, code, self.applicability, imports)
 
     def _log_of(self, log: Op, operand: str) -> str:
         """The log of `operand` spelled as the original call spelled its log."""
@@ -182,4 +182,5 @@ class LogOfProduct(Rule):
             stmt = step.statement
             assert isinstance(stmt, cst.AugAssign)
             edits.append(Replace(stmt, f"{acc.value} += {self._log_of(log, ctx.code(stmt.value))}"))
-        return FixSpec(self.fix_title, self.applicability, tuple(edits))
+        title = f"Accumulate `{acc.value} += log(...)` instead of the product"
+        return FixSpec(title, self.applicability, tuple(edits))

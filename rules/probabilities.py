@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from scorelint import facts
-from scorelint.context import FixSpec, Replace
+from scorelint.context import FixSpec
 from scorelint.findings import Applicability, FixAvailability
 from scorelint.rule import Clean, Flagged, Rule
 
@@ -155,7 +155,7 @@ class LogitsDividedBySum(Rule):
         code, imports = spelled
         if isinstance(node, cst.AugAssign):
             code = f"{ctx.code(node.target)} = {code}"
-        return FixSpec(self.fix_title, self.applicability, (Replace(node, code), *imports))
+        return ctx.replacement(node, code, self.applicability, imports)
 
 
 class SoftmaxWithoutMaxSubtraction(Rule):
@@ -269,4 +269,4 @@ class SoftmaxWithoutMaxSubtraction(Rule):
         # Without keepdims the division broadcasts: equal only for 1-D input.
         safe = axis is None or total.keeps_dims
         applicability = Applicability.SAFE if safe else Applicability.UNSAFE
-        return FixSpec(self.fix_title, applicability, (Replace(node, code), *imports))
+        return ctx.replacement(node, code, applicability, imports)

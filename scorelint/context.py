@@ -304,6 +304,13 @@ class FileContext:
             names.update(a.node.value for a in scope.accesses if isinstance(a.node, cst.Name))
         return names
 
+    def replacement(self, node: cst.CSTNode, code: str, applicability: Applicability,
+                    extra: tuple[InsertLine, ...] = ()) -> FixSpec:
+        """A fix replacing `node` with `code`, titled with the replacement itself."""
+        title = _SPACE.sub(" ", code)
+        title = title if len(title) <= 70 else title[:67] + "..."
+        return FixSpec(f"Replace with `{title}`", applicability, (Replace(node, code), *extra))
+
     # -- reporting ---------------------------------------------------------
     def add_finding(self, rule: Rule, node: cst.CSTNode, message: str,
                     fix: FixSpec | None) -> None:

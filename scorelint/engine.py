@@ -66,15 +66,25 @@ def lint(text: str, path: str, rules: Sequence[type[Rule]]) -> list[Finding]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # SyntaxWarning for odd escapes is not ours
             tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        tree = None  # LibCST may know newer syntax than this interpreter: it decides
+    except SyntaxError as exc:
+        tree, ast_error = None, exc
+    except (ValueError, RecursionError, MemoryError) as exc:
+        tree, ast_error = None, exc
     if tree is not None:
         if not candidates:
             return []
         candidates = prefilter.candidates(candidates, prefilter.ast_tokens(tree))
         if not candidates:
             return []
-    module = parse(text)
+    try:
+        module = parse(text)
+    except LintError:
+        # LibCST may know newer syntax than this interpreter, so it has the last
+        # word; CPython's message says better what is wrong.
+        if isinstance(ast_error, SyntaxError) and ast_error.lineno:
+            raise LintError(f"syntax error at line {ast_error.lineno}: {ast_error.msg}",
+                            ast_error.lineno, max(1, ast_error.offset or 1)) from None
+        raise
     if not candidates:
         return []
     try:

@@ -44,8 +44,8 @@ def test_check_reports_both_bugs_with_fixes_and_exits_1() -> None:
     assert run.returncode == 1, run.stderr
     out = run.stdout
     assert "SL101" in out and "SL201" in out
-    assert "fix (unsafe): Replace with a softmax" in out
-    assert "fix (safe): Sum the logs" in out
+    assert "fix (unsafe): Replace with `np.exp(logits - np.max(logits, axis=-1" in out
+    assert "fix (safe): Replace with `np.sum(np.log(token_probs))`" in out
 
 
 def test_fixed_copy_parses_and_is_clean(fixed_source: str) -> None:

@@ -1,0 +1,28 @@
+"""The wheel ships the rules inside scorelint (`scorelint.rules`), never as a top-level `rules`."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_wheel_contains_the_rules_package(tmp_path: Path) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(tmp_path),
+         str(ROOT)],
+        check=True, capture_output=True,
+    )
+    (wheel,) = tmp_path.glob("scorelint-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    rule_modules = {Path(n).name for n in names if n.startswith("scorelint/rules/")}
+    assert {"__init__.py", "probabilities.py", "log_space.py"} <= rule_modules
+    assert not any(n.startswith("rules/") for n in names)
+    assert "scorelint/reference.py" in names
+    assert any(n.endswith("entry_points.txt") for n in names)
+    entry_points = next(zipfile.Path(wheel, n).read_text() for n in names
+                        if n.endswith("entry_points.txt"))
+    assert "scorelint = scorelint.cli:main" in entry_points
