@@ -8,10 +8,12 @@ looks at names, attributes and the operations that produced the value.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import libcst as cst
 
 from scorelint.context import FileContext
+from scorelint.vocabulary import Op
 
 SCORE_NAME = re.compile(r"logit|score|energ", re.IGNORECASE)
 PROBABILITY_NAME = re.compile(r"prob|weight|count|freq|mass|hist|dist|attn|attention|pmf",
@@ -21,6 +23,13 @@ SIZE_NAME = re.compile(r"shape|size|dim|len|count|num|^n_|^n$|width|height|batch
 # Calls whose result is raw scores: a model's forward pass or a linear head.
 MODEL_CALL = re.compile(r"model|net|head|linear|classifier|proj|dense|decoder|forward|lm\b",
                         re.IGNORECASE)
+
+# A chance in [0, 1] by name (RULES.md SL207: "named p/prob/hazard/rate").
+CHANCE_NAME = re.compile(r"^p$|^ps$|^p_|_p$|prob|hazard|(^|_)rates?($|_)", re.IGNORECASE)
+# A log-probability by name: `exp` of it is a probability.
+LOG_PROBABILITY_NAME = re.compile(
+    r"log_?(p|q|lik|surv|hazard|odds|dens)|^lp$|^lp_|_lp$|nll", re.IGNORECASE)
+LOG_KINDS = frozenset({"log", "log_softmax", "log_sigmoid", "logsumexp"})
 
 NONNEGATIVE_KINDS = frozenset({"exp", "softmax", "sigmoid", "abs", "square", "relu", "ones",
                                "bincount", "sqrt", "softplus"})
@@ -128,3 +137,189 @@ def is_size(ctx: FileContext, node: cst.BaseExpression) -> bool:
         ):
             return True
     return False
+
+
+# A temperature (`T`, `tau`, `temperature`, `args.temp`) and its inverse (`inv_temp`).
+TEMPERATURE_NAME = re.compile(r"^T$|(?i:temp|(^|_)tau(_|$|\d))")
+INVERSE_TEMPERATURE_NAME = re.compile(r"(?i:inv_?temp|inverse_?temp)")
+EPSILON_NAME = re.compile(r"(?i:(^|_)(eps|epsilon|tiny)(_|$|\d))")
+
+
+def is_temperature(ctx: FileContext, node: cst.BaseExpression) -> bool:
+    """A sampling or distillation temperature, by name (`T`, `tau`, `self.temperature`)."""
+    for step in _chain(ctx, node):
+        name = _name_of(step)
+        if name and TEMPERATURE_NAME.search(name) and not INVERSE_TEMPERATURE_NAME.search(name):
+            return True
+    return False
+
+
+def is_inverse_temperature(ctx: FileContext, node: cst.BaseExpression) -> bool:
+    """An inverse temperature by name (`inv_temp`, `self.inverse_temperature`)."""
+    return any((name := _name_of(step)) is not None and bool(INVERSE_TEMPERATURE_NAME.search(name))
+               for step in _chain(ctx, node))
+
+
+def is_epsilon(ctx: FileContext, node: cst.BaseExpression) -> bool:
+    """A small positive guard constant: `1e-9`, `eps`, `self.eps`, `torch.finfo(t).eps`."""
+    value = ctx.resolve(node)
+    if isinstance(value, (cst.Float, cst.Integer)):
+        try:
+            return 0.0 < float(value.value) < 1e-2
+        except ValueError:
+            return False
+    name = _name_of(value)
+    return bool(name and EPSILON_NAME.search(name))
+
+
+def without_epsilon(ctx: FileContext, node: cst.BaseExpression) -> cst.BaseExpression:
+    """The value under an epsilon guard: `p` in `p + 1e-9`, `p.clamp(min=eps)`,
+    `np.clip(p, eps, 1 - eps)`, `np.maximum(p, eps)`; `node` itself when unguarded."""
+    for _ in range(4):
+        inner = _guarded(ctx, ctx.resolve(node))
+        if inner is None:
+            break
+        node = inner
+    return node
+
+
+def _guarded(ctx: FileContext, value: cst.BaseExpression) -> cst.BaseExpression | None:
+    if isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.Add):
+        if is_epsilon(ctx, value.right):
+            return value.left
+        return value.right if is_epsilon(ctx, value.left) else None
+    op = ctx.op(value, follow=False) if isinstance(value, cst.Call) else None
+    if op is None or op.operand is None:
+        return None
+    if op.kind == "clip":  # any clamp of a probability is a guard against log(0)
+        return op.operand
+    if op.kind == "maximum" or (op.kind == "max" and op.framework == "builtin"):  # max(p, eps)
+        other = op.positional(0) if op.is_method else op.positional(1)
+        if other is not None and is_epsilon(ctx, other):
+            return op.operand
+        if other is not None and is_epsilon(ctx, op.operand):
+            return other
+    return None
+
+
+def is_one_dimensional(ctx: FileContext, node: cst.BaseExpression) -> bool:
+    """Visibly a vector or a scalar: a number, a flat literal list, `x[0]`, `x[i]`,
+    `x.ravel()`, `np.arange(n)`, `np.ones(n)`, `np.zeros((n,))`."""
+    value = ctx.resolve(node)
+    if isinstance(value, cst.UnaryOperation):
+        value = value.expression
+    if isinstance(value, (cst.Integer, cst.Float)):
+        return True
+    if isinstance(value, (cst.List, cst.Tuple)):
+        return all(isinstance(e, cst.Element) and not isinstance(e.value, (cst.List, cst.Tuple))
+                   for e in value.elements)
+    if isinstance(value, cst.Subscript) and len(value.slice) == 1:
+        index = value.slice[0].slice
+        return isinstance(index, cst.Index) and (
+            isinstance(index.value, (cst.Integer, cst.Name))
+            or isinstance(index.value, cst.UnaryOperation)
+            and isinstance(index.value.expression, cst.Integer))
+    if not isinstance(value, cst.Call):
+        return False
+    func = value.func
+    name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
+    args = [a.value for a in value.args]
+    if name in ("ravel", "arange", "linspace") or (name == "flatten" and not args):
+        return True
+    if name in ("reshape", "view") and len(args) == 1 and ctx.code(args[0]).replace(" ", "") in (
+            "-1", "(-1,)"):
+        return True
+    if name in _SHAPED and args:  # the shape: `n` (torch: the only size) or `(n,)`
+        shape = args[0]
+        if isinstance(shape, (cst.Tuple, cst.List)):
+            return len(shape.elements) == 1
+        positional = [a for a in value.args if a.keyword is None]
+        return isinstance(shape, cst.Integer) and (name == "full" or len(positional) == 1)
+    return name in ("array", "asarray", "tensor") and bool(args) and is_one_dimensional(ctx, args[0])
+
+
+# Constructors whose first argument is the shape.
+_SHAPED = frozenset({"ones", "zeros", "empty", "full", "rand", "randn"})
+
+
+def is_probability(ctx: FileContext, node: cst.BaseExpression) -> bool:
+    """A chance in [0, 1]: a softmax, sigmoid or `exp` output, or named p/prob/hazard/rate.
+
+    Sizes and counts (`n`, `num_tokens`, `len(x)`) never are: `log(1 + n)` is
+    a log-count, not the log of a complement.
+    """
+    if is_size(ctx, node):
+        return False
+    for step in _chain(ctx, node):
+        op = ctx.op(step, follow=False) if isinstance(step, cst.Call) else None
+        if op is not None and op.kind in ("softmax", "sigmoid", "exp"):
+            return True
+        name = _name_of(step)
+        if name and CHANCE_NAME.search(name):
+            return True
+        # `p_a * p_b` (both events) and `p if c else q` are probabilities too.
+        if isinstance(step, cst.BinaryOperation) and isinstance(step.operator, cst.Multiply):
+            return is_probability(ctx, step.left) and is_probability(ctx, step.right)
+        if isinstance(step, cst.IfExp):
+            return is_probability(ctx, step.body) and is_probability(ctx, step.orelse)
+    return False
+
+
+def in_log_space(ctx: FileContext, node: cst.BaseExpression) -> bool:
+    """Does `node` hold a log-probability or a rate, so that `exp(node)` is a probability?
+
+    True when a name in it reads as one (`logp`, `log_probs[i]`, `-hazard * t`)
+    or it is the output of a log-space operation (`log`, `log_softmax`, ...).
+    """
+    stack: list[cst.CSTNode] = [node, ctx.resolve(node)]
+    for _ in range(64):  # an expression, not a program: a bounded look
+        if not stack:
+            break
+        current = stack.pop()
+        if isinstance(current, cst.Call):
+            op = ctx.op(current, follow=False)
+            if op is not None and op.kind in LOG_KINDS:
+                return True
+        name = _name_of(current) if isinstance(current, (cst.Name, cst.Attribute)) else None
+        if name and (LOG_PROBABILITY_NAME.search(name) or CHANCE_NAME.search(name)):
+            return True
+        stack.extend(c for c in current.children if isinstance(c, cst.BaseExpression))
+    return False
+
+
+@dataclass(frozen=True)
+class Sigmoid:
+    """A sigmoid found in code: `sigmoid(argument)`, or `sigmoid(-argument)` when `negated`."""
+
+    argument: cst.BaseExpression
+    negated: bool
+    op: Op  # the framework's sigmoid, or the `exp` of a hand-written one
+
+
+def sigmoid_of(ctx: FileContext, node: cst.BaseExpression) -> Sigmoid | None:
+    """`node` as a sigmoid: a framework call (`expit(x)`, `x.sigmoid()`) or `1 / (1 + exp(-x))`."""
+    value = ctx.resolve(node)
+    op = ctx.op(value, follow=False)
+    if op is not None:
+        return Sigmoid(op.operand, False, op) if op.kind == "sigmoid" and op.operand else None
+    if not (isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.Divide)
+            and is_one(value.left)):
+        return None
+    total = value.right
+    if not (isinstance(total, cst.BinaryOperation) and isinstance(total.operator, cst.Add)):
+        return None
+    term = total.right if is_one(total.left) else total.left if is_one(total.right) else None
+    exp = ctx.op(term) if term is not None else None
+    if exp is None or exp.kind != "exp" or exp.operand is None:
+        return None
+    argument = exp.operand
+    if isinstance(argument, cst.UnaryOperation) and isinstance(argument.operator, cst.Minus) \
+            and not argument.lpar:
+        return Sigmoid(argument.expression, False, exp)  # 1 / (1 + exp(-x)) = sigmoid(x)
+    return Sigmoid(argument, True, exp)  # 1 / (1 + exp(x)) = sigmoid(-x)
+
+
+def is_one(node: cst.BaseExpression) -> bool:
+    """The literal `1` or `1.0`."""
+    return isinstance(node, (cst.Integer, cst.Float)) and float(node.evaluated_value) == 1.0
+

@@ -8,6 +8,7 @@ over-approximate the rules, so they never hide a finding.
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
@@ -23,21 +24,34 @@ _BINOPS = {ast.Div: "/", ast.Mult: "*", ast.MatMult: "@", ast.Sub: "-", ast.Add:
            ast.Pow: "**"}
 
 
-def text_tokens(text: str) -> set[str]:
-    """Names that occur call-shaped (`exp(`), through `as` aliases, plus operator symbols."""
-    tokens = set(_CALL.findall(text))
-    for original, alias in _ALIAS.findall(text):
-        if alias in tokens:
-            tokens.add(original)
+@functools.lru_cache(maxsize=32)
+def _call_pattern(names: frozenset[str]) -> re.Pattern[str]:
+    alternatives = "|".join(sorted(map(re.escape, names), key=len, reverse=True))
+    return re.compile(rf"\b({alternatives})\s*\(")
+
+
+def trigger_names(rules: Iterable[type[Rule]]) -> frozenset[str]:
+    return frozenset(t for rule in rules for group in rule.triggers for t in group
+                     if t.isidentifier())
+
+
+def text_tokens(text: str, rules: Iterable[type[Rule]]) -> set[str]:
+    """The rules' trigger names that occur call-shaped (`exp(`), also through `as` aliases,
+    plus the operator symbols present."""
+    names = trigger_names(rules)
+    tokens = set(_call_pattern(names).findall(text)) if names else set()
+    if " as " in text:
+        for original, alias in _ALIAS.findall(text):
+            if original in names and original not in tokens and re.search(
+                rf"\b{re.escape(alias)}\s*\(", text
+            ):
+                tokens.add(original)
     tokens.update(op for op in OPERATORS if op in text)
     return tokens
 
 
-def ast_tokens(tree: ast.AST) -> set[str]:
-    """The same tokens read from a parsed tree: only real calls and operators count."""
-    aliases: dict[str, str] = {}
-    tokens: set[str] = set()
-    for node in ast.walk(tree):
+def _walk_tokens(root: ast.AST, tokens: set[str], aliases: dict[str, str]) -> None:
+    for node in ast.walk(root):
         if isinstance(node, ast.Call):
             func = node.func
             if isinstance(func, ast.Name):
@@ -56,8 +70,29 @@ def ast_tokens(tree: ast.AST) -> set[str]:
             for alias in node.names:
                 if alias.asname:
                     aliases[alias.asname] = alias.name
-    tokens.update(aliases[t] for t in list(tokens) if t in aliases)
-    return tokens
+
+
+def ast_tokens(tree: ast.AST) -> set[str]:
+    """The same tokens read from a parsed tree: only real calls and operators count."""
+    return set().union(*statement_tokens(tree)) if isinstance(tree, ast.Module) else set()
+
+
+def statement_tokens(tree: ast.Module) -> list[set[str]]:
+    """Tokens of each top-level statement, with from-import aliases mapped back."""
+    aliases: dict[str, str] = {}
+    per_statement = []
+    for stmt in tree.body:
+        tokens: set[str] = set()
+        _walk_tokens(stmt, tokens, aliases)
+        per_statement.append(tokens)
+    for tokens in per_statement:
+        tokens.update(aliases[t] for t in list(tokens) if t in aliases)
+    return per_statement
+
+
+def is_compound(stmt: ast.stmt) -> bool:
+    """Statements with a body of their own (def, class, if, for, ...)."""
+    return hasattr(stmt, "body")
 
 
 def candidates(rules: Iterable[type[Rule]], tokens: set[str]) -> list[type[Rule]]:

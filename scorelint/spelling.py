@@ -24,9 +24,13 @@ class Spell:
     qualname: str
     axis_kw: str | None = None
     keepdims_kw: str | None = None
-    # How to reduce over every element: "omit" the axis, pass "None", or
-    # "" where the function cannot.
+    # How to reduce over every element: "omit" the axis, pass "None",
+    # "flatten" the operand and reduce its axis 0, or "" where the function cannot.
     all_axes: str = ""
+    # Arguments that come before the operand: `np.logaddexp(0, x)` is softplus.
+    leading: tuple[str, ...] = ()
+    # Spelled as `-f(-x)`: `log_sigmoid(x) = -logaddexp(0, -x)`.
+    reflect: bool = False
 
 
 def _table() -> dict[tuple[str, str], Spell]:
@@ -52,9 +56,11 @@ def _table() -> dict[tuple[str, str], Spell]:
     table["numpy", "logsumexp"] = Spell("scipy.special.logsumexp", "axis", "keepdims", "omit")
     table["numpy", "sigmoid"] = Spell("scipy.special.expit")
     table["numpy", "log_sigmoid"] = Spell("scipy.special.log_expit")
+    table["numpy", "softplus"] = Spell("numpy.logaddexp", leading=("0",))
     table["torch", "softmax"] = Spell("torch.softmax", "dim")
     table["torch", "log_softmax"] = Spell("torch.log_softmax", "dim")
-    table["torch", "logsumexp"] = Spell("torch.logsumexp", "dim", "keepdim")
+    # torch.logsumexp insists on a dim: every element is `x.flatten()` along 0.
+    table["torch", "logsumexp"] = Spell("torch.logsumexp", "dim", "keepdim", "flatten")
     table["torch", "sigmoid"] = Spell("torch.sigmoid")
     table["torch", "log_sigmoid"] = Spell("torch.nn.functional.logsigmoid")
     table["torch", "softplus"] = Spell("torch.nn.functional.softplus")
@@ -70,13 +76,27 @@ def _table() -> dict[tuple[str, str], Spell]:
     table["tf", "sigmoid"] = Spell("tensorflow.math.sigmoid")
     table["tf", "log_sigmoid"] = Spell("tensorflow.math.log_sigmoid")
     table["tf", "softplus"] = Spell("tensorflow.math.softplus")
+    for kind in ("exp", "log", "log1p", "expm1", "logaddexp", "abs", "sigmoid", "log_sigmoid",
+                 "softplus"):
+        table["keras", kind] = Spell(f"keras.ops.{kind}")
+    for kind in ("sum", "max", "prod", "mean", "logsumexp"):
+        table["keras", kind] = Spell(f"keras.ops.{kind}", "axis", "keepdims", "omit")
+    table["keras", "softmax"] = Spell("keras.ops.softmax", "axis")
+    table["keras", "log_softmax"] = Spell("keras.ops.log_softmax", "axis")
     return table
 
 
 SPELLINGS: dict[tuple[str, str], Spell] = _table()
 
+# numpy files that do not import scipy get numpy's own form of the same
+# function, so a fix never adds a dependency the file does not have.
+NUMPY_ONLY: dict[str, Spell] = {
+    "logsumexp": Spell("numpy.logaddexp.reduce", "axis", "keepdims", "None"),
+    "log_sigmoid": Spell("numpy.logaddexp", leading=("0",), reflect=True),
+}
+
 # Which module's import makes a file speak which dialect, strongest first.
-_DIALECT_MODULES = (("torch", "torch"), ("jax", "jax"), ("tensorflow", "tf"),
+_DIALECT_MODULES = (("torch", "torch"), ("jax", "jax"), ("tensorflow", "tf"), ("keras", "keras"),
                     ("numpy", "numpy"), ("scipy", "numpy"), ("math", "math"))
 
 
@@ -94,6 +114,42 @@ def is_atom(code: str) -> bool:
 
 def paren(code: str) -> str:
     return code if is_atom(code) else f"({code})"
+
+
+def negate(code: str) -> str:
+    """`-x` for `x`, `x` for `-x`, `-(a + b)` for `a + b`."""
+    try:
+        node = cst.parse_expression(code)
+    except cst.ParserSyntaxError:
+        return f"-({code})"
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus) \
+            and not node.lpar:
+        return cst.Module([]).code_for_node(node.expression)
+    return f"-{paren(code)}"
+
+
+def with_keyword(call: cst.Call, keyword: str, value: str) -> cst.Call:
+    """`call` with `keyword=value`: an existing value replaced, else the argument added
+    after the positional ones. The new argument takes over the comma of the one before
+    it, so a trailing comma or a comment after it stays at the end of the line."""
+    new_value = cst.parse_expression(value)
+    args = list(call.args)
+    for i, arg in enumerate(args):
+        if arg.keyword is not None and arg.keyword.value == keyword:
+            args[i] = arg.with_changes(value=new_value)
+            return call.with_changes(args=args)
+    index = max((i + 1 for i, a in enumerate(args) if a.keyword is None and a.star != "**"),
+                default=0)
+    no_space = cst.SimpleWhitespace("")
+    added = cst.Arg(new_value, keyword=cst.Name(keyword),
+                    equal=cst.AssignEqual(whitespace_before=no_space, whitespace_after=no_space))
+    if index > 0:
+        before = args[index - 1]
+        added = added.with_changes(comma=before.comma)
+        args[index - 1] = before.with_changes(
+            comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+    args.insert(index, added)
+    return call.with_changes(args=args)
 
 
 class Spelling:
@@ -184,13 +240,19 @@ class Spelling:
         `axis=None` means "every element": only offered where omitting the
         axis reduces over everything in that dialect.
         """
-        spell = SPELLINGS.get((dialect, kind))
+        spell = self.spell(kind, dialect)
         if spell is None:
             return None
         if axis is None and spell.axis_kw is not None and not spell.all_axes:
             return None
+        if axis is None and spell.all_axes == "flatten":
+            if keepdims:
+                return None  # the flattened reduction cannot keep the original's dims
+            operand, axis = f"{paren(operand)}.flatten()", "0"
+        if spell.reflect:
+            operand = negate(operand)
         callee, edits = self.callee(spell.qualname)
-        args = [operand, *extra]
+        args = [*spell.leading, operand, *extra]
         if axis is None and spell.all_axes == "None":
             args.append(f"{spell.axis_kw}=None")
         elif axis is not None and spell.axis_kw:
@@ -201,7 +263,14 @@ class Spelling:
             args.append(f"{spell.keepdims_kw}=True")
         elif keepdims and axis is not None:
             return None
-        return f"{callee}({', '.join(args)})", edits
+        code = f"{callee}({', '.join(args)})"
+        return (f"-{code}" if spell.reflect else code), edits
+
+    def spell(self, kind: str, dialect: str) -> Spell | None:
+        """How this file spells `kind` in `dialect` (numpy without scipy keeps to numpy)."""
+        if dialect == "numpy" and kind in NUMPY_ONLY and not self.imports("scipy"):
+            return NUMPY_ONLY[kind]
+        return SPELLINGS.get((dialect, kind))
 
     def softmax(self, dialect: str, operand: str, axis: str | None,
                 log: bool = False) -> tuple[str, tuple[InsertLine, ...]] | None:

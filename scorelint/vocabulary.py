@@ -15,7 +15,7 @@ import libcst as cst
 
 # Frameworks a fix can be written in ("dialects"); "array" is a method on a
 # receiver we cannot type, "builtin" a Python builtin such as `sum`.
-DIALECTS = ("numpy", "torch", "jax", "tf", "math")
+DIALECTS = ("numpy", "torch", "jax", "tf", "keras", "math")
 
 # What an absent axis argument means.
 ALL = "all"  # reduce over every element (np.sum(x), scipy softmax(x))
@@ -66,6 +66,7 @@ _ELEMENTWISE_KINDS = {
     "clip": ["clip"],
     "where": ["where"],
     "sqrt": ["sqrt"],
+    "maximum": ["maximum", "fmax"],  # an elementwise floor: `np.maximum(p, eps)`
 }
 _REDUCTION_KINDS = {"sum": ["sum"], "max": ["max", "amax"], "prod": ["prod"], "mean": ["mean"]}
 
@@ -87,6 +88,7 @@ def _build_table() -> dict[str, tuple[str, str, ArgSpec]]:
     add("torch", ELEMENTWISE, "multiply", "torch.mul")
     add("torch", ELEMENTWISE, "matmul", "torch.mm", "torch.bmm", "torch.nn.functional.linear")
     add("torch", ELEMENTWISE, "clip", "torch.clamp")
+    add("torch", ELEMENTWISE, "maximum", "torch.clamp_min")
     add("torch", ELEMENTWISE, "relu", "torch.relu", "torch.nn.functional.relu")
     add("torch", ELEMENTWISE, "sigmoid", "torch.sigmoid", "torch.special.expit",
         "torch.nn.functional.sigmoid")
@@ -106,6 +108,7 @@ def _build_table() -> dict[str, tuple[str, str, ArgSpec]]:
     add("scipy", _SCIPY_LSE, "logsumexp", "scipy.special.logsumexp", "scipy.misc.logsumexp")
     add("scipy", ELEMENTWISE, "sigmoid", "scipy.special.expit")
     add("scipy", ELEMENTWISE, "log_sigmoid", "scipy.special.log_expit")
+    add("scipy", ELEMENTWISE, "softplus", "scipy.special.softplus")
     add("scipy", ELEMENTWISE, "log1p", "scipy.special.log1p")
     add("scipy", ELEMENTWISE, "expm1", "scipy.special.expm1")
 
@@ -137,6 +140,20 @@ def _build_table() -> dict[str, tuple[str, str, ArgSpec]]:
     add("tf", ELEMENTWISE, "ones", "tensorflow.ones", "tensorflow.ones_like")
     add("tf", ELEMENTWISE, "matmul", "tensorflow.matmul", "tensorflow.linalg.matmul")
     add("tf", ELEMENTWISE, "clip", "tensorflow.clip_by_value")
+    add("tf", ELEMENTWISE, "maximum", "tensorflow.maximum", "tensorflow.math.maximum")
+
+    # Keras 3 is its own dialect: `keras.ops` runs on any backend.
+    for name in ("exp", "log", "log1p", "expm1", "logaddexp", "sigmoid", "log_sigmoid",
+                 "softplus", "clip", "maximum", "abs", "square", "sqrt", "relu"):
+        add("keras", ELEMENTWISE, name, f"keras.ops.{name}")
+    for name in ("sum", "max", "prod", "mean", "logsumexp"):
+        add("keras", _NP_REDUCE if name != "logsumexp" else _SCIPY_LSE, name, f"keras.ops.{name}")
+    for prefix in ("keras.ops", "keras.activations"):
+        add("keras", _LAST_SOFTMAX, "softmax", f"{prefix}.softmax")
+        add("keras", _LAST_SOFTMAX, "log_softmax", f"{prefix}.log_softmax")
+    add("keras", ELEMENTWISE, "sigmoid", "keras.activations.sigmoid")
+    add("keras", ELEMENTWISE, "softplus", "keras.activations.softplus")
+    add("tf", ELEMENTWISE, "softplus", "tensorflow.keras.activations.softplus")
 
     for kind in ("exp", "log", "log1p", "expm1", "log2", "log10", "fabs", "sqrt"):
         add("math", ELEMENTWISE, "abs" if kind == "fabs" else kind, f"math.{kind}")
@@ -158,6 +175,8 @@ METHODS: dict[str, tuple[str, ArgSpec]] = {
                                                "abs", "square", "sqrt", "log2", "log10")},
     "clamp": ("clip", ELEMENTWISE),
     "clip": ("clip", ELEMENTWISE),
+    "clamp_min": ("maximum", ELEMENTWISE),
+    "logaddexp": ("logaddexp", ELEMENTWISE),
     "div": ("divide", ELEMENTWISE),
     "mul": ("multiply", ELEMENTWISE),
     "matmul": ("matmul", ELEMENTWISE),
@@ -170,6 +189,12 @@ METHODS: dict[str, tuple[str, ArgSpec]] = {
     "softmax": ("softmax", _METHOD_SOFTMAX),
     "log_softmax": ("log_softmax", _METHOD_SOFTMAX),
 }
+
+# Methods only a torch tensor has (numpy, jax and tensorflow arrays have no
+# `.exp()` or `.softmax()`): a chain using one is torch code whatever the imports.
+TENSOR_ONLY_METHODS = frozenset({"exp", "log", "log1p", "expm1", "sigmoid", "relu", "log2", "log10",
+                                 "sqrt", "abs", "square", "clamp", "clamp_min", "div", "mul",
+                                 "logsumexp", "softmax", "log_softmax", "logaddexp"})
 
 # Receivers whose `.log(...)` / `.sum(...)` is not array math (Lightning's
 # `self.log("loss", v)`, `logger.log(level, msg)`, a summary writer).
@@ -198,6 +223,9 @@ class Op:
     default_axis: str
     # A `*args` or `**kwargs` hides which arguments were passed.
     opaque: bool = False
+    # For a call of an nn module instance (`sm(x)` with `sm = nn.Softmax(dim=1)`):
+    # its constructor, where the axis was read from.
+    module: cst.Call | None = None
 
     @property
     def is_method(self) -> bool:
@@ -211,6 +239,20 @@ class Op:
     @property
     def keeps_dims(self) -> bool:
         return _is_true(self.keepdims)
+
+    @property
+    def plain(self) -> bool:
+        """Only the operand, axis and keepdims were passed: no `dtype=`, `where=` or `out=`.
+
+        A fix that rewrites the call into another function may drop nothing else.
+        """
+        keepdims_literal = self.keepdims is None or (
+            isinstance(self.keepdims, cst.Name) and self.keepdims.value in ("True", "False"))
+        return not self.opaque and keepdims_literal and all(
+            a.value is self.operand or a.value is self.axis or a.value is self.keepdims
+            or (isinstance(a.value, cst.Name) and a.value.value == "None")
+            for a in self.call.args
+        )
 
     def positional(self, index: int) -> cst.BaseExpression | None:
         """The `index`-th positional argument after the operand slot, counting as the function does."""
@@ -281,3 +323,166 @@ def method_op(call: cst.Call) -> Op | None:
         return None  # `run.log("loss", v)`: a logging API, not array math
     kind, spec = METHODS[func.attr.value]
     return read_call(call, kind, "array", None, spec)
+
+
+# -- nn modules and losses ----------------------------------------------------
+# An instance of one of these classes, called on a tensor, is the operation:
+# `nn.Softmax(dim=1)(x)` is `softmax(x, dim=1)`. The ArgSpec's axis position
+# is the constructor's.
+_MODULE_SOFTMAX = ArgSpec(0, ("dim",), None, (), IMPLICIT)
+_LAYER_SOFTMAX = ArgSpec(0, ("axis",), None, (), LAST)
+MODULE_OPS: dict[str, tuple[str, str, ArgSpec]] = {
+    **{f"{prefix}.{cls}": (kind, "torch", spec)
+       for prefix in ("torch.nn", "torch.nn.modules.activation")
+       for cls, kind, spec in (("Softmax", "softmax", _MODULE_SOFTMAX),
+                               ("LogSoftmax", "log_softmax", _MODULE_SOFTMAX),
+                               ("Sigmoid", "sigmoid", ELEMENTWISE),
+                               ("LogSigmoid", "log_sigmoid", ELEMENTWISE))},
+    "tensorflow.keras.layers.Softmax": ("softmax", "tf", _LAYER_SOFTMAX),
+    "keras.layers.Softmax": ("softmax", "keras", _LAYER_SOFTMAX),
+}
+
+# What a loss expects as its prediction.
+CROSS_ENTROPY = "cross_entropy"  # logits: it applies the softmax itself
+NLL = "nll_loss"  # log-probabilities
+BCE = "binary_cross_entropy"  # probabilities
+BCE_WITH_LOGITS = "binary_cross_entropy_with_logits"  # logits: it applies the sigmoid itself
+
+
+@dataclass(frozen=True)
+class LossSpec:
+    """Where a loss takes its prediction, and what it expects there.
+
+    For a loss module (`nn.CrossEntropyLoss`) the positions are those of a
+    call of the instance, `criterion(input, target)`, and `from_logits_pos`
+    is a position in the constructor.
+    """
+
+    kind: str
+    framework: str
+    input_pos: int
+    input_kw: tuple[str, ...]
+    # Keras: the loss takes logits only when `from_logits=True` is passed.
+    from_logits_pos: int | None = None
+    # The same loss taking logits: `binary_cross_entropy` -> `..._with_logits`.
+    twin: str | None = None
+
+
+@dataclass(frozen=True)
+class Loss:
+    """One call of a loss function or of a loss module instance."""
+
+    kind: str
+    framework: str
+    call: cst.Call
+    qualname: str  # the function, or the module's class
+    prediction: cst.BaseExpression | None
+    module: cst.Call | None  # the constructor, when an instance is called
+    twin: str | None
+
+
+def _build_losses() -> tuple[dict[str, LossSpec], dict[str, LossSpec]]:
+    functions: dict[str, LossSpec] = {}
+    modules: dict[str, LossSpec] = {}
+    torch_f = "torch.nn.functional"
+    functions[f"{torch_f}.cross_entropy"] = LossSpec(CROSS_ENTROPY, "torch", 0, ("input",))
+    functions[f"{torch_f}.nll_loss"] = LossSpec(NLL, "torch", 0, ("input",))
+    functions[f"{torch_f}.binary_cross_entropy"] = LossSpec(
+        BCE, "torch", 0, ("input",), twin=f"{torch_f}.binary_cross_entropy_with_logits")
+    functions[f"{torch_f}.binary_cross_entropy_with_logits"] = LossSpec(
+        BCE_WITH_LOGITS, "torch", 0, ("input",))
+    for prefix in ("torch.nn", "torch.nn.modules.loss"):
+        modules[f"{prefix}.CrossEntropyLoss"] = LossSpec(CROSS_ENTROPY, "torch", 0, ("input",))
+        modules[f"{prefix}.NLLLoss"] = LossSpec(NLL, "torch", 0, ("input",))
+        modules[f"{prefix}.NLLLoss2d"] = LossSpec(NLL, "torch", 0, ("input",))
+        modules[f"{prefix}.BCELoss"] = LossSpec(BCE, "torch", 0, ("input",),
+                                                twin=f"{prefix}.BCEWithLogitsLoss")
+        modules[f"{prefix}.BCEWithLogitsLoss"] = LossSpec(BCE_WITH_LOGITS, "torch", 0, ("input",))
+    # TensorFlow takes (labels, logits); compat.v1 puts a `_sentinel` first.
+    for name, kind in (("softmax_cross_entropy_with_logits", CROSS_ENTROPY),
+                       ("softmax_cross_entropy_with_logits_v2", CROSS_ENTROPY),
+                       ("sparse_softmax_cross_entropy_with_logits", CROSS_ENTROPY),
+                       ("sigmoid_cross_entropy_with_logits", BCE_WITH_LOGITS)):
+        functions[f"tensorflow.nn.{name}"] = LossSpec(kind, "tf", 1, ("logits",))
+        functions[f"tensorflow.compat.v1.nn.{name}"] = LossSpec(
+            kind, "tf", 1 if name.endswith("_v2") else 2, ("logits",))
+    # Keras: (y_true, y_pred, from_logits=False, ...); a class takes from_logits first.
+    for base, framework in (("tensorflow.keras", "tf"), ("keras", "keras")):
+        for name, kind in (("categorical_crossentropy", CROSS_ENTROPY),
+                           ("sparse_categorical_crossentropy", CROSS_ENTROPY),
+                           ("binary_crossentropy", BCE_WITH_LOGITS)):
+            functions[f"{base}.losses.{name}"] = LossSpec(kind, framework, 1, ("y_pred",), 2)
+            functions[f"{base}.metrics.{name}"] = LossSpec(kind, framework, 1, ("y_pred",), 2)
+            functions[f"{base}.backend.{name}"] = LossSpec(kind, framework, 1, ("output",), 2)
+        for name, kind in (("CategoricalCrossentropy", CROSS_ENTROPY),
+                           ("SparseCategoricalCrossentropy", CROSS_ENTROPY),
+                           ("BinaryCrossentropy", BCE_WITH_LOGITS)):
+            modules[f"{base}.losses.{name}"] = LossSpec(kind, framework, 1, ("y_pred",), 0)
+    for name, kind in (("categorical_crossentropy", CROSS_ENTROPY),
+                       ("sparse_categorical_crossentropy", CROSS_ENTROPY),
+                       ("binary_crossentropy", BCE_WITH_LOGITS)):
+        functions[f"keras.ops.{name}"] = LossSpec(kind, "keras", 1, ("output",), 2)
+    # optax takes (logits, labels).
+    for base in ("optax", "optax.losses"):
+        for name, kind in (("softmax_cross_entropy", CROSS_ENTROPY),
+                           ("safe_softmax_cross_entropy", CROSS_ENTROPY),
+                           ("softmax_cross_entropy_with_integer_labels", CROSS_ENTROPY),
+                           ("sigmoid_binary_cross_entropy", BCE_WITH_LOGITS)):
+            functions[f"{base}.{name}"] = LossSpec(kind, "jax", 0, ("logits",))
+    return functions, modules
+
+
+LOSS_FUNCTIONS, LOSS_MODULES = _build_losses()
+LOSS_CALL_NAMES: frozenset[str] = frozenset(q.rsplit(".", 1)[1] for q in LOSS_FUNCTIONS)
+# Last names of the classes whose instances are operations or losses.
+MODULE_NAMES: frozenset[str] = frozenset(
+    q.rsplit(".", 1)[1] for q in (*LOSS_MODULES, *MODULE_OPS))
+
+
+def loss_names(*kinds: str) -> tuple[str, ...]:
+    """Last names of every loss function and module class of `kinds` (prefilter tokens)."""
+    return tuple(sorted({
+        q.rsplit(".", 1)[1]
+        for table in (LOSS_FUNCTIONS, LOSS_MODULES)
+        for q, spec in table.items() if spec.kind in kinds
+    }))
+
+
+def module_names(*kinds: str) -> tuple[str, ...]:
+    """Last names of the module classes computing `kinds` (`Softmax` for softmax)."""
+    return tuple(sorted({q.rsplit(".", 1)[1] for q, (k, _, _) in MODULE_OPS.items() if k in kinds}))
+
+
+def _argument(call: cst.Call, position: int | None,
+              keywords: tuple[str, ...]) -> cst.BaseExpression | None:
+    """The argument at `position` or under one of `keywords`; a `*args` hides positions."""
+    if position is not None and not any(a.star == "*" for a in call.args):
+        positional = [a.value for a in call.args if a.keyword is None and not a.star]
+        if position < len(positional):
+            return positional[position]
+    return next((a.value for a in call.args
+                 if a.keyword is not None and a.keyword.value in keywords), None)
+
+
+def read_loss(call: cst.Call, qualname: str, spec: LossSpec,
+              module: cst.Call | None = None) -> Loss | None:
+    """Read a loss call; a Keras loss counts only with a literal `from_logits=True`."""
+    if spec.from_logits_pos is not None:
+        flag = _argument(module if module is not None else call, spec.from_logits_pos,
+                         ("from_logits",))
+        if not _is_true(flag):
+            return None  # probabilities in, as Keras expects by default
+    prediction = _argument(call, spec.input_pos, spec.input_kw)
+    return Loss(spec.kind, spec.framework, call, qualname, prediction, module, spec.twin)
+
+
+def module_op(call: cst.Call, constructor: cst.Call, qualname: str) -> Op:
+    """`sm(x)` where `sm = nn.Softmax(dim=1)`: the operation, its axis read from the constructor."""
+    kind, framework, spec = MODULE_OPS[qualname]
+    axis = _argument(constructor, spec.axis_pos, spec.axis_kw)
+    if isinstance(axis, cst.Name) and axis.value == "None":
+        axis = None
+    operand = _argument(call, 0, ("input", "inputs", "x"))
+    opaque = any(a.star for a in (*call.args, *constructor.args))
+    return Op(kind, framework, call, qualname, operand, axis, None, spec.default_axis, opaque,
+              module=constructor)
