@@ -37,6 +37,8 @@ class Edit:
     content: str
     start_pos: Position
     end_pos: Position
+    # In a notebook: the 1-based cell the positions (and offsets) are relative to.
+    cell: int | None = None
 
 
 @dataclass(frozen=True)
@@ -61,10 +63,12 @@ class Finding:
     # Set when the finding was matched by a suppression comment (shown only on request).
     suppressed: bool = False
     extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    # In a notebook: the 1-based cell (markdown cells counted, as Ruff) the rows are in.
+    cell: int | None = None
 
     @property
-    def sort_key(self) -> tuple[str, int, int, str]:
-        return (self.path, self.start.row, self.start.column, self.code)
+    def sort_key(self) -> tuple[str, int, int, int, str]:
+        return (self.path, self.cell or 0, self.start.row, self.start.column, self.code)
 
 
 # Code reserved for files that could not be checked at all.

@@ -9,10 +9,12 @@ not parse, or that never settles, is thrown away whole.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import stat
 import tempfile
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from scorelint import engine
@@ -20,6 +22,10 @@ from scorelint.findings import Applicability, Edit, Finding, Fix
 from scorelint.rule import Rule
 
 MAX_PASSES = 10
+
+# Called on every pass's findings (the runner marks suppressed ones and adds
+# unused-suppression reports): (text, findings) -> findings.
+Postprocess = Callable[[str, list[Finding]], list[Finding]]
 
 
 @dataclass
@@ -51,7 +57,7 @@ def _choose(findings: Sequence[Finding], unsafe: bool) -> tuple[list[Finding], l
     chosen: list[Finding] = []
     taken: list[Edit] = []
     for finding in findings:
-        if not applicable(finding.fix, unsafe):
+        if finding.suppressed or not applicable(finding.fix, unsafe):
             continue
         assert finding.fix is not None
         new = [e for e in finding.fix.edits if e not in taken]
@@ -88,9 +94,19 @@ def reparses(text: str, must_compile: bool) -> bool:
     return compiles(text) if must_compile else True
 
 
-def fix_text(text: str, path: str, rules: Sequence[type[Rule]], unsafe: bool) -> FixResult:
-    """Fix `text` until no applicable fix is left; raises `engine.LintError` if unparseable."""
+def _lint(text: str, path: str, rules: Sequence[type[Rule]],
+          postprocess: Postprocess | None) -> list[Finding]:
     findings = engine.lint(text, path, rules)
+    return postprocess(text, findings) if postprocess is not None else findings
+
+
+def fix_text(text: str, path: str, rules: Sequence[type[Rule]], unsafe: bool,
+             postprocess: Postprocess | None = None) -> FixResult:
+    """Fix `text` until no applicable fix is left; raises `engine.LintError` if unparseable.
+
+    Suppressed findings (as `postprocess` marks them) are never fixed.
+    """
+    findings = _lint(text, path, rules, postprocess)
     must_compile = compiles(text)
     current, applied = text, []
     for _ in range(MAX_PASSES):
@@ -98,18 +114,22 @@ def fix_text(text: str, path: str, rules: Sequence[type[Rule]], unsafe: bool) ->
         if not chosen:
             return FixResult(current, applied, findings)
         candidate = apply_edits(current, edits)
-        if candidate == current or not reparses(candidate, must_compile):
-            return _refused(text, path, rules, "the fixed file would not parse")
+        if candidate == current:  # a fix that changes nothing would never settle
+            return _refused(text, path, rules, "a fix changed nothing", postprocess)
+        if not reparses(candidate, must_compile):
+            return _refused(text, path, rules, "the fixed file would not parse", postprocess)
         current = candidate
         applied.extend(chosen)
-        findings = engine.lint(current, path, rules)
-    if any(applicable(f.fix, unsafe) for f in findings):
-        return _refused(text, path, rules, f"fixes did not settle in {MAX_PASSES} passes")
+        findings = _lint(current, path, rules, postprocess)
+    if any(applicable(f.fix, unsafe) and not f.suppressed for f in findings):
+        return _refused(text, path, rules, f"fixes did not settle in {MAX_PASSES} passes",
+                        postprocess)
     return FixResult(current, applied, findings)
 
 
-def _refused(text: str, path: str, rules: Sequence[type[Rule]], why: str) -> FixResult:
-    findings = engine.lint(text, path, rules)
+def _refused(text: str, path: str, rules: Sequence[type[Rule]], why: str,
+             postprocess: Postprocess | None = None) -> FixResult:
+    findings = _lint(text, path, rules, postprocess)
     marked = [
         Finding(f.path, f.code, f.name, f"{f.message} (fix refused: {why})", f.start, f.end,
                 None, f.noqa_row, f.severity, f.suppressed, f.extra)
@@ -120,17 +140,27 @@ def _refused(text: str, path: str, rules: Sequence[type[Rule]], why: str) -> Fix
 
 
 def write_atomic(path: str, data: bytes) -> None:
-    """Write through a temporary file in the same folder and rename, keeping the mode."""
-    folder = os.path.dirname(os.path.abspath(path))
-    mode = os.stat(path).st_mode & 0o7777
-    fd, tmp = tempfile.mkstemp(prefix=".scorelint-", suffix=".tmp", dir=folder)
+    """Write through a temporary file in the same folder and rename, keeping mode and owner.
+
+    A symbolic link is written through: the file it points to changes and the
+    link stays a link. A file the user may not write is refused, as an in-place
+    write would be, although renaming over it would succeed in a writable folder.
+    """
+    target = os.path.realpath(path)
+    if not os.access(target, os.W_OK):
+        raise PermissionError(errno.EACCES, "the file is read-only", path)
+    info = os.stat(target)
+    fd, tmp = tempfile.mkstemp(prefix=".scorelint-", suffix=".tmp", dir=os.path.dirname(target))
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
+        os.chmod(tmp, stat.S_IMODE(info.st_mode))
+        if hasattr(os, "chown"):  # root fixing someone's file must not take it over
+            with contextlib.suppress(OSError):
+                os.chown(tmp, info.st_uid, info.st_gid)
+        os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)

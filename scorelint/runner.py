@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
-from scorelint import engine, fixes, source
+from scorelint import engine, fixes, notebook, source, suppressions
 from scorelint.discovery import Candidate
 from scorelint.findings import ERROR_CODE, Finding
 from scorelint.rule import Rule, all_rules
@@ -19,7 +20,7 @@ POOL_THRESHOLD = 24
 
 @dataclass(frozen=True)
 class Options:
-    codes: tuple[str, ...]  # the selected rules, by code (picklable for workers)
+    codes: tuple[str, ...]  # the selected rules by code, and SL002 if selected (picklable)
     fix: bool = False
     unsafe_fixes: bool = False
     diff: bool = False  # compute fixes, print the patch, write nothing
@@ -32,6 +33,8 @@ class FileOutcome:
     fixed: int = 0
     diff: str = ""
     text: str | None = None  # the text the findings' positions refer to
+    # A notebook's code cells, by 1-based cell index: the texts its findings' rows refer to.
+    cells: dict[int, str] = field(default_factory=dict)
 
     @property
     def failed(self) -> bool:
@@ -45,6 +48,8 @@ def _rules(codes: Sequence[str]) -> list[type[Rule]]:
 
 def check_file(path: str, options: Options) -> FileOutcome:
     """Lint one file; with `fix` or `diff`, fix it too. Never raises for bad input."""
+    if notebook.is_notebook(path):
+        return check_notebook(path, options)
     try:
         src = source.read(path)
     except source.SourceError as exc:
@@ -52,13 +57,20 @@ def check_file(path: str, options: Options) -> FileOutcome:
     return check_source(path, src, options)
 
 
+def review(path: str, options: Options) -> fixes.Postprocess:
+    """Applies suppression comments to a file's findings: the one place they are applied."""
+    return functools.partial(suppressions.apply, path, selected=options.codes)
+
+
 def check_source(path: str, src: source.Source, options: Options) -> FileOutcome:
     """Lint (and fix, write or diff) one decoded Python source."""
     rules = _rules(options.codes)
+    post = review(path, options)
     try:
         if not (options.fix or options.diff):
-            return FileOutcome(path, engine.lint(src.text, path, rules), text=src.text)
-        result = fixes.fix_text(src.text, path, rules, options.unsafe_fixes)
+            return FileOutcome(path, post(src.text, engine.lint(src.text, path, rules)),
+                               text=src.text)
+        result = fixes.fix_text(src.text, path, rules, options.unsafe_fixes, post)
     except engine.LintError as exc:
         return FileOutcome(path, [engine.error_finding(path, str(exc), exc.row, exc.column)],
                            text=src.text)
@@ -67,27 +79,46 @@ def check_source(path: str, src: source.Source, options: Options) -> FileOutcome
         outcome.text = src.text
         return outcome
     if options.diff:
-        outcome.diff = unified_diff(path, src.text, result.text)
+        bom = "\ufeff" if src.bom else ""  # the file's first bytes, so the patch applies
+        outcome.diff = unified_diff(path, bom + src.text, bom + result.text)
         outcome.text = src.text
-        outcome.findings = engine.lint(src.text, path, rules)
+        outcome.findings = post(src.text, engine.lint(src.text, path, rules))
     else:
         try:
             fixes.write_atomic(path, src.to_bytes(result.text))
         except OSError as exc:
-            outcome.findings = engine.lint(src.text, path, rules) + [
+            outcome.findings = post(src.text, engine.lint(src.text, path, rules)) + [
                 engine.error_finding(path, f"cannot write the fixed file: {exc.strerror or exc}")
             ]
             outcome.text, outcome.fixed = src.text, 0
     return outcome
 
 
+def check_notebook(path: str, options: Options) -> FileOutcome:
+    """Lint (and fix, write or diff) a Jupyter notebook's code cells (see scorelint.notebook)."""
+    checked = notebook.check(path, _rules(options.codes), fix=options.fix or options.diff,
+                             unsafe=options.unsafe_fixes, write=not options.diff,
+                             postprocess=review(path, options))
+    diff = "".join(unified_diff(f"{path}:cell {c.index}", c.before, c.after)
+                   for c in checked.changes) if options.diff else ""
+    return FileOutcome(path, list(checked.findings), fixed=checked.fixed, diff=diff,
+                       cells=checked.cells)
+
+
 def unified_diff(path: str, before: str, after: str) -> str:
     lines = difflib.unified_diff(
-        before.splitlines(keepends=True), after.splitlines(keepends=True),
+        _patch_lines(before), _patch_lines(after),
         fromfile=f"a/{_display(path)}", tofile=f"b/{_display(path)}",
     )
-    return "".join(line if line.endswith(("\n", "\r")) else line + "\n\\ No newline at end of file\n"
+    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
                    for line in lines)
+
+
+def _patch_lines(text: str) -> list[str]:
+    """Lines as `patch` and `git apply` count them: only LF ends one (not CR, form feed,
+    U+2028 as `str.splitlines` has it), so the patch applies to the file's bytes."""
+    parts = text.split("\n")
+    return [part + "\n" for part in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
 
 
 def _display(path: str) -> str:
@@ -95,16 +126,22 @@ def _display(path: str) -> str:
     return path.lstrip("/") if rel.startswith("..") else rel
 
 
-def run(candidates: Sequence[Candidate], options: Options, jobs: int | None = None) -> list[FileOutcome]:
-    """Check every candidate; paths that could not be walked become SL000 findings."""
+def run(candidates: Sequence[Candidate], options: Options | Callable[[str], Options],
+        jobs: int | None = None) -> list[FileOutcome]:
+    """Check every candidate; paths that could not be walked become SL000 findings.
+
+    `options` is one `Options` for every file, or a function giving each file's
+    own (its configuration and `per-file-ignores`).
+    """
     outcomes = [FileOutcome(c.path, [engine.error_finding(c.path, c.error)])
                 for c in candidates if c.error]
     paths = [c.path for c in candidates if not c.error]
+    per_file = [options(p) if callable(options) else options for p in paths]
     jobs = jobs or os.cpu_count() or 1
     if jobs > 1 and len(paths) >= POOL_THRESHOLD:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            outcomes.extend(pool.map(check_file, paths, [options] * len(paths),
+            outcomes.extend(pool.map(check_file, paths, per_file,
                                      chunksize=max(1, len(paths) // (jobs * 8))))
     else:
-        outcomes.extend(check_file(p, options) for p in paths)
+        outcomes.extend(check_file(p, o) for p, o in zip(paths, per_file))
     return outcomes

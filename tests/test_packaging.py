@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -11,9 +12,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_wheel_contains_the_rules_package(tmp_path: Path) -> None:
+    # Build from a copy: setuptools' build/ folder in the checkout could hold stale modules.
+    source = tmp_path / "src"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".hypothesis", "tests"))
     subprocess.run(
         [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(tmp_path),
-         str(ROOT)],
+         str(source)],
         check=True, capture_output=True,
     )
     (wheel,) = tmp_path.glob("scorelint-*.whl")

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import os
+import re
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path, PurePath
 
 from scorelint.findings import Finding
 from scorelint.runner import FileOutcome
+from scorelint.source import LineIndex
 
-FORMATS = ("text", "json")
+FORMATS = (
+    "text", "concise", "json", "json-lines", "sarif", "github", "gitlab", "rdjson", "review",
+)
+TOOL_NAME = "scorelint"
+HOMEPAGE = "https://scorelint.readthedocs.io/"
+_SPACE = re.compile(r"\s+")
 
 
 @dataclass(frozen=True)
@@ -21,14 +31,65 @@ class Report:
     unsafe_fixes: bool = False
     fix: bool = False
     color: bool = False
+    # `--show-suppressed`: suppressed findings are listed too (`finding.suppressed`
+    # tells them apart; `extra["suppressed_by"]` is "comment" or "baseline").
+    show_suppressed: bool = False
+    # Line indexes built on first use, one per file or notebook cell (a cache).
+    _indexes: dict[tuple[str, int | None], LineIndex | None] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def findings(self) -> list[Finding]:
-        found = [f for o in self.outcomes for f in o.findings if not f.suppressed]
+        found = [f for o in self.outcomes for f in o.findings
+                 if self.show_suppressed or not f.suppressed]
         return sorted(found, key=lambda f: f.sort_key)
 
-    def text_of(self, path: str) -> str | None:
-        return next((o.text for o in self.outcomes if o.path == path), None)
+    @property
+    def active(self) -> list[Finding]:
+        """The findings that are not suppressed, for outputs that post them as problems."""
+        return [f for f in self.findings if not f.suppressed]
+
+    def text_of(self, path: str, cell: int | None = None) -> str | None:
+        """The text a file's (or a notebook cell's) findings refer to, if it was read."""
+        for outcome in self.outcomes:
+            if outcome.path == path:
+                return outcome.text if cell is None else outcome.cells.get(cell)
+        return None
+
+    def index(self, path: str, cell: int | None = None) -> LineIndex | None:
+        """The line index of `text_of(path, cell)` (None if it was not read)."""
+        if (path, cell) not in self._indexes:
+            text = self.text_of(path, cell)
+            self._indexes[path, cell] = LineIndex(text) if text is not None else None
+        return self._indexes[path, cell]
+
+    def flagged_text(self, finding: Finding) -> str:
+        """The source lines a finding covers, whitespace collapsed (its message if unread)."""
+        index = self.index(finding.path, finding.cell)
+        if index is None or finding.start.row > len(index.starts):
+            return finding.message
+        rows = range(finding.start.row, last_row(finding) + 1)
+        joined = " ".join(index.line(r) for r in rows if r <= len(index.starts))
+        return _SPACE.sub(" ", joined).strip()
+
+    def fingerprints(self, findings: Sequence[Finding]) -> list[tuple[Finding, str]]:
+        """Each of `findings` with a stable fingerprint, unique within the run.
+
+        The hash covers the code, the relative path and the flagged lines' text
+        (not their row, nor a notebook's cell number), so a finding keeps its
+        fingerprint when lines are added above it; identical findings in one
+        file are told apart by their order. Suppressed findings are counted
+        too, so showing them does not change the others' fingerprints.
+        """
+        seen: Counter[str] = Counter()
+        digests: dict[int, str] = {}
+        every = sorted((f for o in self.outcomes for f in o.findings), key=lambda f: f.sort_key)
+        for finding in every:
+            key = "\0".join((finding.code, posix(finding.path), self.flagged_text(finding)))
+            seen[key] += 1
+            data = f"{key}\0{seen[key]}".encode("utf-8", "surrogatepass")
+            digests[id(finding)] = hashlib.sha256(data).hexdigest()[:32]
+        return [(f, digests[id(f)]) for f in findings]
 
 
 def render(name: str, report: Report) -> str:
@@ -36,7 +97,34 @@ def render(name: str, report: Report) -> str:
     return module.render(report)
 
 
+def location(finding: Finding) -> str:
+    """`path:row:col`, or `path:cell N:row:col` in a notebook (as Ruff writes it)."""
+    cell = f"cell {finding.cell}:" if finding.cell is not None else ""
+    return f"{relative(finding.path)}:{cell}{finding.start.row}:{finding.start.column}"
+
+
+def last_row(finding: Finding) -> int:
+    """The last row a finding covers (an end at column 1 stops at the line before)."""
+    last = finding.end.row if finding.end.column > 1 else finding.end.row - 1
+    return max(finding.start.row, last)
+
+
 def relative(path: str) -> str:
     """A path relative to the working directory when it lies below it."""
+    return os.path.relpath(path) if is_below_cwd(path) else path
+
+
+def posix(path: str) -> str:
+    """`relative(path)` with forward slashes, as CI services and URIs want it."""
+    return PurePath(relative(path)).as_posix()
+
+
+def is_below_cwd(path: str) -> bool:
+    """Does `path` lie below the working directory (so it can be given relative)?"""
     rel = os.path.relpath(path)
-    return path if rel.startswith("..") else rel
+    return rel != os.pardir and not rel.startswith(os.pardir + os.sep)
+
+
+def cwd_uri() -> str:
+    """The working directory as a `file:` URI ending in a slash."""
+    return Path.cwd().as_uri().rstrip("/") + "/"

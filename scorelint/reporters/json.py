@@ -27,7 +27,7 @@ def finding_to_dict(finding: Finding) -> dict[str, Any]:
             ],
         }
     return {
-        "cell": None,
+        "cell": finding.cell,
         "code": finding.code,
         "name": finding.name,
         "message": finding.message,

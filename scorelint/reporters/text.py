@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from scorelint.fixes import applicable
 from scorelint.findings import Applicability, Finding
-from scorelint.reporters import Report, relative
+from scorelint.reporters import Report, location
 from scorelint.source import LineIndex
 
 _BOLD, _RED, _CYAN, _GREEN, _RESET = "\033[1m", "\033[31m", "\033[36m", "\033[32m", "\033[0m"
@@ -28,8 +28,10 @@ def _excerpt(finding: Finding, index: LineIndex | None) -> list[str]:
 
 
 def format_finding(finding: Finding, index: LineIndex | None, report: Report) -> str:
-    head = (f"{_paint(relative(finding.path), _BOLD, report.color)}:{finding.start.row}:"
-            f"{finding.start.column}: {_paint(finding.code, _RED, report.color)} {finding.message}")
+    head = (f"{_paint(location(finding), _BOLD, report.color)}: "
+            f"{_paint(finding.code, _RED, report.color)} {finding.message}")
+    if finding.suppressed:
+        head += f" [suppressed by {finding.extra.get('suppressed_by', 'comment')}]"
     lines = [head, *_excerpt(finding, index)]
     if finding.fix is not None:
         safety = finding.fix.applicability.value
@@ -38,7 +40,7 @@ def format_finding(finding: Finding, index: LineIndex | None, report: Report) ->
 
 
 def summary(report: Report) -> str:
-    findings = report.findings
+    findings = [f for f in report.findings if not f.suppressed]
     fixed = sum(o.fixed for o in report.outcomes)
     if not findings:
         return f"Fixed {fixed} error{'s' * (fixed != 1)}." if fixed else "All checks passed!"
@@ -57,12 +59,6 @@ def summary(report: Report) -> str:
 
 
 def render(report: Report) -> str:
-    blocks = []
-    indexes: dict[str, LineIndex | None] = {}
-    for finding in report.findings:
-        if finding.path not in indexes:
-            text = report.text_of(finding.path)
-            indexes[finding.path] = LineIndex(text) if text is not None else None
-        blocks.append(format_finding(finding, indexes[finding.path], report))
+    blocks = [format_finding(f, report.index(f.path, f.cell), report) for f in report.findings]
     body = "\n\n".join(blocks)
     return (body + "\n\n" if body else "") + summary(report) + "\n"

@@ -1,0 +1,27 @@
+"""One line per finding, `path:line:col: CODE [*] message`, as Ruff's concise output.
+
+`[*]` marks a finding that `--fix` would fix (with `--unsafe-fixes`, unsafe
+fixes count too). In a notebook the place is `path:cell N:line:col`. The
+summary lines are the text format's.
+"""
+
+from __future__ import annotations
+
+from scorelint.findings import Finding
+from scorelint.fixes import applicable
+from scorelint.reporters import Report, location
+from scorelint.reporters.text import summary
+
+
+def format_finding(finding: Finding, unsafe_fixes: bool) -> str:
+    mark = " [*]" if applicable(finding.fix, unsafe_fixes) and not finding.suppressed else ""
+    message = " ".join(finding.message.splitlines())  # one line per finding, always
+    line = f"{location(finding)}: {finding.code}{mark} {message}"
+    if finding.suppressed:
+        line += f" [suppressed by {finding.extra.get('suppressed_by', 'comment')}]"
+    return line
+
+
+def render(report: Report) -> str:
+    lines = [format_finding(f, report.unsafe_fixes) for f in report.findings]
+    return "".join(f"{line}\n" for line in lines) + summary(report) + "\n"
