@@ -28,8 +28,12 @@ from scorelint.findings import (
     Position,
 )
 from scorelint.rule import Rule
-from scorelint.source import LineIndex
+from scorelint.source import Alignment, LineIndex
 from scorelint.spelling import is_atom
+
+
+# A module-level statement longer than this is a data table unless it holds a trigger.
+_SHORT_STATEMENT = 20
 
 
 class LintError(Exception):
@@ -53,15 +57,22 @@ def parse(text: str) -> cst.Module:
     except cst.ParserSyntaxError as exc:
         raise LintError(f"syntax error at line {exc.raw_line}: {exc.message}",
                         exc.raw_line, exc.raw_column + 1) from None
+    except cst.CSTValidationError as exc:  # e.g. `u"a" b"b"`: parsed, then rejected
+        raise LintError(f"syntax error: {exc}") from None
+    except UnicodeEncodeError as exc:  # a lone surrogate, as a notebook's JSON can hold
+        where = LineIndex(text).position(exc.start)
+        raise LintError(f"not valid Unicode at line {where.row}: {exc.reason}",
+                        where.row, where.column) from None
     except RecursionError:
         raise LintError("too deeply nested to parse") from None
 
 
 def lint(text: str, path: str, rules: Sequence[type[Rule]]) -> list[Finding]:
     """Every finding of `rules` in `text`; raises `LintError` if it cannot be parsed."""
-    candidates = prefilter.candidates(rules, prefilter.text_tokens(text))
+    candidates = prefilter.candidates(rules, prefilter.text_tokens(text, rules))
     # CPython's parser is ~10x cheaper than LibCST's; every file gets it so a
     # syntax error is reported everywhere, as Ruff does.
+    ast_error: Exception | None = None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # SyntaxWarning for odd escapes is not ours
@@ -70,12 +81,19 @@ def lint(text: str, path: str, rules: Sequence[type[Rule]]) -> list[Finding]:
         tree, ast_error = None, exc
     except (ValueError, RecursionError, MemoryError) as exc:
         tree, ast_error = None, exc
+    if isinstance(ast_error, (RecursionError, MemoryError)):
+        # CPython's own parser ran out of stack: LibCST's traversal would too,
+        # after a parse that is quadratic in the depth.
+        raise LintError("too deeply nested to parse")
+    keep: tuple[set[int], int] | None = None  # top-level statements worth LibCST's metadata
     if tree is not None:
         if not candidates:
             return []
-        candidates = prefilter.candidates(candidates, prefilter.ast_tokens(tree))
+        per_statement = prefilter.statement_tokens(tree)
+        candidates = prefilter.candidates(candidates, set().union(*per_statement))
         if not candidates:
             return []
+        keep = _candidate_statements(tree, per_statement, candidates), len(tree.body)
     try:
         module = parse(text)
     except LintError:
@@ -88,25 +106,71 @@ def lint(text: str, path: str, rules: Sequence[type[Rule]]) -> list[Finding]:
     if not candidates:
         return []
     try:
-        return _run_rules(module, text, path, candidates)
+        return _run_rules(module, _narrow(module, keep), text, path, candidates)
     except RecursionError:
         raise LintError("too deeply nested to analyse") from None
 
 
-def _run_rules(module: cst.Module, text: str, path: str,
+def _candidate_statements(tree: ast.Module, per_statement: list[set[str]],
+                          rules: Sequence[type[Rule]]) -> set[int]:
+    """Top-level statements a rule could match in, or that bind names a match may read:
+    imports and short simple statements always, a long one (a data table) only when
+    it holds a trigger token, and each compound one whose tokens, with the simple
+    statements', meet some rule's triggers."""
+    names = prefilter.trigger_names(rules)
+    simple = [i for i, stmt in enumerate(tree.body) if not prefilter.is_compound(stmt)]
+    shared = set().union(*(per_statement[i] for i in simple))
+    keep = set()
+    for i in simple:
+        stmt = tree.body[i]
+        short = (stmt.end_lineno or stmt.lineno) - stmt.lineno < _SHORT_STATEMENT
+        if short or isinstance(stmt, (ast.Import, ast.ImportFrom)) or per_statement[i] & names:
+            keep.add(i)
+    for i, stmt in enumerate(tree.body):
+        if prefilter.is_compound(stmt) and prefilter.candidates(rules, per_statement[i] | shared):
+            keep.add(i)
+    return keep
+
+
+def _narrow(module: cst.Module, keep: tuple[set[int], int] | None) -> cst.Module:
+    """The module with only the kept top-level statements (the same node objects), so
+    scopes are computed and rules run only where something could match."""
+    if keep is None:
+        return module
+    kept, count = keep
+    body, index = [], 0
+    for stmt in module.body:
+        width = len(stmt.body) if isinstance(stmt, cst.SimpleStatementLine) else 1
+        if any(i in kept for i in range(index, index + width)):
+            body.append(stmt)
+        index += width
+    if index != count:
+        return module  # CPython and LibCST disagree on the statements: analyse everything
+    return module.with_changes(body=body)
+
+
+def _run_rules(module: cst.Module, narrowed: cst.Module, text: str, path: str,
                rules: Sequence[type[Rule]]) -> list[Finding]:
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    scopes = wrapper.resolve(ScopeProvider)
+    scopes = MetadataWrapper(narrowed, unsafe_skip_copy=True).resolve(ScopeProvider)
     recorder = BindingRecorder()
     ctx = FileContext(module, text, path, dict(scopes), recorder)  # type: ignore[arg-type]
     instances = [rule(ctx) for rule in rules]
-    broken: list[tuple[Rule, Exception]] = []
-    module.visit(_Batched([recorder, *instances], broken))
+    broken: list[tuple[Rule | type[Rule], Exception]] = []
+    narrowed.visit(_Batched([recorder, *instances], broken))
     if not ctx.findings and not broken:
         return []
-    spans = wrapper.resolve(ByteSpanPositionProvider)
+    spans = MetadataWrapper(module, unsafe_skip_copy=True).resolve(ByteSpanPositionProvider)
     locator = _Locator(module, text, spans)
-    findings = [locator.finding(path, raw, recorder) for raw in ctx.findings]
+    findings: list[Finding] = []
+    unplaceable: set[type[Rule]] = set()
+    for raw in ctx.findings:
+        if raw.rule in unplaceable:
+            continue
+        try:
+            findings.append(locator.finding(path, raw, recorder))
+        except Exception as exc:  # noqa: BLE001  (a node not in this file, a bad fix spec)
+            unplaceable.add(raw.rule)
+            broken.append((raw.rule, exc))
     for rule, exc in broken:
         findings.append(Finding(
             path, INTERNAL_CODE, INTERNAL_NAME,
@@ -120,7 +184,7 @@ class _Batched(cst.CSTVisitor):
     """One traversal for every rule; a rule that raises is dropped for this file only."""
 
     def __init__(self, visitors: list[cst.BatchableCSTVisitor],
-                 broken: list[tuple[Rule, Exception]]) -> None:
+                 broken: list[tuple[Rule | type[Rule], Exception]]) -> None:
         super().__init__()
         self.broken = broken
         self.methods: dict[str, list[tuple[cst.BatchableCSTVisitor, object]]] = {}
@@ -159,30 +223,29 @@ class _Locator:
         self.text = text
         self.spans = spans
         self.lines = LineIndex(text)
-        self.exact = module.code == text
-        self._encoded = text.encode("utf-8") if not text.isascii() else None
+        # LibCST's spans count in its regenerated code, which is not always the
+        # text (it drops the space in `except X :`, LibCST #1457, and a form
+        # feed that starts a line): map them back by aligning the two.
+        code = module.code
+        self.exact = code == text
+        self.alignment = None if self.exact else Alignment.of(text, code)
+        self._encoded = code.encode("utf-8") if not code.isascii() else None
 
     def _chars(self, byte_offset: int) -> int:
+        """The character offset in LibCST's code of a byte offset in its UTF-8."""
         if self._encoded is None:
             return byte_offset
         return len(self._encoded[:byte_offset].decode("utf-8", errors="ignore"))
 
     def span(self, node: cst.CSTNode) -> tuple[int, int] | None:
-        """Character offsets of the node's code in the text, or None if it cannot be found."""
+        """Character offsets of the node's code in the text, or None if it cannot be mapped."""
         span = self.spans[node]  # type: ignore[index]
         start, end = self._chars(span.start), self._chars(span.start + span.length)
         if self.exact:
             return start, end
-        # LibCST's round trip is not byte-exact for every file (lone CR, form
-        # feeds): find the node's code near where the regenerated module has it.
-        code = self.module.code_for_node(node)
-        for distance in range(0, 400):
-            for probe in {start - distance, start + distance}:
-                if 0 <= probe < len(self.text):
-                    found = _match_ignoring_space(self.text, probe, code)
-                    if found is not None:
-                        return probe, found
-        return None
+        if self.alignment is None:
+            return None  # LibCST changed more than whitespace: no exact place
+        return self.alignment.span(start, end)
 
     def finding(self, path: str, raw: RawFinding, recorder: BindingRecorder) -> Finding:
         where = self.span(raw.node)
@@ -218,10 +281,10 @@ class _Locator:
         if where is None:
             return None
         content = edit.content
-        if isinstance(edit.node, cst.BaseExpression) and (
-            edit.node.lpar  # the span includes the node's own parentheses: keep them
-            or (edit.node not in recorder.free_slots and not is_atom(content))
-        ):
+        # A span stops inside the node's own parentheses, which stay; a node without
+        # them gets parentheses when the replacement is not an atom where it stands.
+        if (isinstance(edit.node, cst.BaseExpression) and not edit.node.lpar
+                and edit.node not in recorder.free_slots and not is_atom(content)):
             content = f"({content})"
         return self._edit(*where, content)
 
@@ -242,17 +305,3 @@ class _Locator:
             offset = self.lines.starts[row]
             return self._edit(offset, offset, edit.content + newline)
         return self._edit(len(self.text), len(self.text), newline + edit.content)
-
-
-def _match_ignoring_space(text: str, start: int, code: str) -> int | None:
-    """End offset if `code` occurs at `start` up to whitespace (indentation), else None."""
-    i = start
-    for char in code:
-        if char.isspace():
-            continue
-        while i < len(text) and text[i].isspace():
-            i += 1
-        if i >= len(text) or text[i] != char:
-            return None
-        i += 1
-    return i if i > start else None

@@ -9,7 +9,9 @@ from __future__ import annotations
 import bisect
 import codecs
 import io
+import os
 import re
+import stat
 import tokenize
 from dataclasses import dataclass
 
@@ -57,11 +59,27 @@ def decode(raw: bytes) -> Source:
         ) from None
     except LookupError:
         raise SourceError(f"unknown encoding {encoding!r}") from None
+    # A fix is written back by encoding the text, so only a codec that gives the
+    # same bytes back keeps every byte outside the edits (utf-7, unicode_escape
+    # and some cp932 characters do not). Valid UTF-8 always does.
+    if encoding != "utf-8" and not _round_trips(text, encoding, raw):
+        raise SourceError(f"{encoding} text does not encode back to the same bytes")
     return Source(text=text, encoding=encoding, bom=bom)
 
 
-def read(path: str) -> Source:
+def _round_trips(text: str, encoding: str, raw: bytes) -> bool:
     try:
+        return text.encode(encoding) == raw
+    except UnicodeError:
+        return False
+
+
+def read(path: str) -> Source:
+    """Read and decode a file. Only a regular file is opened: a FIFO named `x.py`
+    would block the whole run waiting for a writer."""
+    try:
+        if not stat.S_ISREG(mode := os.stat(path).st_mode) and not stat.S_ISDIR(mode):
+            raise SourceError("not a regular file")
         with open(path, "rb") as handle:
             raw = handle.read()
     except IsADirectoryError:
@@ -95,3 +113,68 @@ class LineIndex:
         """The file's first line ending, used for lines a fix inserts."""
         match = _NEWLINE.search(self.text)
         return match.group() if match else "\n"
+
+
+@dataclass(frozen=True)
+class Alignment:
+    """Maps offsets in a text regenerated with some whitespace dropped back to the original.
+
+    LibCST's `Module.code` is not always the text it parsed (it drops the space
+    in `except X :` and a form feed that starts a line), and its positions
+    count in that regenerated text. Searching for a node's code near where it
+    should be picks the wrong copy when the same code repeats nearby, so we
+    align the two texts instead: `shifts[k]` is added to every offset from
+    `starts[k]` on.
+    """
+
+    starts: tuple[int, ...]
+    shifts: tuple[int, ...]
+
+    @classmethod
+    def of(cls, original: str, derived: str) -> Alignment | None:
+        """The alignment, or None if `derived` is not `original` minus some whitespace."""
+        starts, shifts = [0], [0]
+        i = j = 0
+        while True:
+            run = _common_prefix(original, i, derived, j)
+            i, j = i + run, j + run
+            if j == len(derived):
+                return cls(tuple(starts), tuple(shifts))
+            k = original.find(derived[j], i + 1)
+            if k < 0 or not original[i:k].isspace():
+                return None
+            i = k
+            starts.append(j)
+            shifts.append(i - j)
+
+    def offset(self, derived: int) -> int:
+        """Where the character at `derived` in the regenerated text is in the original."""
+        return derived + self.shifts[bisect.bisect_right(self.starts, derived) - 1]
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """The original span of a derived span; dropped whitespace at its edges stays out."""
+        if end <= start:
+            first = self.offset(start)
+            return first, first
+        return self.offset(start), self.offset(end - 1) + 1
+
+
+def _common_prefix(a: str, i: int, b: str, j: int) -> int:
+    """Length of the common prefix of `a[i:]` and `b[j:]`, by galloping slice compares."""
+    limit = min(len(a) - i, len(b) - j)
+    step, good = 64, 0
+    while good < limit:  # grow while whole chunks match
+        size = min(step, limit - good)
+        if a[i + good : i + good + size] != b[j + good : j + good + size]:
+            break
+        good, step = good + size, step * 2
+    else:
+        return good
+    lo, hi = good, min(good + step, limit)  # the first mismatch is in [lo, hi)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if a[i + lo : i + mid] == b[j + lo : j + mid]:
+            lo = mid
+        else:
+            hi = mid
+    return lo

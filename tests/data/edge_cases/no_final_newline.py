@@ -1,0 +1,2 @@
+import numpy as np
+score = np.log(np.prod(p, axis=-1))
