@@ -47,7 +47,8 @@ def applicable(fix: Fix | None, unsafe: bool) -> bool:
 def apply_edits(text: str, edits: Sequence[Edit]) -> str:
     """Apply non-overlapping edits, back to front so offsets stay valid."""
     out = text
-    for edit in sorted(edits, key=lambda e: (e.start, e.end), reverse=True):
+    # Back to front; insertions at one point end up in ascending order of content.
+    for edit in sorted(edits, key=lambda e: (e.start, e.end, e.content), reverse=True):
         out = out[: edit.start] + edit.content + out[edit.end :]
     return out
 
@@ -69,9 +70,10 @@ def _choose(findings: Sequence[Finding], unsafe: bool) -> tuple[list[Finding], l
 
 
 def _overlaps(a: Edit, b: Edit) -> bool:
-    """Do two edits touch the same text? Two insertions collide only at the same point."""
+    """Do two edits touch the same text? Insertions (whole import lines) never collide
+    with each other: several at one point are all applied, in a fixed order."""
     if a.start == a.end and b.start == b.end:
-        return a.start == b.start
+        return False
     return a.start < b.end and b.start < a.end
 
 

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 import libcst as cst
 from libcst import matchers as m
 
+from scorelint.vocabulary import FUNCTIONS
+
 if TYPE_CHECKING:
     from scorelint.context import InsertLine
 
@@ -212,14 +214,19 @@ class Spelling:
             code, edit = self._pending[qualname]
             return code, (edit,)
         module, attr = qualname.rsplit(".", 1)
+        while module in FUNCTIONS:  # `numpy.logaddexp.reduce`: an attribute of a function
+            module, head = module.rsplit(".", 1)
+            attr = f"{head}.{attr}"
         if parts[0] not in self.words:
             code, line = qualname, f"import {module}"
         else:
-            local = attr
+            name, _, rest = attr.partition(".")
+            local = name
             while local in self.words:
                 local = f"_{local}"
-            code = local
-            line = f"from {module} import {attr}" + (f" as {local}" if local != attr else "")
+            self.words.add(local)  # a second import in this pass must not take it too
+            code = f"{local}.{rest}" if rest else local
+            line = f"from {module} import {name}" + (f" as {local}" if local != name else "")
         anchor = self.anchor or self.before
         edit = InsertLine(anchor, line, after=self.anchor is not None)
         self._pending[qualname] = (code, edit)
