@@ -113,12 +113,25 @@ def is_shifted(ctx: FileContext, node: cst.BaseExpression) -> bool:
 
 
 def is_nonpositive(ctx: FileContext, node: cst.BaseExpression) -> bool:
-    """`-x**2`, `-abs(d)`, `-d2 / (2 * s**2)`: an `exp` of it cannot overflow."""
+    """`-x**2`, `-abs(d)`, `-d2 / (2 * s**2)`, `x - max(x)`, `lo - hi`: an `exp` of it
+    cannot overflow."""
     value = ctx.resolve(node)
     while isinstance(value, cst.BinaryOperation) and isinstance(value.operator, (cst.Divide, cst.Multiply)):
         value = value.left
+    if isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.Subtract):
+        right = ctx.op(value.right)
+        if right is not None and right.kind == "max":
+            return True
+        left_name, right_name = _name_of(value.left), _name_of(value.right)
+        return bool(left_name and right_name and _LOWER.search(left_name)
+                    and _UPPER.search(right_name))
     return (isinstance(value, cst.UnaryOperation) and isinstance(value.operator, cst.Minus)
             and is_nonnegative(ctx, value.expression))
+
+
+# `min_ - max_`, `lo - hi`: named as the smaller minus the larger of two values.
+_LOWER = re.compile(r"min|^lo|lower|small", re.IGNORECASE)
+_UPPER = re.compile(r"max|^hi|upper|large", re.IGNORECASE)
 
 
 def is_size(ctx: FileContext, node: cst.BaseExpression) -> bool:

@@ -59,6 +59,7 @@ _OURS = re.compile(
     rf"(?:\[(?P<bracket>[^\]\r\n]*)\]|:[ \t]*(?P<codes>{_CODES})|(?![\w\-\[]))"
 )
 _CODE = re.compile(r"[A-Za-z]+[0-9]+")
+_OUR_CODE = re.compile(r"SL[0-9]{3}$")
 
 
 @dataclass(frozen=True)
@@ -238,7 +239,9 @@ def _unused(path: str, text: str, index: LineIndex, directive: Directive, used: 
             return None
         return _finding(path, index, directive, "Unused blanket suppression: nothing on this "
                         "line is reported", _removal(text, index, directive))
-    ours = [c for c in directive.codes if directive.ours or c.startswith("SL")]
+    # In a shared `# noqa`, only codes shaped like ours (`SL` and three digits) are ours to
+    # judge: `SLOT000` belongs to flake8-slots.
+    ours = [c for c in directive.codes if directive.ours or _OUR_CODE.match(c)]
     unknown = [c for c in ours if c not in known]
     unused = [c for c in ours if c in known and c in selected and c not in used]
     if not unknown and not unused:

@@ -119,6 +119,7 @@ def test_a_comment_alone_on_its_line_is_removed_with_the_line(tmp_path: Path, ca
     ("w = 1  # noqa: SL101", ["--ignore", "SL002"]),  # SL002 itself is not selected
     ("w = 1  # noqa", []),  # a bare noqa may be for another tool
     ("w = 1  # noqa: E501, F401", []),  # other tools' codes
+    ("w = 1  # noqa: SLOT000", []),  # flake8-slots, not ours though it starts with SL
     ("w = 1  # scorelint: ignore", ["--ignore", "SL102"]),  # blanket, not every rule ran
     ("# scorelint: ignore-file[SL101]\nw = 1", []),  # file-level forms are not judged
 ])
