@@ -207,6 +207,16 @@ class FileContext:
             found.append(binding)
         return found
 
+    def assigned_values(self, name: cst.Name) -> list[cst.BaseExpression]:
+        """The values of the plain assignments among a name's bindings, when it has several
+        (`x = relu(h)` ... `x = x / x.sum()`): any of them may be what reaches a use."""
+        scope = self.scopes.get(name)
+        if scope is None:
+            return []
+        found = (self.recorder.bindings.get(a.node) for a in scope[name.value]  # type: ignore[arg-type]
+                 if isinstance(a, Assignment))
+        return [b.value for b in found if b is not None and b.value is not None]
+
     def accesses(self, name: cst.Name) -> set[cst.CSTNode]:
         """Every place that reads a value bound to `name` where it is used."""
         scope = self.scopes.get(name)

@@ -61,7 +61,15 @@ def _chain(ctx: FileContext, node: cst.BaseExpression) -> list[cst.BaseExpressio
 
 
 def is_nonnegative(ctx: FileContext, node: cst.BaseExpression) -> bool:
-    """Non-negative by construction (`exp`, `softmax`, `abs`, `x ** 2`, counts) or by name."""
+    """Non-negative by construction (`exp`, `softmax`, `abs`, `x ** 2`, counts) or by name.
+
+    A name bound several times counts as non-negative when one of its values is: we
+    cannot tell which reaches the use, and renormalizing (`w = relu(x)` ... `w = w /
+    w.sum()`) is the common reason to rebind one.
+    """
+    if isinstance(node, cst.Name) and ctx.value(node) is None:
+        if any(_nonnegative_value(ctx, v) for v in ctx.assigned_values(node)):
+            return True
     for step in _chain(ctx, node):
         name = _name_of(step)
         if name and PROBABILITY_NAME.search(name) and not SCORE_NAME.search(name):
@@ -76,6 +84,12 @@ def is_nonnegative(ctx: FileContext, node: cst.BaseExpression) -> bool:
             if isinstance(step.operator, cst.Multiply) and ctx.same(step.left, step.right):
                 return True
     return False
+
+
+def _nonnegative_value(ctx: FileContext, value: cst.BaseExpression) -> bool:
+    """One assigned value, judged without following names further (no cycles)."""
+    op = ctx.op(value, follow=False) if isinstance(value, cst.Call) else None
+    return op is not None and op.kind in NONNEGATIVE_KINDS
 
 
 def is_score_like(ctx: FileContext, node: cst.BaseExpression) -> bool:
