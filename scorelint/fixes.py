@@ -9,6 +9,7 @@ not parse, or that never settles, is thrown away whole.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import os
 import stat
@@ -34,6 +35,7 @@ class FixResult:
     applied: list[Finding] = field(default_factory=list)
     remaining: list[Finding] = field(default_factory=list)
     refused: str | None = None  # why the fixes were thrown away, if they were
+    original: list[Finding] = field(default_factory=list)  # the findings before any fix
 
 
 def applicable(fix: Fix | None, unsafe: bool) -> bool:
@@ -108,37 +110,34 @@ def fix_text(text: str, path: str, rules: Sequence[type[Rule]], unsafe: bool,
 
     Suppressed findings (as `postprocess` marks them) are never fixed.
     """
-    findings = _lint(text, path, rules, postprocess)
+    original = findings = _lint(text, path, rules, postprocess)
     must_compile = compiles(text)
     current, applied = text, []
     for _ in range(MAX_PASSES):
         chosen, edits = _choose(findings, unsafe)
         if not chosen:
-            return FixResult(current, applied, findings)
+            return FixResult(current, applied, findings, original=original)
         candidate = apply_edits(current, edits)
         if candidate == current:  # a fix that changes nothing would never settle
-            return _refused(text, path, rules, "a fix changed nothing", postprocess)
+            return _refused(text, original, "a fix changed nothing")
         if not reparses(candidate, must_compile):
-            return _refused(text, path, rules, "the fixed file would not parse", postprocess)
+            return _refused(text, original, "the fixed file would not parse")
         current = candidate
         applied.extend(chosen)
         findings = _lint(current, path, rules, postprocess)
     if any(applicable(f.fix, unsafe) and not f.suppressed for f in findings):
-        return _refused(text, path, rules, f"fixes did not settle in {MAX_PASSES} passes",
-                        postprocess)
-    return FixResult(current, applied, findings)
+        return _refused(text, original, f"fixes did not settle in {MAX_PASSES} passes")
+    return FixResult(current, applied, findings, original=original)
 
 
-def _refused(text: str, path: str, rules: Sequence[type[Rule]], why: str,
-             postprocess: Postprocess | None = None) -> FixResult:
-    findings = _lint(text, path, rules, postprocess)
-    marked = [
-        Finding(f.path, f.code, f.name, f"{f.message} (fix refused: {why})", f.start, f.end,
-                None, f.noqa_row, f.severity, f.suppressed, f.extra)
-        if f.fix else f
-        for f in findings
-    ]
-    return FixResult(text, [], marked, refused=why)
+def withdraw_fixes(findings: Sequence[Finding], why: str) -> list[Finding]:
+    """The findings with their fixes withdrawn and the reason in the message."""
+    return [dataclasses.replace(f, message=f"{f.message} (fix refused: {why})", fix=None)
+            if f.fix else f for f in findings]
+
+
+def _refused(text: str, original: list[Finding], why: str) -> FixResult:
+    return FixResult(text, [], withdraw_fixes(original, why), refused=why, original=original)
 
 
 def write_atomic(path: str, data: bytes) -> None:

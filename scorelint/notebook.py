@@ -511,12 +511,6 @@ def _render_source(raw: str, start: int, end: int, text: str, ensure_ascii: bool
     return "[" + opening + between.join(lines) + closing + "]"
 
 
-def _refused(findings: Sequence[Finding], why: str) -> list[Finding]:
-    """The findings with their fixes withdrawn and the reason in the message."""
-    return [dataclasses.replace(f, message=f"{f.message} (fix refused: {why})", fix=None)
-            if f.fix else f for f in findings]
-
-
 def _failed(path: str, message: str, row: int = 1, column: int = 1) -> NotebookCheck:
     return NotebookCheck((engine.error_finding(path, message, row, column),), {})
 
@@ -561,7 +555,7 @@ def check(path: str, rules: Sequence[type[Rule]], *, fix: bool, unsafe: bool, wr
         cells = layout.split(result.text)
         contents = notebook.dump(cells)
     except _Refused as exc:
-        return NotebookCheck(layout.findings(_refused(before, str(exc))), layout.texts)
+        return NotebookCheck(layout.findings(fixes.withdraw_fixes(before, str(exc))), layout.texts)
     changes = tuple(CellChange(new.index, old.text, new.text)
                     for old, new in zip(notebook.cells, cells) if new.text != old.text)
     if not write:

@@ -72,11 +72,6 @@ def _walk_tokens(root: ast.AST, tokens: set[str], aliases: dict[str, str]) -> No
                     aliases[alias.asname] = alias.name
 
 
-def ast_tokens(tree: ast.AST) -> set[str]:
-    """The same tokens read from a parsed tree: only real calls and operators count."""
-    return set().union(*statement_tokens(tree)) if isinstance(tree, ast.Module) else set()
-
-
 def statement_tokens(tree: ast.Module) -> list[set[str]]:
     """Tokens of each top-level statement, with from-import aliases mapped back."""
     aliases: dict[str, str] = {}

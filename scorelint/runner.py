@@ -82,12 +82,12 @@ def check_source(path: str, src: source.Source, options: Options) -> FileOutcome
         bom = "\ufeff" if src.bom else ""  # the file's first bytes, so the patch applies
         outcome.diff = unified_diff(path, bom + src.text, bom + result.text)
         outcome.text = src.text
-        outcome.findings = post(src.text, engine.lint(src.text, path, rules))
+        outcome.findings = result.original
     else:
         try:
             fixes.write_atomic(path, src.to_bytes(result.text))
         except OSError as exc:
-            outcome.findings = post(src.text, engine.lint(src.text, path, rules)) + [
+            outcome.findings = result.original + [
                 engine.error_finding(path, f"cannot write the fixed file: {exc.strerror or exc}")
             ]
             outcome.text, outcome.fixed = src.text, 0

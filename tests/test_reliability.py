@@ -355,7 +355,7 @@ def _has_candidates(path: str, rules: list[type[Rule]]) -> bool:
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return bool(chosen)  # LibCST has the last word on these
     # Both stages of the engine's funnel: only these files reach LibCST.
-    return bool(prefilter.candidates(chosen, prefilter.ast_tokens(tree)))
+    return bool(prefilter.candidates(chosen, set().union(*prefilter.statement_tokens(tree))))
 
 
 def test_stdlib_sample_has_no_internal_error_and_unparseable_files_are_sl000() -> None:
