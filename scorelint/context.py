@@ -13,11 +13,25 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState  # LibCST's own renderer (see `render`)
-from libcst.metadata import Assignment, ClassScope, FunctionScope, QualifiedNameSource, Scope
+from libcst.metadata import (
+    Assignment,
+    ClassScope,
+    FunctionScope,
+    QualifiedNameSource,
+    Scope,
+)
 
 from scorelint import vocabulary as vocab
+from scorelint.dataflow import ASSIGN, DataFlow, Definition
 from scorelint.findings import Applicability
+from scorelint.proposal import FixSpec, InsertLine, RawFinding, Replace
 from scorelint.spelling import Spelling
+from scorelint.summaries import (
+    MemberReads,
+    MemberRecorder,
+    class_attributes,
+    self_parameter,
+)
 
 if TYPE_CHECKING:
     from scorelint.rule import Rule
@@ -27,149 +41,28 @@ _SPACE = re.compile(r"\s+")
 _ARRAY_MODULES = ("numpy", "jax.numpy", "torch", "tensorflow", "math", "scipy.special")
 
 
-@dataclass(frozen=True)
-class Replace:
-    """Replace a node's source (its own parentheses included) with `content`."""
-
-    node: cst.CSTNode
-    content: str
-
-
-@dataclass(frozen=True)
-class InsertLine:
-    """Insert a whole line before (or after) the line(s) of a statement."""
-
-    anchor: cst.CSTNode | None  # None: at the very start of the file
-    content: str
-    after: bool = False
-
-
-@dataclass(frozen=True)
-class FixSpec:
-    title: str
-    applicability: Applicability
-    edits: tuple[Replace | InsertLine, ...]
-
-
-@dataclass
-class RawFinding:
-    rule: type[Rule]
-    node: cst.CSTNode
-    message: str
-    fix: FixSpec | None
-
-
-@dataclass
-class Binding:
-    """One statement that binds a name: what it assigns and inside which loop."""
-
-    statement: cst.CSTNode
-    value: cst.BaseExpression | None
-    loop: cst.CSTNode | None
-
-
-class BindingRecorder(cst.BatchableCSTVisitor):
-    """Runs first in the batched traversal and records what each assignment binds."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.bindings: dict[cst.Name, Binding] = {}
-        # Expressions that stand alone (an assigned value, a call argument...):
-        # a replacement there needs no parentheses of its own.
-        self.free_slots: set[cst.CSTNode] = set()
-        # `self.x = v` in the methods of a class: (class, "x") -> every value
-        # bound (None for a binding we cannot read, such as `self.x += 1`).
-        self.members: dict[tuple[cst.ClassDef, str], list[cst.BaseExpression | None]] = {}
-        self._loops: list[cst.CSTNode] = []
-        self._defs: list[cst.ClassDef | cst.FunctionDef] = []
-
-    def _record(self, target: cst.BaseExpression, stmt: cst.CSTNode,
-                value: cst.BaseExpression | None) -> None:
-        if isinstance(target, cst.Name):
-            loop = self._loops[-1] if self._loops else None
-            self.bindings[target] = Binding(stmt, value, loop)
-        elif isinstance(target, cst.Attribute):
-            self._record_member(target, value)
-        elif isinstance(target, (cst.Tuple, cst.List)):
-            for element in target.elements:
-                if isinstance(element.value, cst.Attribute):
-                    self._record_member(element.value, None)
-
-    def _record_member(self, target: cst.Attribute, value: cst.BaseExpression | None) -> None:
-        """`self.x = v` directly in a method binds the member; any other `<name>.x = ...`
-        inside the class (a closure, another object) makes `x` unknown."""
-        classes = [d for d in self._defs if isinstance(d, cst.ClassDef)]
-        if not classes or not isinstance(target.value, cst.Name):
-            return
-        owner, method = classes[-1], self._defs[-1]
-        direct = (isinstance(method, cst.FunctionDef) and len(self._defs) >= 2
-                  and self._defs[-2] is owner and self_parameter(method) == target.value.value)
-        self.members.setdefault((owner, target.attr.value), []).append(value if direct else None)
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self._defs.append(node)
-
-    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
-        self._defs.pop()
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._defs.append(node)
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self._defs.pop()
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        self.free_slots.add(node.value)
-        for target in node.targets:
-            self._record(target.target, node, node.value)
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        if node.value is not None:
-            self.free_slots.add(node.value)
-        self._record(node.target, node, node.value)
-
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        self.free_slots.add(node.value)
-        self._record(node.target, node, None)
-
-    def visit_Return(self, node: cst.Return) -> None:
-        if node.value is not None:
-            self.free_slots.add(node.value)
-
-    def visit_Expr(self, node: cst.Expr) -> None:
-        self.free_slots.add(node.value)
-
-    def visit_Arg(self, node: cst.Arg) -> None:
-        self.free_slots.add(node.value)
-
-    def visit_Element(self, node: cst.Element) -> None:
-        self.free_slots.add(node.value)
-
-    def visit_For(self, node: cst.For) -> None:
-        self._record(node.target, node, None)
-        self._loops.append(node)
-
-    def leave_For(self, original_node: cst.For) -> None:
-        self._loops.pop()
-
-    def visit_While(self, node: cst.While) -> None:
-        self._loops.append(node)
-
-    def leave_While(self, original_node: cst.While) -> None:
-        self._loops.pop()
-
-
 @dataclass
 class FileContext:
     module: cst.Module
     text: str
     path: str
     scopes: dict[cst.CSTNode, Scope]
-    recorder: BindingRecorder
+    recorder: MemberRecorder
     findings: list[RawFinding] = field(default_factory=list)
+    flow: DataFlow = field(init=False)
     _ops: dict[cst.Call, vocab.Op | None] = field(default_factory=dict)
     _losses: dict[cst.Call, vocab.Loss | None] = field(default_factory=dict)
     _spelling: Spelling | None = None
+
+    def __post_init__(self) -> None:
+        self.flow = DataFlow(self.scopes, self._scoped_module())
+
+    def _scoped_module(self) -> cst.Module:
+        """The module the scopes were computed on (the engine may narrow it)."""
+        for node, scope in self.scopes.items():
+            if isinstance(node, cst.Module):
+                return node
+        return self.module
 
     # -- reading code -----------------------------------------------------
     def code(self, node: cst.CSTNode) -> str:
@@ -191,31 +84,28 @@ class FileContext:
             if q.source in (QualifiedNameSource.IMPORT, QualifiedNameSource.BUILTIN)
         }
 
-    # -- names bound once ---------------------------------------------------
-    def bindings(self, name: cst.Name) -> list[Binding] | None:
-        """Every binding of `name` visible where it is used, or None if one is not an assignment."""
-        scope = self.scopes.get(name)
-        if scope is None:
-            return None
-        found = []
-        for assignment in scope[name.value]:
-            if not isinstance(assignment, Assignment):
-                return None
-            binding = self.recorder.bindings.get(assignment.node)  # type: ignore[arg-type]
-            if binding is None:
-                return None
-            found.append(binding)
-        return found
+    # -- names: reaching definitions (scorelint.dataflow) -----------------------
+    def definitions(self, name: cst.Name) -> tuple[Definition, ...] | None:
+        """The definitions that may reach this read of `name`; None when unknown."""
+        return self.flow.definitions(name)
+
+    def bindings(self, name: cst.Name) -> tuple[Definition, ...] | None:
+        """Every definition of `name` in the scope that binds it, wherever it stands."""
+        return self.flow.every(name)
 
     def assigned_values(self, name: cst.Name) -> list[cst.BaseExpression]:
-        """The values of the plain assignments among a name's bindings, when it has several
-        (`x = relu(h)` ... `x = x / x.sum()`): any of them may be what reaches a use."""
-        scope = self.scopes.get(name)
-        if scope is None:
-            return []
-        found = (self.recorder.bindings.get(a.node) for a in scope[name.value]  # type: ignore[arg-type]
-                 if isinstance(a, Assignment))
-        return [b.value for b in found if b is not None and b.value is not None]
+        """The values of the plain assignments among every binding of a name."""
+        return [d.value for d in self.bindings(name) or () if d.kind == ASSIGN and d.value is not None]
+
+    def values(self, node: cst.BaseExpression) -> list[cst.BaseExpression] | None:
+        """What a name may hold where it is read: the value of each reaching definition;
+        None when one of them cannot be read (a parameter, a loop variable, `x += v`)."""
+        if not isinstance(node, cst.Name):
+            return None
+        found = self.definitions(node)
+        if not found or any(d.kind != ASSIGN or d.value is None for d in found):
+            return None
+        return [d.value for d in found]  # type: ignore[misc]
 
     def accesses(self, name: cst.Name) -> set[cst.CSTNode]:
         """Every place that reads a value bound to `name` where it is used."""
@@ -225,16 +115,13 @@ class FileContext:
         return {access.node for a in scope[name.value] for access in a.references}
 
     def value(self, node: cst.BaseExpression) -> cst.BaseExpression | None:
-        """The expression a name bound exactly once stands for, else None."""
-        if not isinstance(node, cst.Name):
-            return None
-        found = self.bindings(node)
-        if found and len(found) == 1 and found[0].value is not None:
-            return found[0].value
-        return None
+        """The expression a name stands for where it is read, when exactly one assignment
+        reaches it (`e = exp(z)` ... `e / e.sum()`, whatever `e` is bound to later)."""
+        found = self.values(node)
+        return found[0] if found is not None and len(found) == 1 else None
 
     def resolve(self, node: cst.BaseExpression, depth: int = 8) -> cst.BaseExpression:
-        """Follow names bound once to the expression they stand for."""
+        """Follow names to the one expression that reaches them."""
         while depth and (value := self.value(node)) is not None:
             node, depth = value, depth - 1
         return node
@@ -245,41 +132,58 @@ class FileContext:
             return True
         return _norm(self.code(self.resolve(a))) == _norm(self.code(self.resolve(b)))
 
-    def portable(self, node: cst.BaseExpression) -> bool:
-        """Can `node`'s code be repeated later in its scope and mean the same value?
+    def portable(self, node: cst.BaseExpression, at: cst.CSTNode) -> bool:
+        """Can `node`'s code be written again at `at` and mean the same value there?
 
         True for literals and for names, attributes, subscripts and arithmetic
-        made of them (`x`, `out.logits[:, -1]`, `-x`, `s - t`) whose names are
-        bound at most once; never for a call, which may be costly or random
-        (`model(x)`).
+        made of them (`x`, `out.logits[:, -1]`, `-x`, `s - t`) whose every name
+        has the same reaching definitions at `at` as where `node` reads it; never
+        for a call, which may be costly or random (`model(x)`, `randn(n)`).
         """
         if isinstance(node, (cst.Integer, cst.Float, cst.SimpleString, cst.Ellipsis)):
             return True
         if isinstance(node, cst.Name):
-            scope = self.scopes.get(node)
-            return scope is not None and len(scope[node.value]) <= 1
+            return self._same_reach(node, at)
         if isinstance(node, cst.Attribute):
-            return self.portable(node.value)
+            return self.portable(node.value, at)
         if isinstance(node, cst.UnaryOperation):
-            return self.portable(node.expression)
+            return self.portable(node.expression, at)
         if isinstance(node, cst.BinaryOperation):  # `s - t`, `x / T`: arithmetic on such values
-            return self.portable(node.left) and self.portable(node.right)
+            return self.portable(node.left, at) and self.portable(node.right, at)
         if isinstance(node, (cst.Tuple, cst.List)):
-            return all(self.portable(e.value) for e in node.elements)
+            return all(self.portable(e.value, at) for e in node.elements)
         if isinstance(node, cst.Subscript):
-            return self.portable(node.value) and all(
-                isinstance(e.slice, cst.Index) and self.portable(e.slice.value)
+            return self.portable(node.value, at) and all(
+                isinstance(e.slice, cst.Index) and self.portable(e.slice.value, at)
                 or isinstance(e.slice, cst.Slice) and all(
-                    part is None or self.portable(part)
+                    part is None or self.portable(part, at)
                     for part in (e.slice.lower, e.slice.upper, e.slice.step))
                 for e in node.slice
             )
         return False
 
-    def repeatable(self, call: cst.Call) -> bool:
+    def _same_reach(self, name: cst.Name, at: cst.CSTNode) -> bool:
+        """Does `name` hold the same definitions at `at` as where it is read?"""
+        if name.value in ("True", "False", "None"):
+            return True
+        here = self.flow.definitions(name)
+        home, there_home = self.flow.home(name), self.flow.home(at)
+        if here is None or home is None or there_home is None:
+            return False
+        if home is not there_home:  # another function: only names neither one binds
+            return (name.value not in self.flow.flow(home).all
+                    and name.value not in self.flow.flow(there_home).all)
+        there = self.flow.reaching_at(name.value, at)
+        return there is not None and (set(here) == there or name.value not in self.flow.flow(home).all)
+
+    def repeatable(self, call: cst.Call, at: cst.CSTNode) -> bool:
         """Can a call of a pure operation (`F.softmax(x, dim=-1)`, `x.softmax(-1)`) be
-        written again elsewhere in its scope? Its callee and arguments must be `portable`."""
-        return self.portable(call.func) and all(self.portable(a.value) for a in call.args)
+        written again at `at`? Its callee and arguments must be `portable` there."""
+        return self.portable(call.func, at) and all(self.portable(a.value, at) for a in call.args)
+
+    def copyable(self, root: cst.CSTNode, *pieces: cst.BaseExpression | None) -> bool:
+        """Can a fix replacing `root` repeat `pieces`: inside it, or the same value there?"""
+        return all(p is None or self.contains(root, p) or self.portable(p, root) for p in pieces)
 
     @staticmethod
     def contains(root: cst.CSTNode, node: cst.CSTNode) -> bool:
@@ -382,23 +286,26 @@ class FileContext:
         or as `x = ...` in the class body; else None."""
         if not isinstance(node, cst.Attribute) or not isinstance(node.value, cst.Name):
             return None
-        owner = self._owner(node.value)
+        owner = self.owner(node.value)
         if owner is None:
             return None
-        values = [*self.recorder.members.get((owner, node.attr.value), ()),
-                  *_class_attributes(owner, node.attr.value)]
+        values = self.member_values(owner, node.attr.value)
         return values[0] if len(values) == 1 else None
+
+    def member_values(self, owner: cst.ClassDef, attr: str) -> list[cst.BaseExpression | None]:
+        """Every value a class binds `self.<attr>` or its class attribute to (None: unreadable)."""
+        return [*self.recorder.members.get((owner, attr), ()), *class_attributes(owner, attr)]
 
     def member_reads(self, node: cst.Attribute) -> list[cst.Attribute] | None:
         """Every read of the member `self.x` in its class (None when `node` is not a member)."""
-        owner = self._owner(node.value) if isinstance(node.value, cst.Name) else None
+        owner = self.owner(node.value) if isinstance(node.value, cst.Name) else None
         if owner is None:
             return None
-        finder = _MemberReads(node.attr.value)
+        finder = MemberReads(node.attr.value)
         owner.visit(finder)
         return finder.reads
 
-    def _owner(self, name: cst.Name) -> cst.ClassDef | None:
+    def owner(self, name: cst.Name) -> cst.ClassDef | None:
         """The class `name` is an instance of: the first parameter of one of its methods."""
         scope = self.scopes.get(name)
         if scope is None:
@@ -526,76 +433,10 @@ class FileContext:
         return FixSpec(f"Replace with `{title}`", applicability, (Replace(node, code), *extra))
 
     # -- reporting ---------------------------------------------------------
-    def add_finding(self, rule: Rule, node: cst.CSTNode, message: str,
-                    fix: FixSpec | None) -> None:
-        self.findings.append(RawFinding(type(rule), node, message, fix))
+    def add_finding(self, rule: Rule, node: cst.CSTNode, message: str, fix: FixSpec | None,
+                    trace: tuple[tuple[cst.CSTNode, str], ...] = ()) -> None:
+        self.findings.append(RawFinding(type(rule), node, message, fix, trace))
 
 
 def _norm(code: str) -> str:
     return _SPACE.sub("", code)
-
-
-def _class_attributes(owner: cst.ClassDef, name: str) -> list[cst.BaseExpression | None]:
-    """What `name = ...` statements directly in the class body bind it to."""
-    found: list[cst.BaseExpression | None] = []
-    for stmt in owner.body.body:
-        for small in getattr(stmt, "body", ()) if isinstance(stmt, cst.SimpleStatementLine) else ():
-            if isinstance(small, cst.Assign) and any(
-                    isinstance(t.target, cst.Name) and t.target.value == name for t in small.targets):
-                found.append(small.value if len(small.targets) == 1 else None)
-            elif isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) \
-                    and small.target.value == name:
-                found.append(small.value)
-    return found
-
-
-def self_parameter(function: cst.FunctionDef) -> str | None:
-    """The name a method calls its instance by (`self`), None for a static method."""
-    if any(isinstance(d.decorator, cst.Name) and d.decorator.value == "staticmethod"
-           for d in function.decorators):
-        return None
-    params = [*function.params.posonly_params, *function.params.params]
-    return params[0].name.value if params else None
-
-
-class _MemberReads(cst.CSTVisitor):
-    """Reads of `self.<attr>` in one class's methods and their closures, not nested classes."""
-
-    def __init__(self, attr: str) -> None:
-        super().__init__()
-        self.attr = attr
-        self.reads: list[cst.Attribute] = []
-        self._selves: list[str | None] = []
-        self._classes = 0
-        self._writes: set[cst.CSTNode] = set()
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        self._classes += 1
-        return self._classes == 1
-
-    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
-        self._classes -= 1
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        # A method names its instance; a closure inside it sees the same name.
-        self._selves.append(self._selves[-1] if self._selves else self_parameter(node))
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self._selves.pop()
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        for target in node.targets:
-            self._write(target.target)
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        self._write(node.target)
-
-    def _write(self, target: cst.BaseExpression) -> None:
-        self._writes.add(target)
-        if isinstance(target, (cst.Tuple, cst.List)):
-            self._writes.update(e.value for e in target.elements)
-
-    def visit_Attribute(self, node: cst.Attribute) -> None:
-        if (self._selves and node.attr.value == self.attr and node not in self._writes
-                and isinstance(node.value, cst.Name) and node.value.value == self._selves[-1]):
-            self.reads.append(node)

@@ -16,7 +16,7 @@ import libcst as cst
 from libcst.metadata import ByteSpanPositionProvider, MetadataWrapper, ScopeProvider
 
 from scorelint import prefilter
-from scorelint.context import BindingRecorder, FileContext, FixSpec, InsertLine, RawFinding, Replace
+from scorelint.context import FileContext
 from scorelint.findings import (
     ERROR_CODE,
     ERROR_NAME,
@@ -27,10 +27,11 @@ from scorelint.findings import (
     Fix,
     Position,
 )
+from scorelint.proposal import FixSpec, InsertLine, RawFinding, Replace
 from scorelint.rule import Rule
 from scorelint.source import Alignment, LineIndex
 from scorelint.spelling import is_atom
-
+from scorelint.summaries import MemberRecorder
 
 # A module-level statement longer than this is a data table unless it holds a trigger.
 _SHORT_STATEMENT = 20
@@ -152,11 +153,11 @@ def _narrow(module: cst.Module, keep: tuple[set[int], int] | None) -> cst.Module
 def _run_rules(module: cst.Module, narrowed: cst.Module, text: str, path: str,
                rules: Sequence[type[Rule]]) -> list[Finding]:
     scopes = MetadataWrapper(narrowed, unsafe_skip_copy=True).resolve(ScopeProvider)
-    recorder = BindingRecorder()
-    ctx = FileContext(module, text, path, dict(scopes), recorder)  # type: ignore[arg-type]
+    members, recorder = MemberRecorder(), SlotRecorder()
+    ctx = FileContext(module, text, path, dict(scopes), members)  # type: ignore[arg-type]
     instances = [rule(ctx) for rule in rules]
     broken: list[tuple[Rule | type[Rule], Exception]] = []
-    narrowed.visit(_Batched([recorder, *instances], broken))
+    narrowed.visit(_Batched([members, recorder, *instances], broken))
     if not ctx.findings and not broken:
         return []
     spans = MetadataWrapper(module, unsafe_skip_copy=True).resolve(ByteSpanPositionProvider)
@@ -178,6 +179,38 @@ def _run_rules(module: cst.Module, narrowed: cst.Module, text: str, path: str,
             Position(1, 1), Position(1, 1), noqa_row=1,
         ))
     return sorted(findings, key=lambda f: f.sort_key)
+
+
+class SlotRecorder(cst.BatchableCSTVisitor):
+    """Expressions that stand alone (an assigned value, a call argument, an element...):
+    a replacement there needs no parentheses of its own."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.free_slots: set[cst.CSTNode] = set()
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        self.free_slots.add(node.value)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None:
+            self.free_slots.add(node.value)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self.free_slots.add(node.value)
+
+    def visit_Return(self, node: cst.Return) -> None:
+        if node.value is not None:
+            self.free_slots.add(node.value)
+
+    def visit_Expr(self, node: cst.Expr) -> None:
+        self.free_slots.add(node.value)
+
+    def visit_Arg(self, node: cst.Arg) -> None:
+        self.free_slots.add(node.value)
+
+    def visit_Element(self, node: cst.Element) -> None:
+        self.free_slots.add(node.value)
 
 
 class _Batched(cst.CSTVisitor):
@@ -247,7 +280,7 @@ class _Locator:
             return None  # LibCST changed more than whitespace: no exact place
         return self.alignment.span(start, end)
 
-    def finding(self, path: str, raw: RawFinding, recorder: BindingRecorder) -> Finding:
+    def finding(self, path: str, raw: RawFinding, recorder: SlotRecorder) -> Finding:
         where = self.span(raw.node)
         fix = self.fix(raw.fix, recorder) if raw.fix and where else None
         if where is None:  # keep the finding at LibCST's position, without a fix
@@ -262,7 +295,7 @@ class _Locator:
             fix=fix, noqa_row=first.row, extra={"url": rule.url()},
         )
 
-    def fix(self, spec: FixSpec, recorder: BindingRecorder) -> Fix | None:
+    def fix(self, spec: FixSpec, recorder: SlotRecorder) -> Fix | None:
         edits = []
         for edit in spec.edits:
             resolved = (self._replace(edit, recorder) if isinstance(edit, Replace)
@@ -276,7 +309,7 @@ class _Locator:
     def _edit(self, start: int, end: int, content: str) -> Edit:
         return Edit(start, end, content, self.lines.position(start), self.lines.position(end))
 
-    def _replace(self, edit: Replace, recorder: BindingRecorder) -> Edit | None:
+    def _replace(self, edit: Replace, recorder: SlotRecorder) -> Edit | None:
         where = self.span(edit.node)
         if where is None:
             return None

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from scorelint import vocabulary as vocab
 from scorelint.context import FileContext
+from scorelint.dataflow import ASSIGN, AUGMENT, Definition
 from scorelint.vocabulary import Op
 
 SCORE_NAME = re.compile(r"logit|score|energ", re.IGNORECASE)
@@ -61,35 +63,80 @@ def _chain(ctx: FileContext, node: cst.BaseExpression) -> list[cst.BaseExpressio
 
 
 def is_nonnegative(ctx: FileContext, node: cst.BaseExpression) -> bool:
-    """Non-negative by construction (`exp`, `softmax`, `abs`, `x ** 2`, counts) or by name.
+    """Non-negative by construction (`exp`, `softmax`, `abs`, `x ** 2`, counts, sums and
+    products of such values) on every path that reaches `node`, or named as weights.
 
-    A name bound several times counts as non-negative when one of its values is: we
-    cannot tell which reaches the use, and renormalizing (`w = relu(x)` ... `w = w /
-    w.sum()`) is the common reason to rebind one.
+    A name read where several assignments reach it counts only when every one of
+    them is non-negative (`w = relu(x)`; `w = w + 0.1`; `w / w.sum()`).
     """
-    if isinstance(node, cst.Name) and ctx.value(node) is None:
-        if any(_nonnegative_value(ctx, v) for v in ctx.assigned_values(node)):
+    return _nonnegative(ctx, node, 12)
+
+
+def _nonnegative(ctx: FileContext, node: cst.BaseExpression, depth: int) -> bool:
+    if depth <= 0:
+        return False
+    name = _name_of(node)
+    if name and PROBABILITY_NAME.search(name) and not SCORE_NAME.search(name):
+        return True
+    if isinstance(node, (cst.Integer, cst.Float)):
+        return float(node.evaluated_value) >= 0
+    if isinstance(node, cst.Name):
+        found = ctx.definitions(node)
+        if not found:
+            return False
+        return all(_nonnegative_definition(ctx, d, depth - 1) for d in found)
+    if isinstance(node, cst.Subscript):  # a selection keeps the sign
+        return _nonnegative(ctx, node.value, depth - 1)
+    if isinstance(node, cst.IfExp):
+        return _nonnegative(ctx, node.body, depth - 1) and _nonnegative(ctx, node.orelse, depth - 1)
+    if isinstance(node, cst.BinaryOperation):
+        if isinstance(node.operator, cst.Power):
+            return (isinstance(node.right, cst.Integer) and int(node.right.value, 0) % 2 == 0) \
+                or _nonnegative(ctx, node.left, depth - 1)
+        if isinstance(node.operator, cst.Multiply) and ctx.same(node.left, node.right):
             return True
-    for step in _chain(ctx, node):
-        name = _name_of(step)
-        if name and PROBABILITY_NAME.search(name) and not SCORE_NAME.search(name):
-            return True
-        op = ctx.op(step, follow=False) if isinstance(step, cst.Call) else None
-        if op is not None and op.kind in NONNEGATIVE_KINDS:
-            return True
-        if isinstance(step, cst.BinaryOperation):
-            if isinstance(step.operator, cst.Power) and isinstance(step.right, cst.Integer) \
-                    and int(step.right.value, 0) % 2 == 0:
-                return True
-            if isinstance(step.operator, cst.Multiply) and ctx.same(step.left, step.right):
-                return True
+        if isinstance(node.operator, (cst.Add, cst.Multiply, cst.Divide)):
+            return _nonnegative(ctx, node.left, depth - 1) and _nonnegative(ctx, node.right, depth - 1)
+        return False
+    if isinstance(node, cst.Call):
+        return _nonnegative_call(ctx, node, depth)
     return False
 
 
-def _nonnegative_value(ctx: FileContext, value: cst.BaseExpression) -> bool:
-    """One assigned value, judged without following names further (no cycles)."""
-    op = ctx.op(value, follow=False) if isinstance(value, cst.Call) else None
-    return op is not None and op.kind in NONNEGATIVE_KINDS
+def _nonnegative_call(ctx: FileContext, node: cst.Call, depth: int) -> bool:
+    op = ctx.op(node, follow=False)
+    if op is None:
+        return False
+    if op.kind in NONNEGATIVE_KINDS:
+        return True
+    if op.operand is None:
+        return False
+    if op.kind in vocab.PRESERVING_KINDS or op.kind in ("sum", "mean", "prod", "max"):
+        return _nonnegative(ctx, op.operand, depth - 1)
+    other = op.positional(0) if op.is_method else op.positional(1)
+    if op.kind in ("multiply", "divide"):
+        return other is not None and _nonnegative(ctx, op.operand, depth - 1) \
+            and _nonnegative(ctx, other, depth - 1)
+    if op.kind == "clip":  # a floor at a non-negative value
+        floor = op.keyword("min", "a_min", "clip_value_min") or other
+        return floor is not None and _nonnegative(ctx, floor, depth - 1)
+    if op.kind == "maximum":
+        return any(x is not None and _nonnegative(ctx, x, depth - 1) for x in (op.operand, other))
+    return False
+
+
+def _nonnegative_definition(ctx: FileContext, definition: Definition, depth: int) -> bool:
+    """One reaching definition of a name, judged by what it binds."""
+    if definition.kind == ASSIGN and definition.value is not None:
+        return _nonnegative(ctx, definition.value, depth)
+    if definition.kind == AUGMENT:  # `w += c`, `w *= c`: keeps the sign of both parts
+        stmt = definition.statement
+        return (isinstance(stmt, cst.AugAssign)
+                and isinstance(stmt.operator, (cst.AddAssign, cst.MultiplyAssign, cst.DivideAssign))
+                and _nonnegative(ctx, stmt.value, depth)
+                and all(_nonnegative_definition(ctx, d, depth - 1) for d in definition.previous
+                        if d is not definition))
+    return False
 
 
 def is_score_like(ctx: FileContext, node: cst.BaseExpression) -> bool:

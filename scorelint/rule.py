@@ -35,6 +35,13 @@ _CODE = re.compile(r"^SL\d{3}$")
 _NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 
+def example_source(code: str) -> str:
+    """An example's source as written in a rule: a triple-quoted string indented with the
+    class (as Fixit writes its cases), dedented, without the newline after the quotes."""
+    code = textwrap.dedent(code)
+    return code[1:] if code.startswith("\n") else code
+
+
 @dataclass(frozen=True)
 class Flagged:
     """An example the rule must report; `fixed` is the source after its fix."""
@@ -42,12 +49,20 @@ class Flagged:
     code: str
     fixed: str | None = None
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "code", example_source(self.code))
+        if self.fixed is not None:
+            object.__setattr__(self, "fixed", example_source(self.fixed))
+
 
 @dataclass(frozen=True)
 class Clean:
     """An example the rule must leave alone."""
 
     code: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "code", example_source(self.code))
 
 
 class RuleDefinitionError(Exception):
@@ -83,10 +98,12 @@ class Rule(cst.BatchableCSTVisitor):
         node: cst.CSTNode,
         message: str | None = None,
         fix: FixSpec | None = None,
+        trace: tuple[tuple[cst.CSTNode, str], ...] = (),
     ) -> None:
-        """Report `node`; `message` defaults to the rule's message with the node's code."""
+        """Report `node`; `message` defaults to the rule's message with the node's code.
+        `trace` is the flow that led here (`scorelint.origins.Origin.steps`)."""
         text = message or self.message.format(expr=self.ctx.short(node))
-        self.ctx.add_finding(self, node, text, fix)
+        self.ctx.add_finding(self, node, text, fix, trace)
 
     @classmethod
     def docs(cls) -> str:

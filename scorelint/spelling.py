@@ -9,15 +9,13 @@ only when none is there, never under a name the file already uses.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import libcst as cst
 from libcst import matchers as m
 
+from scorelint.proposal import InsertLine
 from scorelint.vocabulary import FUNCTIONS
 
-if TYPE_CHECKING:
-    from scorelint.context import InsertLine
 
 @dataclass(frozen=True)
 class Spell:
@@ -201,8 +199,6 @@ class Spelling:
 
     def callee(self, qualname: str) -> tuple[str, tuple[InsertLine, ...]]:
         """Code that names `qualname` here, plus the import line to add if needed."""
-        from scorelint.context import InsertLine
-
         if qualname in self.names:
             return self.names[qualname], ()
         parts = qualname.split(".")

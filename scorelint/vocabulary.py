@@ -9,6 +9,7 @@ kind to the file's own dialect.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import libcst as cst
@@ -169,6 +170,34 @@ def _build_table() -> dict[str, tuple[str, str, ArgSpec]]:
 
 FUNCTIONS: dict[str, tuple[str, str, ArgSpec]] = _build_table()
 
+# Operations that keep a value's meaning and only change its shape, copy, device or dtype
+# ("reshape", "copy", "cast"), or pick some of its entries ("select"): a softmax
+# stays a softmax through them, so facts about a value pass through.
+_PRESERVING = {
+    "reshape": ["reshape", "view", "view_as", "reshape_as", "flatten", "ravel", "squeeze",
+                "unsqueeze", "expand", "expand_as", "expand_dims", "permute", "transpose",
+                "swapaxes", "moveaxis", "broadcast_to"],
+    "copy": ["contiguous", "clone", "detach", "cpu", "cuda", "numpy", "copy", "asarray",
+             "array", "stop_gradient", "identity", "tolist", "item"],
+    "cast": ["float", "double", "half", "bfloat16", "to", "type", "astype", "cast"],
+    "select": ["gather", "index_select", "take_along_axis", "take", "take_along_dim",
+               "gather_nd"],
+}
+PRESERVING_KINDS = frozenset(_PRESERVING)
+_PRESERVING_FUNCTIONS = {
+    "reshape": ("reshape", "squeeze", "unsqueeze", "expand_dims", "transpose", "permute",
+                "flatten", "ravel", "swapaxes", "moveaxis", "broadcast_to"),
+    "copy": ("asarray", "array", "clone", "detach", "stop_gradient", "identity", "copy"),
+    "cast": ("cast",),
+    "select": ("gather", "index_select", "take_along_axis", "take", "take_along_dim",
+               "gather_nd"),
+}
+for _kind, _names in _PRESERVING_FUNCTIONS.items():
+    for _prefix, _framework in (("numpy", "numpy"), ("jax.numpy", "jax"), ("torch", "torch"),
+                                ("tensorflow", "tf"), ("jax.lax", "jax"), ("paddle", "paddle")):
+        for _name in _names:
+            FUNCTIONS.setdefault(f"{_prefix}.{_name}", (_kind, _framework, ELEMENTWISE))
+
 # Methods on an array or tensor whose type we cannot see (`x.sum(-1)`, `x.softmax(-1)`).
 METHODS: dict[str, tuple[str, ArgSpec]] = {
     **{name: (name, ELEMENTWISE) for name in ("exp", "log", "log1p", "expm1", "sigmoid", "relu",
@@ -188,6 +217,8 @@ METHODS: dict[str, tuple[str, ArgSpec]] = {
     "logsumexp": ("logsumexp", _METHOD_REDUCE),
     "softmax": ("softmax", _METHOD_SOFTMAX),
     "log_softmax": ("log_softmax", _METHOD_SOFTMAX),
+    **{name: (kind, ELEMENTWISE) for kind, names in _PRESERVING.items() for name in names
+       if name not in ("array", "asarray", "cast", "identity", "stop_gradient")},
 }
 
 # Methods only a torch tensor has (numpy, jax and tensorflow arrays have no
@@ -451,6 +482,20 @@ def loss_names(*kinds: str) -> tuple[str, ...]:
 def module_names(*kinds: str) -> tuple[str, ...]:
     """Last names of the module classes computing `kinds` (`Softmax` for softmax)."""
     return tuple(sorted({q.rsplit(".", 1)[1] for q, (k, _, _) in MODULE_OPS.items() if k in kinds}))
+
+
+@functools.lru_cache(maxsize=None)
+def call_names(*kinds: str) -> tuple[str, ...]:
+    """Every last name a call computing one of `kinds` can end in: functions, methods and
+    module classes (`softmax`, `Softmax` for softmax): the prefilter's tokens for them."""
+    return tuple(sorted(
+        {q.rsplit(".", 1)[1] for q, (k, _, _) in FUNCTIONS.items() if k in kinds}
+        | {name for name, (k, _) in METHODS.items() if k in kinds}
+        | set(module_names(*kinds))))
+
+
+# The tokens of a division in any spelling: operators and framework functions.
+DIVISION_TOKENS = ("/", "/=", "divide", "div", "true_divide", "truediv")
 
 
 def _argument(call: cst.Call, position: int | None,

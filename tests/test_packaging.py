@@ -23,8 +23,11 @@ def test_wheel_contains_the_rules_package(tmp_path: Path) -> None:
     )
     (wheel,) = tmp_path.glob("scorelint-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    rule_modules = {Path(n).name for n in names if n.startswith("scorelint/rules/")}
-    assert {"__init__.py", "probabilities.py", "log_space.py"} <= rule_modules
+    shipped = {n.removeprefix("scorelint/") for n in names if n.startswith("scorelint/rules/")}
+    # Every rule module of every family, as `scorelint.rules.<family>.<rule>`.
+    expected = {f"rules/{p.relative_to(ROOT / 'rules').as_posix()}"
+                for p in (ROOT / "rules").rglob("*.py")}
+    assert expected <= shipped and "rules/probabilities/__init__.py" in shipped
     assert not any(n.startswith("rules/") for n in names)
     assert "scorelint/reference.py" in names
     assert any(n.endswith("entry_points.txt") for n in names)

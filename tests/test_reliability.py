@@ -23,7 +23,8 @@ import pytest
 
 from scorelint import discovery, engine, fixes, source
 from scorelint.cli import main
-from scorelint.context import FileContext, FixSpec, Replace
+from scorelint.context import FileContext
+from scorelint.proposal import FixSpec, Replace
 from scorelint.findings import Applicability, FixAvailability
 from scorelint.rule import Clean, Flagged, Rule, all_rules
 

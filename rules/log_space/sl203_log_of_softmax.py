@@ -1,0 +1,301 @@
+"""SL203 log-of-softmax."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from scorelint import facts, origins, patterns
+from scorelint.findings import Applicability, FixAvailability
+from scorelint.proposal import FixSpec, InsertLine
+from scorelint.rule import Clean, Flagged, Rule
+from scorelint.spelling import paren
+from scorelint.vocabulary import FUNCTIONS, Op
+
+
+class LogOfSoftmax(Rule):
+    """
+    ## What it does
+    Finds the log of a softmax: `log(softmax(x, axis))`, `x.softmax(-1).log()`,
+    `log(p)` with `p = softmax(x)` earlier, a selection of it
+    (`log(p.gather(-1, y))`, `log(p[i, y])`), and the epsilon-guarded forms
+    `log(softmax(x) + 1e-9)`, `log(p.clamp(min=eps))`, `log(np.clip(p, eps, 1))`.
+
+    ## Why is this bad?
+    `log softmax(u)_k = u_k - logsumexp(u)`: an exact difference of two finite
+    numbers. Going through the softmax first computes `exp(u_k - max(u))`,
+    which underflows to 0 once `u_k` is more than ~745 below the maximum
+    (~104 in float32, ~17 in float16), and `log(0)` is `-inf`. For
+    `u = [0.0, 800.0]`, `np.log(scipy.special.softmax(u))` is `[-inf, 0.0]`;
+    `log_softmax(u)` is `[-800.0, 0.0]`. The `-inf` poisons a sum of token
+    log-probabilities and makes `p * log(p)` an entropy of `nan`. An epsilon
+    hides the `-inf` by flooring every log-probability at `log(eps)`
+    (-20.7 for 1e-9), so confident wrong answers all score the same.
+
+    ## Example
+    ```python
+    logp = torch.log(F.softmax(logits, dim=-1))
+    ```
+
+    ## Use instead
+    ```python
+    logp = F.log_softmax(logits, dim=-1)
+    ```
+
+    ## Fix safety
+    Safe: the framework's own `log_softmax` next to the softmax the code
+    called (`F.`, `torch.`, `scipy.special.`, `jax.nn.`, `tf.nn.`, keras),
+    with the same arguments, so the same axis. It equals the original
+    wherever the original is finite, to rounding. With an epsilon the fix is
+    unsafe: it removes the floor, so values below `log(eps)` change. When the
+    softmax's dim is implicit (`F.softmax(x)`), the fix keeps it implicit and
+    is unsafe: check the axis.
+
+    ## Known limitations
+    `log2` / `log10` of a softmax, a softmax written out by hand (SL102 turns
+    it into a call first), a softmax kept in an attribute (`self.probs`) or
+    built in another function, and `torch.gather(p, ...)` / `np.take_along_axis`
+    as functions are not followed. When the softmax is reached through a
+    name and its arguments include a call (`softmax(model(x))`), the finding
+    has no fix, since the fix would repeat the call.
+    """
+
+    code = "SL203"
+    name = "log-of-softmax"
+    message = "`{expr}` is `-inf` wherever the softmax underflows to 0"
+    fix_title = "Replace with the framework's `log_softmax` over the same axis"
+    fix_availability = FixAvailability.SOMETIMES
+    applicability = Applicability.SAFE
+    triggers = (("log",), ("softmax", "Softmax"))
+    guarded_message = "`{expr}` floors log-probabilities at `log(eps)`; log_softmax is exact"
+    implicit_message = "`{expr}` can be `-inf`; the softmax's dim is implicit, check the fix"
+
+    flagged = (
+        Flagged(
+            """
+            import torch
+            import torch.nn.functional as F
+            def f(logits):
+                return torch.log(F.softmax(logits, dim=-1))
+            """,
+            """
+            import torch
+            import torch.nn.functional as F
+            def f(logits):
+                return F.log_softmax(logits, dim=-1)
+            """,
+        ),
+        Flagged(
+            """
+            import numpy as np
+            import scipy.special
+            y = np.log(scipy.special.softmax(x, axis=1))
+            """,
+            """
+            import numpy as np
+            import scipy.special
+            y = scipy.special.log_softmax(x, axis=1)
+            """,
+        ),
+        Flagged(
+            """
+            import torch
+            def f(x):
+                return x.softmax(-1).log()
+            """,
+            """
+            import torch
+            def f(x):
+                return x.log_softmax(-1)
+            """,
+        ),
+        Flagged(
+            """
+            import torch
+            def f(logits):
+                probs = torch.softmax(logits, dim=-1)
+                return torch.log(probs + 1e-9)
+            """,
+            """
+            import torch
+            def f(logits):
+                probs = torch.softmax(logits, dim=-1)
+                return torch.log_softmax(logits, dim=-1)
+            """,
+        ),
+        Flagged(
+            """
+            import jax
+            import jax.numpy as jnp
+            def f(u):
+                return jnp.log(jax.nn.softmax(u))
+            """,
+            """
+            import jax
+            import jax.numpy as jnp
+            def f(u):
+                return jax.nn.log_softmax(u)
+            """,
+        ),
+        Flagged(
+            """
+            import tensorflow as tf
+            lp = tf.math.log(tf.nn.softmax(logits, axis=1))
+            """,
+            """
+            import tensorflow as tf
+            lp = tf.nn.log_softmax(logits, axis=1)
+            """,
+        ),
+        Flagged(
+            """
+            import torch
+            import torch.nn.functional as F
+            def nll(logits, y):
+                p = F.softmax(logits, dim=-1)
+                return -torch.log(p.gather(-1, y[:, None]))
+            """,
+            """
+            import torch
+            import torch.nn.functional as F
+            def nll(logits, y):
+                p = F.softmax(logits, dim=-1)
+                return -F.log_softmax(logits, dim=-1).gather(-1, y[:, None])
+            """,
+        ),
+        Flagged(
+            """
+            from scipy.special import softmax
+            import numpy as np
+            lp = np.log(np.clip(softmax(z, axis=1), 1e-12, 1.0))
+            """,
+            """
+            from scipy.special import softmax
+            import numpy as np
+            import scipy.special
+            lp = scipy.special.log_softmax(z, axis=1)
+            """,
+        ),
+        Flagged(
+            """
+            import torch.nn.functional as F
+            import torch
+            lp = torch.log(F.softmax(x))
+            """,
+            """
+            import torch.nn.functional as F
+            import torch
+            lp = F.log_softmax(x)
+            """,
+        ),
+        Flagged(
+            """
+            import torch
+            import torch.nn.functional as F
+            def f(model, x):
+                p = F.softmax(model(x), dim=-1)
+                return torch.log(p)
+            """
+        ),
+    )
+    clean = (
+        Clean(
+            """
+            import torch.nn.functional as F
+            lp = F.log_softmax(x, dim=-1)
+            """
+        ),
+        Clean(
+            """
+            import numpy as np
+            import scipy.special
+            lp = scipy.special.log_softmax(x, axis=-1)
+            """
+        ),
+        Clean(
+            """
+            import numpy as np
+            lp = np.log(probs)
+            """
+        ),
+        Clean(
+            """
+            import torch
+            import torch.nn.functional as F
+            def log(v):
+                return v
+            y = log(F.softmax(x, dim=-1))
+            """
+        ),
+        Clean(
+            """
+            import torch.nn.functional as F
+            class M:
+                def step(self, x):
+                    self.log('probs', F.softmax(x, dim=-1))
+            """
+        ),
+        Clean(
+            """
+            import torch
+            lp = torch.log(torch.sigmoid(x))
+            """
+        ),
+        Clean(
+            """
+            import math
+            import scipy.special
+            bits = math.log(scipy.special.softmax(x, axis=-1)[0], 2)
+            """
+        ),
+    )
+
+    def visit_Call(self, node: cst.Call) -> None:
+        ctx = self.ctx
+        log = patterns.natural_log(ctx, node)
+        if log is None:
+            return
+        inner = facts.without_epsilon(ctx, log.operand)  # type: ignore[arg-type]
+        guarded = inner is not log.operand
+        selections, inner = patterns.selections(ctx, inner)
+        softmax = ctx.op(inner)
+        if softmax is None or softmax.kind != "softmax" or softmax.operand is None:
+            found = origins.origin(ctx, inner, ("softmax",))
+            if found is not None and found.crossed:  # made elsewhere: report, no fix
+                self.report(node, trace=found.steps)
+            return
+        known = ctx.axis(softmax)[0]
+        template = (self.guarded_message if guarded
+                    else self.message if known else self.implicit_message)
+        fix = self._fix(node, softmax, selections, known and not guarded)
+        self.report(node, template.format(expr=ctx.short(node)), fix)
+
+    def _fix(self, node: cst.Call, softmax: Op, selections: list[cst.BaseExpression],
+             safe: bool) -> FixSpec | None:
+        ctx, call = self.ctx, softmax.call
+        pieces = [a.value for a in call.args] + [softmax.axis]
+        pieces += [call.func.value] if softmax.is_method else []  # type: ignore[attr-defined]
+        pieces += [p for s in selections for p in patterns.selection_parts(s)]
+        if not ctx.copyable(node, *pieces):
+            return None  # the fix would repeat a call or a name rebound since
+        sibling = f"{(softmax.qualname or '').rpartition('.')[0]}.log_softmax"
+        imports: tuple[InsertLine, ...] = ()
+        if softmax.module is None and softmax.is_method:
+            method = call.func
+            assert isinstance(method, cst.Attribute)
+            new: cst.BaseExpression = call.with_changes(
+                func=method.with_changes(attr=cst.Name("log_softmax")))
+        elif softmax.module is None and FUNCTIONS.get(sibling, ("",))[0] == "log_softmax":
+            callee, imports = ctx.spelling.callee(sibling)
+            new = call.with_changes(func=cst.parse_expression(callee))
+        else:  # a module, `nn.Softmax(dim=1)(x)`: spell the function anew
+            known, axis = ctx.axis(softmax)
+            operand = patterns.arg(ctx, softmax.operand, node)  # type: ignore[arg-type]
+            spelled = ctx.spelling.call("log_softmax", ctx.dialect(softmax), operand,
+                                        axis=axis) if known else None
+            if spelled is None:
+                return None
+            code, imports = spelled
+            new = cst.parse_expression(paren(code) if selections else code)
+        applicability = Applicability.SAFE if safe else Applicability.UNSAFE
+        return patterns.replacement(ctx, node, ctx.render(patterns.selected(selections, new), node),
+                            applicability, imports)

@@ -1,0 +1,272 @@
+"""SL207 log-of-one-minus."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from scorelint import facts, patterns
+from scorelint.context import FileContext
+from scorelint.findings import Applicability, FixAvailability
+from scorelint.proposal import InsertLine
+from scorelint.rule import Clean, Flagged, Rule
+from scorelint.spelling import negate
+from scorelint.vocabulary import Op
+
+
+class LogOfOneMinus(Rule):
+    """
+    ## What it does
+    Finds the log of the complement of a probability written so that small
+    values are lost: `log(1 - p)` and `log(1 + p)` where `p` is a
+    probability (a softmax, sigmoid or `exp` output, or named p / prob /
+    hazard / rate), `log(1 - exp(a))`, and `1 - exp(a)` / `exp(a) - 1` where
+    `a` is a log-probability or a rate (`logp`, `-hazard * t`).
+
+    ## Why is this bad?
+    `1 - p` keeps only the digits of `p` that survive next to 1 (float64
+    spacing near 1 is 1.1e-16), so `np.log(1 - 1e-20)` is `0.0` where the
+    answer is `-1e-20`; `log1p(-p)` computes it exactly. For `p = exp(a)`
+    with `a` near 0 it is worse: `np.log(1 - np.exp(-1e-20))` is `-inf`
+    where `log(-expm1(a))` gives `-46.05...`. The same cancellation makes
+    `1 - np.exp(-1e-10)` come out as `1.00000008e-10` (8e-8 relative error)
+    where `-np.expm1(-1e-10)` is exact.
+
+    ## Example
+    ```python
+    log_survival = np.log(1 - np.exp(log_hazard))
+    ```
+
+    ## Use instead
+    ```python
+    log_survival = np.log(-np.expm1(log_hazard))
+    ```
+
+    ## Fix safety
+    Safe: `log1p(-p)`, `log1p(p)`, `log(-expm1(a))`, `-expm1(a)` and
+    `expm1(a)` are the same mathematical values, computed without the
+    cancellation, in the file's own dialect (`np.`, `torch.`, `jnp.`,
+    `tf.math.`, `keras.ops.`, `math.`). `log(-expm1(a))` is the accurate
+    branch of log1mexp for `a >= -log(2)`; below that it is as accurate as
+    the original (`log1p(-exp(a))` is the better branch there, and
+    `scorelint.reference.log1mexp` takes both). With an epsilon
+    (`log(1 - p + eps)`) the fix is unsafe: it removes the floor.
+
+    ## Known limitations
+    `log(1 - p)` is reported only when `p` is visibly a probability; a
+    `1 - exp(a)` only when `a` reads as a log-probability or rate (a decay
+    schedule `1 - exp(-t / tau)` is left alone). `log(1 - sigmoid(x))` is
+    SL205's and `log(1 + exp(x))` SL206's. A complement built in one name
+    and logged in another (`q = 1 - p; log(q)`) is not followed.
+    """
+
+    code = "SL207"
+    name = "log-of-one-minus"
+    message = "`{expr}` loses every digit of `p` below ~1e-16; `log1p` keeps them"
+    fix_title = "Replace with `log1p` / `expm1`"
+    fix_availability = FixAvailability.SOMETIMES
+    applicability = Applicability.SAFE
+    triggers = (("log", "exp"), ("-", "+"))
+    log1mexp_message = "`{expr}` is `-inf` or inexact for `a` near 0; `log(-expm1(a))` is exact"
+    expm1_message = "`{expr}` cancels to few digits for `a` near 0; `expm1` keeps them"
+    guarded_message = "`{expr}` floors the log at `log(eps)`; `log1p` is exact without it"
+
+    flagged = (
+        Flagged(
+            """
+            import numpy as np
+            y = np.log(1 - p)
+            """,
+            """
+            import numpy as np
+            y = np.log1p(-p)
+            """,
+        ),
+        Flagged(
+            """
+            import torch
+            y = torch.log(1 - torch.softmax(x, dim=-1))
+            """,
+            """
+            import torch
+            y = torch.log1p(-torch.softmax(x, dim=-1))
+            """,
+        ),
+        Flagged(
+            """
+            import numpy as np
+            ls = np.log(1 - np.exp(log_hazard))
+            """,
+            """
+            import numpy as np
+            ls = np.log(-np.expm1(log_hazard))
+            """,
+        ),
+        Flagged(
+            """
+            import math
+            def f(p_fail):
+                return math.log(1 + p_fail)
+            """,
+            """
+            import math
+            def f(p_fail):
+                return math.log1p(p_fail)
+            """,
+        ),
+        Flagged(
+            """
+            import numpy as np
+            surv = 1 - np.exp(-hazard * t)
+            """,
+            """
+            import numpy as np
+            surv = -np.expm1(-hazard * t)
+            """,
+        ),
+        Flagged(
+            """
+            import torch
+            odds = torch.exp(logq) - 1
+            """,
+            """
+            import torch
+            odds = torch.expm1(logq)
+            """,
+        ),
+        Flagged(
+            """
+            import jax.numpy as jnp
+            y = jnp.log(1.0 - prob + 1e-8)
+            """,
+            """
+            import jax.numpy as jnp
+            y = jnp.log1p(-prob)
+            """,
+        ),
+        Flagged(
+            """
+            import torch
+            def f(p):
+                return (1 - p).log()
+            """,
+            """
+            import torch
+            def f(p):
+                return torch.log1p(-p)
+            """,
+        ),
+    )
+    clean = (
+        Clean(
+            """
+            import numpy as np
+            y = np.log1p(-p)
+            """
+        ),
+        Clean(
+            """
+            import math
+            c = math.log(1 + n_tokens)
+            """
+        ),
+        Clean(
+            """
+            import numpy as np
+            idf = np.log(1 + counts)
+            """
+        ),
+        Clean(
+            """
+            import numpy as np
+            from scipy.special import expit
+            y = np.log(1 - expit(x))
+            """
+        ),
+        Clean(
+            """
+            import math
+            warm = 1 - math.exp(-step / 1000)
+            """
+        ),
+        Clean(
+            """
+            import numpy as np
+            y = np.log(1 + np.exp(x))
+            """
+        ),
+        Clean(
+            """
+            import numpy as np
+            y = np.log(1 - x), np.log(-np.expm1(logp))
+            """
+        ),
+    )
+
+    def __init__(self, ctx: FileContext) -> None:
+        super().__init__(ctx)
+        self._claimed: set[cst.CSTNode] = set()  # `1 - exp(a)` already reported inside a log
+
+    def visit_Call(self, node: cst.Call) -> None:
+        ctx = self.ctx
+        log = patterns.natural_log(ctx, node)
+        if log is None:
+            return
+        inner = facts.without_epsilon(ctx, log.operand)  # type: ignore[arg-type]
+        guarded = inner is not log.operand
+        if not ctx.contains(node, inner):
+            return  # `q = 1 - p; log(q)`: the complement lives elsewhere
+        if (p := patterns.one_minus(inner)) is not None:
+            self._claimed.add(inner)
+            if facts.sigmoid_of(ctx, p) is not None:
+                return  # log(1 - sigmoid(x)) is SL205's
+            exp = ctx.op(p)
+            if exp is not None and exp.kind == "exp" and exp.operand is not None and exp.plain \
+                    and ctx.copyable(node, exp.operand):
+                self._log1mexp(node, log, exp, guarded)
+            elif facts.is_probability(ctx, p):
+                log1p = ctx.spelling.call("log1p", ctx.dialect(log), negate(patterns.arg(ctx, p, node)))
+                self._report(node, self.message, log1p, guarded)
+        elif (p := patterns.one_plus(inner)) is not None:
+            if patterns.overflowing_exp(ctx, p) is None and facts.is_probability(ctx, p):
+                self._claimed.add(inner)
+                log1p = ctx.spelling.call("log1p", ctx.dialect(log), patterns.arg(ctx, p, node))
+                self._report(node, self.message, log1p, guarded)
+
+    def _log1mexp(self, node: cst.Call, log: Op, exp: Op, guarded: bool) -> None:
+        ctx, dialect = self.ctx, self.ctx.dialect(log)
+        operand = patterns.arg(ctx, exp.operand, node)  # type: ignore[arg-type]
+        expm1 = ctx.spelling.call("expm1", dialect, operand)
+        spelled = None
+        if expm1 is not None and not log.is_method:  # keep the log as the code spelled it
+            spelled = f"{ctx.code(log.call.func)}(-{expm1[0]})", expm1[1]
+        elif expm1 is not None and (logged := ctx.spelling.call("log", dialect, f"-{expm1[0]}")):
+            spelled = logged[0], (*expm1[1], *logged[1])
+        self._report(node, self.log1mexp_message, spelled, guarded)
+
+    def _report(self, node: cst.Call, template: str,
+                spelled: tuple[str, tuple[InsertLine, ...]] | None, guarded: bool) -> None:
+        fix = None
+        if spelled is not None:
+            applicability = Applicability.UNSAFE if guarded else Applicability.SAFE
+            fix = patterns.replacement(self.ctx, node, spelled[0], applicability, spelled[1])
+        template = self.guarded_message if guarded else template
+        self.report(node, template.format(expr=self.ctx.short(node)), fix)
+
+    def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
+        """`1 - exp(a)` and `exp(a) - 1` where `a` is a log-probability or a rate."""
+        if not isinstance(node.operator, cst.Subtract) or node in self._claimed:
+            return
+        ctx = self.ctx
+        negative = facts.is_one(node.left)
+        exp = ctx.op(node.right if negative else node.left)
+        if exp is None or exp.kind != "exp" or exp.operand is None or not exp.plain:
+            return
+        if not (negative or facts.is_one(node.right)) or not facts.in_log_space(ctx, exp.operand):
+            return
+        fix = None
+        if ctx.copyable(node, exp.operand):
+            spelled = ctx.spelling.call("expm1", ctx.dialect(exp), patterns.arg(ctx, exp.operand, node))
+            if spelled is not None:
+                code = f"-{spelled[0]}" if negative else spelled[0]
+                fix = patterns.replacement(ctx, node, code, self.applicability, spelled[1])
+        self.report(node, self.expm1_message.format(expr=ctx.short(node)), fix)

@@ -1,0 +1,151 @@
+"""Shapes of expressions that several rules look for: a natural log, `1 + x`, a softmax fed
+to a loss, selections of a value, and the fix pieces built from them."""
+
+from __future__ import annotations
+
+import libcst as cst
+from libcst import matchers as m
+
+from scorelint import facts, origins
+from scorelint.context import FileContext
+from scorelint.findings import Applicability
+from scorelint.proposal import FixSpec, InsertLine, Replace
+from scorelint.spelling import negate
+from scorelint.vocabulary import Loss, Op
+
+
+def natural_log(ctx: FileContext, node: cst.Call) -> Op | None:
+    """The natural log `node` computes (`np.log(x)`, `x.log()`), with nothing but its operand.
+
+    `math.log(x, base)` is not natural, and `np.log(x, out=y)` writes
+    somewhere a rewritten call would not.
+    """
+    op = ctx.op(node, follow=False)
+    if op is None or op.kind != "log" or op.operand is None or not op.plain:
+        return None
+    return op
+
+
+def arg(ctx: FileContext, node: cst.BaseExpression, at: cst.CSTNode) -> str:
+    """`node`'s code as an argument of a fix replacing `at`: outer parentheses dropped
+    (`F.logsigmoid(-i)`, not `F.logsigmoid((-i))`), continuation lines indented for `at`."""
+    return ctx.code(node) if isinstance(node, cst.GeneratorExp) else ctx.render(node, at)
+
+
+def replacement(ctx: FileContext, node: cst.CSTNode, code: str, applicability: Applicability,
+                 imports: tuple[InsertLine, ...] = ()) -> FixSpec:
+    """`ctx.replacement`, made unsafe if it would delete a comment inside `node` (as in Ruff)."""
+    comments = m.findall(node, m.Comment())
+    if any(c.value not in code for c in comments):  # type: ignore[union-attr]
+        applicability = Applicability.UNSAFE
+    return ctx.replacement(node, code, applicability, imports)
+
+
+def overflowing_exp(ctx: FileContext, node: cst.BaseExpression) -> Op | None:
+    """`exp(x)` whose argument is not visibly non-positive, so that it can overflow."""
+    exp = ctx.op(node)
+    if exp is None or exp.kind != "exp" or exp.operand is None:
+        return None
+    return None if facts.is_nonpositive(ctx, exp.operand) else exp
+
+
+def one_plus(node: cst.BaseExpression) -> cst.BaseExpression | None:
+    """`x` in `1 + x` or `x + 1`."""
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Add):
+        if facts.is_one(node.left):
+            return node.right
+        if facts.is_one(node.right):
+            return node.left
+    return None
+
+
+def one_minus(node: cst.BaseExpression) -> cst.BaseExpression | None:
+    """`x` in `1 - x`."""
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Subtract) \
+            and facts.is_one(node.left):
+        return node.right
+    return None
+
+
+def selections(ctx: FileContext, node: cst.BaseExpression) -> tuple[list[cst.BaseExpression],
+                                                                    cst.BaseExpression]:
+    """`p[i, y]`, `p.gather(-1, y)`: the selections taken of `p` (outermost first), and `p`.
+
+    `log` commutes with them, so `log(p[i])` is `log_softmax(x)[i]`.
+    """
+    selections: list[cst.BaseExpression] = []
+    value = ctx.resolve(node)
+    while isinstance(value, cst.Subscript) or (
+        isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute)
+        and value.func.attr.value == "gather"
+    ):
+        selections.append(value)
+        value = ctx.resolve(value.value if isinstance(value, cst.Subscript)
+                            else value.func.value)  # type: ignore[union-attr]
+    return selections, value
+
+
+def selected(selections: list[cst.BaseExpression], base: cst.BaseExpression) -> cst.BaseExpression:
+    """The selections applied again, to `base`."""
+    for selection in reversed(selections):
+        if isinstance(selection, cst.Subscript):
+            base = selection.with_changes(value=base)
+        else:
+            assert isinstance(selection, cst.Call) and isinstance(selection.func, cst.Attribute)
+            base = selection.with_changes(func=selection.func.with_changes(value=base))
+    return base
+
+
+def selection_parts(selection: cst.BaseExpression) -> list[cst.BaseExpression]:
+    """What a selection repeats when moved: its indices or arguments."""
+    if isinstance(selection, cst.Call):
+        return [a.value for a in selection.args]
+    assert isinstance(selection, cst.Subscript)
+    parts: list[cst.BaseExpression] = []
+    for element in selection.slice:
+        if isinstance(element.slice, cst.Index):
+            parts.append(element.slice.value)
+        else:
+            parts.extend(p for p in (element.slice.lower, element.slice.upper, element.slice.step)
+                         if p is not None)
+    return parts
+
+
+def softmax_fed(ctx: FileContext, loss: Loss) -> Op | None:
+    """The softmax whose output is the loss's prediction, seen through names bound once
+    and epsilon guards (`p + 1e-9`, `p.clamp(min=eps)`)."""
+    if loss.prediction is None:
+        return None
+    op = ctx.op(facts.without_epsilon(ctx, loss.prediction))
+    return op if op is not None and op.kind == "softmax" and op.operand is not None else None
+
+
+def fed_origin(ctx: FileContext, loss: Loss, kind: str) -> origins.Origin | None:
+    """The `kind` activation (softmax, sigmoid) that makes the loss's prediction on some path
+    through other statements or functions: a helper's return, `self.probs`, a model class."""
+    if loss.prediction is None:
+        return None
+    return origins.origin(ctx, facts.without_epsilon(ctx, loss.prediction), (kind,))
+
+
+def sigmoid_fed(ctx: FileContext, loss: Loss) -> facts.Sigmoid | None:
+    """The sigmoid (a framework call or `1 / (1 + exp(-x))`) whose output is the prediction."""
+    if loss.prediction is None:
+        return None
+    return facts.sigmoid_of(ctx, facts.without_epsilon(ctx, loss.prediction))
+
+
+def drop_activation(ctx: FileContext, loss: Loss, call: cst.Call, argument: cst.BaseExpression,
+                    negated: bool = False) -> Replace | None:
+    """Pass the activation's input where its output `call` was passed, if that input can
+    be written at the loss (it is inline there, or a plain name or attribute)."""
+    assert loss.prediction is not None
+    if not ctx.contains(loss.prediction, call) and not ctx.portable(argument, loss.prediction):
+        return None
+    code = ctx.render(argument, loss.prediction)
+    return Replace(loss.prediction, negate(code) if negated else code)
+
+
+def one_line(code: str) -> str:
+    text = " ".join(code.split())
+    return text if len(text) <= 60 else text[:57] + "..."
