@@ -57,6 +57,7 @@ class RawFinding:
     node: cst.CSTNode
     message: str
     fix: FixSpec | None
+    trace: tuple[tuple[cst.CSTNode, str], ...] = ()  # (node, note): the lines the finding rests on
 
 
 @dataclass
