@@ -11,20 +11,29 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from pathlib import Path
 
 import libcst as cst
 import pytest
 from libcst.metadata import ByteSpanPositionProvider, MetadataWrapper
 
-from scorelint import baseline, engine, notebook, suppressions
+from scorelint import baseline, engine, notebook, reporters, suppressions
 from scorelint.context import BindingRecorder, RawFinding
 from scorelint.findings import Applicability, Edit, Finding, Fix, Position, TraceStep
 from scorelint.reporters import Report
 from scorelint.rule import find_rule
 from scorelint.runner import FileOutcome
 from scorelint.source import LineIndex
-from test_reporters import NOTEBOOK
+from test_reporters import (
+    NOTEBOOK,
+    SCHEMAS,
+    _markdown_tokens,
+    _rdjson_offset,
+    _rdjson_validators,
+    _sarif_validator,
+    _suggestions_by_file,
+)
 
 # `h` is made on row 5 after non-ASCII text (é is two bytes in UTF-8),
 # reshaped on row 6, consumed on row 7.
@@ -224,3 +233,160 @@ def test_notebook_steps_are_mapped_to_their_own_cells(
     assert finding.extra["trace"][0] == {"row": 2, "column": 1, "end_row": 2,
                                          "end_column": 15, "note": MADE, "cell": 3}
 
+    report = Report([FileOutcome("nb.ipynb", list(checked.findings), cells=checked.cells)])
+    text = reporters.render("text", report)
+    assert f"  = note: cell 3:2:1: {MADE}\n" in text
+    assert "  = note: 2:5: consumed here\n" in text  # the finding's own cell goes unnamed
+
+    log = json.loads(reporters.render("sarif", report))
+    _sarif_validator().validate(log)
+    (result,) = log["runs"][0]["results"]
+    first = result["relatedLocations"][0]
+    assert "region" not in first["physicalLocation"]
+    assert first["message"]["text"] == f"cell 3, line 2: {MADE}"
+    assert first["properties"] == {"notebookCell": 3, "cellLine": 2, "cellColumn": 1}
+
+    result_validator, _ = _rdjson_validators()
+    document = json.loads(reporters.render("rdjson", report))
+    result_validator.validate(document)
+    related = document["diagnostics"][0]["related_locations"]
+    assert related[0] == {"message": f"cell 3, line 2: {MADE}", "location": {"path": "nb.ipynb"}}
+
+    (item,) = json.loads(reporters.render("json", report))
+    assert [s["cell"] for s in item["trace"]] == [3, 3, 4]
+    assert "- cell 3, line 2: " in reporters.render("review", report)
+
+
+# --- every output ------------------------------------------------------------------
+
+
+@pytest.fixture
+def traced_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Report:
+    """model.py with a traced SL203 finding (row 7) and an untraced one (row 5)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "model.py").write_text(SOURCE, encoding="utf-8")
+    untraced = Finding("model.py", "SL102", "softmax-without-max-subtraction", "overflows",
+                       Position(5, 18), Position(5, 38), noqa_row=5)
+    return Report([FileOutcome("model.py", [_traced(), untraced], text=SOURCE)])
+
+
+def test_text_lists_the_steps_under_the_excerpt_before_the_fix(traced_report: Report) -> None:
+    text = reporters.render("text", traced_report)
+    block = text.split("\n\n")[1]  # the findings are sorted: row 5's first
+    assert block.splitlines() == [
+        "model.py:7:12: SL203 `torch.log` of a softmax",
+        "  |",
+        "7 |     return torch.log(flat)",
+        "  |            ^^^^^^^^^^^^^^^",
+        f"  = note: 5:14: {MADE}",
+        "  = note: 6:12: reshaped here",
+        "  = note: 7:22: consumed here",
+        "  = fix (safe): Replace with `torch.log_softmax(z, -1)`",
+    ]
+    assert "note" not in text.split("\n\n")[0]
+    assert "\033[" not in text
+    coloured = reporters.render("text", Report(traced_report.outcomes, color=True))
+    assert f"  = \033[36mnote\033[0m: 5:14: {MADE}" in coloured
+
+
+def test_concise_is_one_line_per_finding_trace_or_not(traced_report: Report) -> None:
+    lines = reporters.render("concise", traced_report).splitlines()
+    assert lines[:2] == ["model.py:5:18: SL102 overflows",
+                         "model.py:7:12: SL203 [*] `torch.log` of a softmax"]
+    untraced = Report([FileOutcome("model.py", [_plain(), *traced_report.findings[:1]],
+                                   text=SOURCE)])
+    assert reporters.render("concise", untraced).splitlines()[1] == lines[1].replace(" [*]", "")
+
+
+def test_json_adds_a_trace_key_with_ruff_style_locations(traced_report: Report) -> None:
+    untraced, traced = json.loads(reporters.render("json", traced_report))
+    assert untraced["trace"] == []
+    assert traced["trace"] == [
+        {"cell": None, "location": {"row": 5, "column": 14},
+         "end_location": {"row": 5, "column": 38}, "message": MADE},
+        {"cell": None, "location": {"row": 6, "column": 12},
+         "end_location": {"row": 6, "column": 22}, "message": "reshaped here"},
+        {"cell": None, "location": {"row": 7, "column": 22},
+         "end_location": {"row": 7, "column": 26}, "message": "consumed here"},
+    ]
+    # Ruff's own keys are untouched.
+    assert traced["location"] == {"row": 7, "column": 12} and traced["code"] == "SL203"
+    lines = reporters.render("json-lines", traced_report).splitlines()
+    assert [json.loads(line) for line in lines] == [untraced, traced]
+
+
+def test_sarif_related_locations_validate_and_point_at_the_steps(traced_report: Report) -> None:
+    log = json.loads(reporters.render("sarif", traced_report))
+    errors = sorted(_sarif_validator().iter_errors(log), key=str)
+    assert not errors, "\n".join(e.message for e in errors[:5])
+    untraced, traced = log["runs"][0]["results"]
+    assert "relatedLocations" not in untraced
+    artifact = traced["locations"][0]["physicalLocation"]["artifactLocation"]
+    related = traced["relatedLocations"]
+    assert [r["id"] for r in related] == [1, 2, 3]
+    for location, step in zip(related, STEPS, strict=True):
+        physical = location["physicalLocation"]
+        assert physical["artifactLocation"] == artifact
+        assert physical["region"] == {"startLine": step.start.row,
+                                      "startColumn": step.start.column,
+                                      "endLine": step.end.row, "endColumn": step.end.column}
+        assert location["message"] == {"text": step.note}
+    index = LineIndex(SOURCE)
+    region = related[0]["physicalLocation"]["region"]
+    start = index.line_start(region["startLine"]) + region["startColumn"] - 1
+    end = index.line_start(region["endLine"]) + region["endColumn"] - 1
+    assert SOURCE[start:end] == "h = torch.softmax(z, -1)"  # code points, as `columnKind`
+
+
+def test_rdjson_related_locations_validate_with_byte_columns(traced_report: Report) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    result_validator, diagnostic_validator = _rdjson_validators()
+    schema_path = SCHEMAS / "rdjson" / "RelatedLocation.json"
+    related_validator = jsonschema.Draft4Validator(
+        json.loads(schema_path.read_text(encoding="utf-8")))
+    document = json.loads(reporters.render("rdjson", traced_report))
+    result_validator.validate(document)
+    untraced, traced = document["diagnostics"]
+    diagnostic_validator.validate(traced)
+    assert "related_locations" not in untraced
+    related = traced["related_locations"]
+    index = LineIndex(SOURCE)
+    for location, step in zip(related, STEPS, strict=True):
+        related_validator.validate(location)
+        assert location["message"] == step.note
+        assert location["location"]["path"] == "model.py"
+        span = location["location"]["range"]
+        assert (index.position(_rdjson_offset(index, span["start"])),
+                index.position(_rdjson_offset(index, span["end"]))) == (step.start, step.end)
+    # `é` before `h` on row 5 takes two bytes: character column 14 is byte column 15.
+    assert related[0]["location"]["range"]["start"] == {"line": 5, "column": 15}
+
+
+def test_review_has_a_why_list_and_keeps_its_suggestions(traced_report: Report) -> None:
+    markdown = reporters.render("review", traced_report)
+    assert (f"Why:\n- line 5: {MADE}\n- line 6: reshaped here\n- line 7: consumed here"
+            in markdown)
+    tokens = _markdown_tokens(markdown)
+    items = [t.content for i, t in enumerate(tokens)
+             if t.type == "inline" and tokens[i - 1].type == "paragraph_open"
+             and i >= 2 and tokens[i - 2].type == "list_item_open"]
+    assert items == [f"line 5: {MADE}", "line 6: reshaped here", "line 7: consumed here"]
+    (block,) = _suggestions_by_file(markdown)["model.py"]
+    assert block[:2] == (7, 7) and "log_softmax" in block[2]
+    # The list sits between the finding's heading and its fix.
+    why, heading = markdown.index("Why:"), markdown.index("SL203")
+    assert heading < why < markdown.index("Safe fix")
+    assert len(re.findall(r"^Why:$", markdown, flags=re.M)) == 1  # the untraced one has none
+
+
+def test_github_and_gitlab_are_unchanged_by_a_trace(traced_report: Report) -> None:
+    untraced = [dataclasses.replace(f, extra={k: v for k, v in f.extra.items() if k != "trace"})
+                for f in traced_report.findings]
+    plain = Report([FileOutcome("model.py", untraced, text=SOURCE)])
+    for name in ("github", "gitlab", "concise"):
+        assert reporters.render(name, plain) == reporters.render(name, traced_report), name
+
+
+def test_every_format_renders_a_traced_finding(traced_report: Report) -> None:
+    for name in reporters.FORMATS:
+        assert reporters.render(name, traced_report)
