@@ -26,6 +26,7 @@ from scorelint.findings import (
     Finding,
     Fix,
     Position,
+    TraceStep,
 )
 from scorelint.proposal import FixSpec, InsertLine, RawFinding, Replace
 from scorelint.rule import Rule
@@ -35,6 +36,8 @@ from scorelint.summaries import MemberRecorder
 
 # A module-level statement longer than this is a data table unless it holds a trigger.
 _SHORT_STATEMENT = 20
+# A longer trace reads as noise: keep where the value was made and where it ends up.
+MAX_TRACE_STEPS = 8
 
 
 class LintError(Exception):
@@ -290,10 +293,32 @@ class _Locator:
         start, end = where
         rule = raw.rule
         first = self.lines.position(start)
+        extra: dict[str, object] = {"url": rule.url()}
+        trace = self.trace(raw.trace)
+        if trace:
+            extra["trace"] = [step.to_dict() for step in trace]
         return Finding(
             path, rule.code, rule.name, raw.message, first, self.lines.position(end),
-            fix=fix, noqa_row=first.row, extra={"url": rule.url()},
+            fix=fix, noqa_row=first.row, extra=extra,
         )
+
+    def trace(self, steps: Sequence[tuple[cst.CSTNode, str]]) -> list[TraceStep]:
+        """The steps placed in the text, in source order; a step that cannot be placed
+        exactly (a node of another tree, text LibCST rewrote) is left out."""
+        placed: set[tuple[int, int, str]] = set()
+        for node, note in steps:
+            try:
+                where = self.span(node)
+            except KeyError:  # not a node of this module: nothing to point at
+                continue
+            if where is not None:
+                placed.add((*where, " ".join(note.split())))  # a note is one line
+        ordered = sorted(placed)
+        if len(ordered) > MAX_TRACE_STEPS:
+            half = MAX_TRACE_STEPS // 2
+            ordered = ordered[:half] + ordered[-half:]
+        return [TraceStep(self.lines.position(start), self.lines.position(end), note)
+                for start, end, note in ordered]
 
     def fix(self, spec: FixSpec, recorder: SlotRecorder) -> Fix | None:
         edits = []

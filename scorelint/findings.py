@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 
@@ -49,6 +50,38 @@ class Fix:
 
 
 @dataclass(frozen=True)
+class TraceStep:
+    """One line of the chain a flow finding rests on: where, and what happens there."""
+
+    start: Position
+    end: Position
+    note: str  # "`h` is a softmax here", "reshaped here"
+    # In a notebook: the 1-based cell the positions are in (it may not be the finding's).
+    cell: int | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        """The step as stored in `Finding.extra["trace"]` (plain data, for any output)."""
+        data: dict[str, object] = {"row": self.start.row, "column": self.start.column,
+                                   "end_row": self.end.row, "end_column": self.end.column,
+                                   "note": self.note}
+        if self.cell is not None:
+            data["cell"] = self.cell
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object]) -> TraceStep | None:
+        """The step `to_dict` wrote, or None for an entry of another shape."""
+        numbers = [data.get(k) for k in ("row", "column", "end_row", "end_column")]
+        ints = [n for n in numbers if isinstance(n, int)]
+        note, cell = data.get("note"), data.get("cell")
+        if len(ints) != 4 or not isinstance(note, str):
+            return None
+        row, column, end_row, end_column = ints
+        return cls(Position(row, column), Position(end_row, end_column), note,
+                   cell if isinstance(cell, int) else None)
+
+
+@dataclass(frozen=True)
 class Finding:
     path: str
     code: str
@@ -62,13 +95,24 @@ class Finding:
     severity: str = "error"
     # Set when the finding was matched by a suppression comment (shown only on request).
     suppressed: bool = False
-    extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    # Not part of a finding's identity: `url`, `suppressed_by`, and `trace` (a list of
+    # `TraceStep.to_dict()`: the lines a flow finding rests on, in source order).
+    extra: dict[str, object] = field(default_factory=dict, compare=False, hash=False)
     # In a notebook: the 1-based cell (markdown cells counted, as Ruff) the rows are in.
     cell: int | None = None
 
     @property
     def sort_key(self) -> tuple[str, int, int, int, str]:
         return (self.path, self.cell or 0, self.start.row, self.start.column, self.code)
+
+    @property
+    def trace(self) -> tuple[TraceStep, ...]:
+        """The steps in `extra["trace"]` (none for a finding that does not rest on flow)."""
+        stored = self.extra.get("trace")
+        if not isinstance(stored, list):
+            return ()
+        steps = (TraceStep.from_dict(d) for d in stored if isinstance(d, Mapping))
+        return tuple(s for s in steps if s is not None)
 
 
 # Code reserved for files that could not be checked at all.

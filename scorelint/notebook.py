@@ -36,7 +36,7 @@ from typing import Any
 
 from scorelint import engine, fixes
 from scorelint.discovery import NOTEBOOK_SUFFIXES
-from scorelint.findings import INTERNAL_CODE, Edit, Finding, Fix, Position
+from scorelint.findings import INTERNAL_CODE, Edit, Finding, Fix, Position, TraceStep
 from scorelint.rule import Rule
 from scorelint.source import LineIndex
 
@@ -391,8 +391,18 @@ class _Layout:
         fix = finding.fix
         if fix is not None:
             fix = Fix(fix.title, fix.applicability, tuple(self.edit(e) for e in fix.edits))
+        extra = finding.extra
+        if finding.trace:
+            extra = {**extra, "trace": [self.step(s).to_dict() for s in finding.trace]}
         return dataclasses.replace(finding, start=start, end=end, noqa_row=noqa.row, fix=fix,
-                                   cell=self.cells[k].index)
+                                   cell=self.cells[k].index, extra=extra)
+
+    def step(self, step: TraceStep) -> TraceStep:
+        # A value made in one cell and used in another is the point of a notebook's
+        # trace: every step keeps its own cell, which may not be the finding's.
+        k, start = self.locate(step.start)
+        end_k, end = self.locate(step.end)
+        return TraceStep(start, end if end_k == k else start, step.note, self.cells[k].index)
 
     def edit(self, edit: Edit) -> Edit:
         # An edit may lie in another cell than its finding (an import added in cell 1).

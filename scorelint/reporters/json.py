@@ -1,4 +1,8 @@
-"""JSON in Ruff's schema, so tools that read `ruff check --output-format json` read us."""
+"""JSON in Ruff's schema, so tools that read `ruff check --output-format json` read us.
+
+One key is ours: `trace`, the lines a flow finding rests on, each with Ruff's
+`location`/`end_location` objects, a `message` and (in a notebook) its
+`cell`; `[]` for other findings. Ruff's readers ignore keys they do not know."""
 
 from __future__ import annotations
 
@@ -6,12 +10,17 @@ import json
 import os
 from typing import Any
 
-from scorelint.findings import Finding, Position
+from scorelint.findings import Finding, Position, TraceStep
 from scorelint.reporters import Report
 
 
 def _location(pos: Position) -> dict[str, int]:
     return {"row": pos.row, "column": pos.column}
+
+
+def _step(step: TraceStep) -> dict[str, Any]:
+    return {"cell": step.cell, "location": _location(step.start),
+            "end_location": _location(step.end), "message": step.note}
 
 
 def finding_to_dict(finding: Finding) -> dict[str, Any]:
@@ -37,6 +46,7 @@ def finding_to_dict(finding: Finding) -> dict[str, Any]:
         "fix": fix,
         "url": finding.extra.get("url"),
         "noqa_row": finding.noqa_row,
+        "trace": [_step(s) for s in finding.trace],
     }
 
 

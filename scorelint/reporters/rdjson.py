@@ -7,7 +7,8 @@ given `--unsafe-fixes`; display-only fixes never. reviewdog posts suggestions
 as review suggestions that a click commits, so an unsafe fix is not offered
 unless asked for. A notebook finding has no range and no suggestions (its rows
 count within a cell, not in the file's JSON); its message names the cell.
-Suppressed findings are left out.
+Suppressed findings are left out. A finding that rests on flow lists the
+lines that led to it as `related_locations`, each with its note as message.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from scorelint.findings import Finding, Position
+from scorelint.findings import Finding, Position, TraceStep
 from scorelint.fixes import applicable
 from scorelint.reporters import HOMEPAGE, TOOL_NAME, Report, relative
 from scorelint.source import LineIndex
@@ -35,6 +36,15 @@ def _range(start: Position, end: Position, index: LineIndex | None) -> dict[str,
     return {"start": position(start, index), "end": position(end, index)}
 
 
+def _related(path: str, step: TraceStep, index: LineIndex | None) -> dict[str, Any]:
+    location: dict[str, Any] = {"path": relative(path)}
+    if step.cell is not None:  # rows within a cell: no range in the file
+        return {"message": f"cell {step.cell}, line {step.start.row}: {step.note}",
+                "location": location}
+    location["range"] = _range(step.start, step.end, index)
+    return {"message": step.note, "location": location}
+
+
 def diagnostic(finding: Finding, report: Report) -> dict[str, Any]:
     # A notebook's rows count within a cell, not in the .ipynb file's JSON.
     in_cell = finding.cell is not None
@@ -49,9 +59,12 @@ def diagnostic(finding: Finding, report: Report) -> dict[str, Any]:
     }
     if finding.extra.get("url"):
         result["code"]["url"] = finding.extra["url"]
+    index = None if in_cell else report.index(finding.path)
+    if finding.trace:
+        result["related_locations"] = [_related(finding.path, step, index)
+                                       for step in finding.trace]
     if in_cell:
         return result
-    index = report.index(finding.path)
     location["range"] = _range(finding.start, finding.end, index)
     if finding.fix is not None and applicable(finding.fix, report.unsafe_fixes):
         result["suggestions"] = [

@@ -11,6 +11,8 @@ and re-running scorelint offers it again. Unsafe fixes are suggested only
 with `--unsafe-fixes`, display-only fixes never; both are named in the text.
 Notebook findings name the cell and get no suggestion (a pull request shows
 the notebook's JSON, not its cells' lines). Suppressed findings are left out.
+A finding that rests on flow gets a short "Why:" list under its heading, one
+`line N: note` per line that led to it.
 """
 
 from __future__ import annotations
@@ -111,6 +113,17 @@ def _heading(finding: Finding) -> str:
             f"column {finding.start.column}: {message}")
 
 
+def _why(finding: Finding) -> Iterator[str]:
+    """The lines the finding rests on, as a markdown list (nothing without a trace)."""
+    if not finding.trace:
+        return
+    items = []
+    for step in finding.trace:
+        cell = f"cell {step.cell}, " if step.cell not in (None, finding.cell) else ""
+        items.append(f"- {cell}line {step.start.row}: {step.note}")
+    yield "\n".join(["Why:", *items])
+
+
 def _fix_blocks(finding: Finding, report: Report, shown: list[Suggestion]) -> Iterator[str]:
     """The text and suggestion blocks for one finding's fix; records what it suggests."""
     fix = finding.fix
@@ -164,7 +177,8 @@ def render(report: Report) -> str:
         size += len(heading) + 2
         section = [heading]
         for finding in (f for f in findings if f.path == path):
-            block = "\n\n".join([_heading(finding), *_fix_blocks(finding, report, shown)])
+            block = "\n\n".join([_heading(finding), *_why(finding),
+                                  *_fix_blocks(finding, report, shown)])
             size += len(block) + 2
             if size > MAX_CHARS:
                 full = True  # out of room: stop here rather than skip to later findings

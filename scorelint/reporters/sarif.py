@@ -9,7 +9,9 @@ description, since a viewer shows that text when it offers to apply the fix.
 A suppressed finding (listed with `--show-suppressed`) carries `suppressions`:
 `inSource` for a comment, `external` for the baseline. A notebook finding has
 no region and no fix, since its rows count within a cell and not in the
-file's JSON: the cell and row are in its message and `properties`.
+file's JSON: the cell and row are in its message and `properties`. A finding
+that rests on flow lists the lines that led to it as `relatedLocations`, each
+with its note as the message (in a notebook, again without a region).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from scorelint.findings import (
     Finding,
     Fix,
     Position,
+    TraceStep,
 )
 from scorelint.reporters import HOMEPAGE, TOOL_NAME, Report, cwd_uri, is_below_cwd, posix
 from scorelint.rule import find_rule
@@ -73,6 +76,19 @@ def _fix(path: str, fix: Fix) -> dict[str, Any]:
     }
 
 
+def _related(path: str, step: TraceStep, number: int) -> dict[str, Any]:
+    physical: dict[str, Any] = {"artifactLocation": _artifact(path)}
+    related: dict[str, Any] = {"id": number, "physicalLocation": physical}
+    if step.cell is None:
+        physical["region"] = _region(step.start, step.end)
+        related["message"] = {"text": step.note}
+    else:
+        related["message"] = {"text": f"cell {step.cell}, line {step.start.row}: {step.note}"}
+        related["properties"] = {"notebookCell": step.cell, "cellLine": step.start.row,
+                                 "cellColumn": step.start.column}
+    return related
+
+
 def _descriptor(code: str, name: str) -> dict[str, Any]:
     rule = find_rule(code)
     if rule is None:
@@ -109,6 +125,9 @@ def _result(finding: Finding, fingerprint: str, rule_index: int) -> dict[str, An
         "locations": [{"physicalLocation": physical}],
         "partialFingerprints": {FINGERPRINT: fingerprint},
     }
+    if finding.trace:
+        result["relatedLocations"] = [_related(finding.path, step, number)
+                                      for number, step in enumerate(finding.trace, 1)]
     if finding.cell is not None:
         result["properties"] = {"notebookCell": finding.cell, "cellLine": finding.start.row,
                                 "cellColumn": finding.start.column}

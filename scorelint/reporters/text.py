@@ -1,4 +1,8 @@
-"""The default output: `path:line:col: CODE message`, the source line with a caret, the fix."""
+"""The default output: `path:line:col: CODE message`, the source line with a caret, the fix.
+
+A finding that rests on flow lists the lines that led to it under the excerpt,
+one `= note: row:col: what happens there` each (`cell N:row:col` for a step in
+another notebook cell than the finding's)."""
 
 from __future__ import annotations
 
@@ -33,6 +37,10 @@ def format_finding(finding: Finding, index: LineIndex | None, report: Report) ->
     if finding.suppressed:
         head += f" [suppressed by {finding.extra.get('suppressed_by', 'comment')}]"
     lines = [head, *_excerpt(finding, index)]
+    for step in finding.trace:
+        cell = f"cell {step.cell}:" if step.cell not in (None, finding.cell) else ""
+        lines.append(f"  = {_paint('note', _CYAN, report.color)}: "
+                     f"{cell}{step.start.row}:{step.start.column}: {step.note}")
     if finding.fix is not None:
         safety = finding.fix.applicability.value
         lines.append(f"  = {_paint('fix', _GREEN, report.color)} ({safety}): {finding.fix.title}")
