@@ -119,8 +119,7 @@ def _candidate_statements(tree: ast.Module, per_statement: list[set[str]],
                           rules: Sequence[type[Rule]]) -> set[int]:
     """Top-level statements a rule could match in, or that bind names a match may read:
     imports and short simple statements always, a long one (a data table) only when
-    it holds a trigger token, and each compound one whose tokens, with the simple
-    statements', meet some rule's triggers."""
+    it holds a trigger token, and each compound one that holds a trigger token."""
     names = prefilter.trigger_names(rules)
     simple = [i for i, stmt in enumerate(tree.body) if not prefilter.is_compound(stmt)]
     shared = set().union(*(per_statement[i] for i in simple))
@@ -130,8 +129,11 @@ def _candidate_statements(tree: ast.Module, per_statement: list[set[str]],
         short = (stmt.end_lineno or stmt.lineno) - stmt.lineno < _SHORT_STATEMENT
         if short or isinstance(stmt, (ast.Import, ast.ImportFrom)) or per_statement[i] & names:
             keep.add(i)
+    # A value can be made in one function and consumed in another (a helper that
+    # returns a softmax, a model class ending in one): a compound statement with
+    # any candidate rule's trigger is kept for the module summaries.
     for i, stmt in enumerate(tree.body):
-        if prefilter.is_compound(stmt) and prefilter.candidates(rules, per_statement[i] | shared):
+        if prefilter.is_compound(stmt) and per_statement[i] & names:
             keep.add(i)
     return keep
 

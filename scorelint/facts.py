@@ -160,17 +160,40 @@ def is_score_like(ctx: FileContext, node: cst.BaseExpression) -> bool:
 
 
 def is_shifted(ctx: FileContext, node: cst.BaseExpression) -> bool:
-    """`x - max(x)`, `x - logsumexp(x)`, `x - m`: already shifted before `exp`.
+    """`x - max(x)`, `x - logsumexp(x)`, `x - m`: already shifted before `exp`, on every
+    path: a name is shifted when each definition reaching it is (`z = z - z.amax()`,
+    `x -= x.max()`), so a branch that shifts and one that does not still fires.
 
     Any subtraction of a non-constant counts: we cannot tell a max-shift held
     in a variable from another, and a false alarm here costs more than a miss.
     """
-    value = ctx.resolve(node)
-    while isinstance(value, cst.BinaryOperation) and isinstance(value.operator, (cst.Divide, cst.Multiply)):
-        value = value.left  # `(x - m) / T` is still shifted
-    if isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.Subtract):
-        return not isinstance(ctx.resolve(value.right), (cst.Integer, cst.Float))
-    return is_nonpositive(ctx, value)
+    return _shifted(ctx, node, 8)
+
+
+def _shifted(ctx: FileContext, node: cst.BaseExpression, depth: int) -> bool:
+    if depth <= 0:
+        return False
+    while isinstance(node, cst.BinaryOperation) and isinstance(node.operator, (cst.Divide, cst.Multiply)):
+        node = node.left  # `(x - m) / T` is still shifted
+    if isinstance(node, cst.Name):
+        found = ctx.definitions(node)
+        return bool(found) and all(_shifted_definition(ctx, d, depth - 1) for d in found)
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Subtract):
+        return not isinstance(ctx.resolve(node.right), (cst.Integer, cst.Float))
+    return is_nonpositive(ctx, node)
+
+
+def _shifted_definition(ctx: FileContext, definition: Definition, depth: int) -> bool:
+    if definition.kind == ASSIGN and definition.value is not None:
+        return _shifted(ctx, definition.value, depth)
+    stmt = definition.statement
+    if definition.kind == AUGMENT and isinstance(stmt, cst.AugAssign):
+        if isinstance(stmt.operator, cst.SubtractAssign):  # `x -= x.max()`
+            return not isinstance(ctx.resolve(stmt.value), (cst.Integer, cst.Float))
+        if isinstance(stmt.operator, (cst.DivideAssign, cst.MultiplyAssign)):  # `x /= T`
+            return all(_shifted_definition(ctx, d, depth - 1) for d in definition.previous
+                       if d is not definition)
+    return False
 
 
 def is_nonpositive(ctx: FileContext, node: cst.BaseExpression) -> bool:
@@ -186,8 +209,44 @@ def is_nonpositive(ctx: FileContext, node: cst.BaseExpression) -> bool:
         left_name, right_name = _name_of(value.left), _name_of(value.right)
         return bool(left_name and right_name and _LOWER.search(left_name)
                     and _UPPER.search(right_name))
-    return (isinstance(value, cst.UnaryOperation) and isinstance(value.operator, cst.Minus)
-            and is_nonnegative(ctx, value.expression))
+    if isinstance(value, cst.UnaryOperation) and isinstance(value.operator, cst.Minus):
+        return is_nonnegative(ctx, value.expression) or _even_power(ctx, value.expression)
+    return is_bounded_above(ctx, value)
+
+
+def _even_power(ctx: FileContext, node: cst.BaseExpression) -> bool:
+    """`torch.pow(d, 2)`, `np.power(d, 2)`, `d.pow(2)`: an even power is non-negative."""
+    if not isinstance(node, cst.Call) or vocab.terminal_name(node.func) not in ("pow", "power"):
+        return False
+    args = [a.value for a in node.args if a.keyword is None]
+    exponent = args[0] if isinstance(node.func, cst.Attribute) and len(args) == 1 else (
+        args[1] if len(args) == 2 else None)
+    return isinstance(exponent, cst.Integer) and int(exponent.value, 0) % 2 == 0
+
+
+# Above this an `exp` overflows float32 (88.7); a cap below it keeps `exp` finite.
+_SAFE_EXPONENT = 80.0
+
+
+def is_bounded_above(ctx: FileContext, node: cst.BaseExpression) -> bool:
+    """Capped by a constant an `exp` cannot overflow past: `minimum(x, 20.0)`,
+    `x.clamp(max=50)`, `np.clip(x, None, 30)`."""
+    value = ctx.resolve(node)
+    if not isinstance(value, cst.Call):
+        return False
+    cap: cst.BaseExpression | None = None
+    if vocab.terminal_name(value.func) in ("minimum", "fmin", "clamp_max"):
+        args = [a.value for a in value.args if a.keyword is None]
+        cap = args[-1] if args else None
+    else:
+        op = ctx.op(value, follow=False)
+        if op is not None and op.kind == "clip" and op.operand is not None:
+            cap = op.keyword("max", "a_max", "clip_value_max") or (
+                op.positional(1) if op.is_method else op.positional(2))
+    cap = ctx.resolve(cap) if cap is not None else None
+    if isinstance(cap, (cst.Integer, cst.Float)):
+        return float(cap.evaluated_value) <= _SAFE_EXPONENT
+    return False
 
 
 # `min_ - max_`, `lo - hi`: named as the smaller minus the larger of two values.

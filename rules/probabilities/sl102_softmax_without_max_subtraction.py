@@ -200,6 +200,9 @@ class SoftmaxWithoutMaxSubtraction(Rule):
     def visit_Call(self, node: cst.Call) -> None:
         self._check(node)
 
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._check(node)  # `e = exp(s)` ... `e /= e.sum()`
+
     def _check(self, node: cst.CSTNode) -> None:
         ctx = self.ctx
         division = ctx.division(node)
@@ -227,6 +230,8 @@ class SoftmaxWithoutMaxSubtraction(Rule):
         if spelled is None:
             return None
         code, imports = spelled
+        if isinstance(node, cst.AugAssign):
+            code = f"{ctx.code(node.target)} = {code}"
         # Without keepdims the division broadcasts: equal only for 1-D input.
         safe = axis is None or total.keeps_dims
         applicability = Applicability.SAFE if safe else Applicability.UNSAFE
