@@ -97,6 +97,29 @@ class FileContext:
         """The values of the plain assignments among every binding of a name."""
         return [d.value for d in self.bindings(name) or () if d.kind == ASSIGN and d.value is not None]
 
+    def bound_here(self, node: cst.CSTNode) -> tuple[tuple[cst.CSTNode, str], ...]:
+        """The trace of a finding on `node` that read operations through names: where each
+        name in it that holds an operation's result was bound (`e = np.exp(z)`)."""
+        steps: list[tuple[cst.CSTNode, str]] = []
+        seen: set[str] = set()
+        stack: list[cst.CSTNode] = [node]
+        while stack and len(steps) < 4:
+            current = stack.pop()
+            if isinstance(current, cst.Attribute):
+                stack.append(current.value)
+                continue
+            if isinstance(current, cst.Name) and current.value not in seen:
+                seen.add(current.value)
+                found = self.definitions(current)
+                for definition in found or ():
+                    value = definition.value
+                    if definition.kind == ASSIGN and isinstance(value, cst.Call) \
+                            and self.op(value, follow=False) is not None:
+                        steps.append((definition.statement, f"`{current.value}` is bound here"))
+                continue
+            stack.extend(reversed(current.children))
+        return tuple(steps)
+
     def values(self, node: cst.BaseExpression) -> list[cst.BaseExpression] | None:
         """What a name may hold where it is read: the value of each reaching definition;
         None when one of them cannot be read (a parameter, a loop variable, `x += v`)."""

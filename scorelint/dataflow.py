@@ -576,8 +576,25 @@ class DataFlow:
             return _EMPTY  # not bound in this scope: the same wherever it is read
         return flow.before[statement].get(name, _EMPTY)
 
-    def _statement_of(self, owner: cst.CSTNode, flow: ScopeFlow,
-                      node: cst.CSTNode) -> cst.CSTNode | None:
+    def reads_of(self, definition: Definition, at: cst.CSTNode) -> list[cst.Name]:
+        """Every read of a name that `definition` may reach, in the scope holding `at`."""
+        home = self.home(at)
+        if home is None:
+            return []
+        return [name for name, defs in self.flow(home).uses.items() if definition in defs]
+
+    def ancestors(self, node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+        """The nodes around `node`, innermost first, up to its function, class or module."""
+        home = self.home(node)
+        if home is None:
+            return
+        parents = self._parent_map(home)
+        current = parents.get(node)
+        while current is not None:
+            yield current
+            current = parents.get(current)
+
+    def _parent_map(self, owner: cst.CSTNode) -> dict[cst.CSTNode, cst.CSTNode]:
         parents = self._parents.get(owner)
         if parents is None:
             parents = self._parents[owner] = {}
@@ -587,6 +604,11 @@ class DataFlow:
                 for child in current.children:
                     parents[child] = current
                     stack.append(child)
+        return parents
+
+    def _statement_of(self, owner: cst.CSTNode, flow: ScopeFlow,
+                      node: cst.CSTNode) -> cst.CSTNode | None:
+        parents = self._parent_map(owner)
         current: cst.CSTNode | None = node
         while current is not None and current not in flow.before:
             current = parents.get(current)

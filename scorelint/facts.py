@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from scorelint import origins
 from scorelint import vocabulary as vocab
 from scorelint.context import FileContext
 from scorelint.dataflow import ASSIGN, AUGMENT, Definition
@@ -33,6 +34,7 @@ LOG_PROBABILITY_NAME = re.compile(
     r"log_?(p|q|lik|surv|hazard|odds|dens)|^lp$|^lp_|_lp$|nll", re.IGNORECASE)
 LOG_KINDS = frozenset({"log", "log_softmax", "log_sigmoid", "logsumexp"})
 
+_PROBABILITY_KINDS = ("softmax", "sigmoid", "exp")
 NONNEGATIVE_KINDS = frozenset({"exp", "softmax", "sigmoid", "abs", "square", "relu", "ones",
                                "bincount", "sqrt", "softplus"})
 
@@ -52,10 +54,18 @@ def _name_of(node: cst.BaseExpression) -> str | None:
 
 
 def _chain(ctx: FileContext, node: cst.BaseExpression) -> list[cst.BaseExpression]:
-    """The node and every expression its names were bound to, outermost first."""
+    """The node and every expression its names were bound to, outermost first, seen
+    through selections and shape-only steps (`model(ids)[0]`, `out.logits.view(-1, V)`)."""
     chain = [node]
     for _ in range(8):
-        value = ctx.value(chain[-1])
+        last = chain[-1]
+        value = ctx.value(last)
+        if value is None and isinstance(last, cst.Subscript):
+            value = last.value
+        if value is None and isinstance(last, cst.Call):
+            op = ctx.op(last, follow=False)
+            if op is not None and op.kind in vocab.PRESERVING_KINDS:
+                value = op.operand
         if value is None:
             break
         chain.append(value)
@@ -140,8 +150,12 @@ def _nonnegative_definition(ctx: FileContext, definition: Definition, depth: int
 
 
 def is_score_like(ctx: FileContext, node: cst.BaseExpression) -> bool:
-    """Raw, unnormalized scores: named logit/score/energy, `.logits`, a model call or `@`."""
-    if is_nonnegative(ctx, node):
+    """Raw, unnormalized scores: named logit/score/energy, `.logits`, a model call or `@`.
+
+    A name or a callee's name is only a hint: evidence that the value is non-negative
+    (an `exp`, a softmax, a sigmoid, made here or by a same-module helper or model
+    class) overrides it."""
+    if is_nonnegative(ctx, node) or origins.origin(ctx, node, _PROBABILITY_KINDS) is not None:
         return False
     for step in _chain(ctx, node):
         name = _name_of(step)
@@ -456,3 +470,63 @@ def is_one(node: cst.BaseExpression) -> bool:
     """The literal `1` or `1.0`."""
     return isinstance(node, (cst.Integer, cst.Float)) and float(node.evaluated_value) == 1.0
 
+
+
+# Consumers that see only the order or the shift-free shape of their input: a
+# temperature (or any constant shift) applied to log-probabilities before them
+# changes nothing they compute (`softmax(log_softmax(u) / T) = softmax(u / T)`).
+_SHIFT_INVARIANT_CALLS = frozenset({"argmax", "argsort", "topk", "sort", "softmax",
+                                    "log_softmax", "Categorical", "OneHotCategorical",
+                                    "RelaxedOneHotCategorical", "categorical"})
+
+
+def only_shift_invariant_uses(ctx: FileContext, node: cst.BaseExpression, depth: int = 3) -> bool:
+    """Is `node`'s value only ever passed to shift-invariant consumers (`argmax`, another
+    softmax, `Categorical(logits=...)`), directly or through a name bound to it?"""
+    parents = iter(ctx.flow.ancestors(node))
+    parent = next(parents, None)
+    if isinstance(parent, cst.Arg):
+        call = next(parents, None)
+        return (isinstance(call, cst.Call)
+                and vocab.terminal_name(call.func) in _SHIFT_INVARIANT_CALLS
+                and (parent.keyword is None or parent.keyword.value in ("logits", "input", "x")))
+    if isinstance(parent, cst.Attribute) and parent.value is node:
+        call = next(parents, None)
+        return isinstance(call, cst.Call) and call.func is parent \
+            and parent.attr.value in _SHIFT_INVARIANT_CALLS
+    if isinstance(parent, cst.Assign) and depth > 0 and len(parent.targets) == 1 \
+            and isinstance(parent.targets[0].target, cst.Name):
+        definition = next((d for d in ctx.flow.every(parent.targets[0].target) or ()
+                           if d.statement is parent), None)
+        reads = ctx.flow.reads_of(definition, parent) if definition is not None else []
+        return bool(reads) and all(only_shift_invariant_uses(ctx, r, depth - 1) for r in reads)
+    return False
+
+
+def is_guarded_division(ctx: FileContext, node: cst.CSTNode,
+                        denominator: cst.BaseExpression) -> bool:
+    """A division that runs only when its denominator is positive or non-zero
+    (`if total > 0:`, `x / s if s > 0 else 0`, `np.where(s > 0, x / s, 0)`): its author
+    treats the values as non-negative weights, not as logits."""
+    for ancestor in ctx.flow.ancestors(node):
+        test = ancestor.test if isinstance(ancestor, (cst.If, cst.IfExp, cst.While)) else None
+        if isinstance(ancestor, cst.Call) and vocab.terminal_name(ancestor.func) == "where" \
+                and ancestor.args:
+            test = ancestor.args[0].value
+        if test is not None and _tests_positive(ctx, test, denominator):
+            return True
+    return False
+
+
+def _tests_positive(ctx: FileContext, test: cst.BaseExpression,
+                    denominator: cst.BaseExpression) -> bool:
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        target = test.comparisons[0]
+        if isinstance(target.operator, (cst.GreaterThan, cst.NotEqual, cst.GreaterThanEqual)) \
+                and isinstance(target.comparator, (cst.Integer, cst.Float)) \
+                and float(target.comparator.evaluated_value) == 0.0:
+            return ctx.same(test.left, denominator)
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+        return _tests_positive(ctx, test.left, denominator) or \
+            _tests_positive(ctx, test.right, denominator)
+    return False

@@ -103,7 +103,7 @@ class Rule(cst.BatchableCSTVisitor):
         """Report `node`; `message` defaults to the rule's message with the node's code.
         `trace` is the flow that led here (`scorelint.origins.Origin.steps`)."""
         text = message or self.message.format(expr=self.ctx.short(node))
-        self.ctx.add_finding(self, node, text, fix, trace)
+        self.ctx.add_finding(self, node, text, fix, trace or self.ctx.bound_here(node))
 
     @classmethod
     def docs(cls) -> str:

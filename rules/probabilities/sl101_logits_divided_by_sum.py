@@ -219,6 +219,8 @@ class LogitsDividedBySum(Rule):
             return
         if not ctx.same(numerator, total.operand) or not facts.is_score_like(ctx, numerator):
             return
+        if facts.is_guarded_division(ctx, node, denominator):
+            return  # `if total > 0:` treats the values as non-negative weights
         self.report(node, fix=self._fix(node, numerator, total))
 
     def visit_ListComp(self, node: cst.ListComp) -> None:

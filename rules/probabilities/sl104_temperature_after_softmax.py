@@ -319,6 +319,8 @@ class TemperatureAfterSoftmax(Rule):
 
     def _report(self, node: cst.BinaryOperation | cst.AugAssign, probs: cst.BaseExpression,
                 softmax: vocab.Op, scale: str) -> None:
+        if softmax.kind == "log_softmax" and facts.only_shift_invariant_uses(self.ctx, node):
+            return  # `argmax(lp / T)`, `softmax(lp / T)`: a shift- and order-blind consumer
         what = "log-probabilities" if softmax.kind == "log_softmax" else "probabilities"
         message = (f"`{self.ctx.short(node)}` rescales {what} after the softmax;"
                    f" they no longer {'normalize' if softmax.kind == 'log_softmax' else 'sum to 1'}")
