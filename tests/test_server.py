@@ -81,25 +81,30 @@ async def test_diagnostic_code_action_and_clean_after_the_edit(client: LanguageC
     assert list(client.diagnostics[uri]) == []
 
 
-LOGITS = "import numpy as np\n\ndef norm(logits):\n    return logits / logits.sum(-1, keepdims=True)\n"
+# Two findings: SL201 (a safe fix) and SL101 (an unsafe one).
+BOTH = BUGGY + "\ndef norm(logits):\n    return logits / logits.sum(-1, keepdims=True)\n"
+
+
+@pytest.fixture
+def ignoring_sl201(tmp_path: Path) -> Path:
+    """A project whose pyproject.toml ignores SL201."""
+    (tmp_path / "pyproject.toml").write_text('[tool.scorelint]\nignore = ["SL201"]\n')
+    return tmp_path
 
 
 @pytest.mark.asyncio
-async def test_pyproject_selection_is_honoured(client: LanguageClient, tmp_path: Path) -> None:
-    (tmp_path / "pyproject.toml").write_text('[tool.scorelint]\nignore = ["SL201"]\n')
-    both = BUGGY + LOGITS.replace("import numpy as np\n", "")
-    diagnostics = await open_and_wait(client, (tmp_path / "both.py").as_uri(), both)
+async def test_pyproject_selection_is_honoured(client: LanguageClient,
+                                               ignoring_sl201: Path) -> None:
+    diagnostics = await open_and_wait(client, (ignoring_sl201 / "both.py").as_uri(), BOTH)
     assert [d.code for d in diagnostics] == ["SL101"]
 
 
 @pytest.mark.asyncio
 async def test_client_settings_override_the_configuration(client: LanguageClient,
-                                                          tmp_path: Path) -> None:
-    (tmp_path / "pyproject.toml").write_text('[tool.scorelint]\nignore = ["SL201"]\n')
+                                                          ignoring_sl201: Path) -> None:
     client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
         settings={"scorelint": {"select": ["SL2"]}}))
-    both = BUGGY + LOGITS.replace("import numpy as np\n", "")
-    diagnostics = await open_and_wait(client, (tmp_path / "both.py").as_uri(), both)
+    diagnostics = await open_and_wait(client, (ignoring_sl201 / "both.py").as_uri(), BOTH)
     assert [d.code for d in diagnostics] == ["SL201"]
 
 
@@ -107,8 +112,7 @@ async def test_client_settings_override_the_configuration(client: LanguageClient
 async def test_unsafe_fix_is_labelled_fix_all_and_hover(client: LanguageClient,
                                                         tmp_path: Path) -> None:
     uri = (tmp_path / "two.py").as_uri()
-    text = BUGGY + LOGITS.replace("import numpy as np\n", "")
-    diagnostics = await open_and_wait(client, uri, text)
+    diagnostics = await open_and_wait(client, uri, BOTH)
     logits = next(d for d in diagnostics if d.code == "SL101")
     actions = await client.text_document_code_action_async(types.CodeActionParams(
         text_document=types.TextDocumentIdentifier(uri), range=logits.range,
@@ -122,7 +126,7 @@ async def test_unsafe_fix_is_labelled_fix_all_and_hover(client: LanguageClient,
         range=types.Range(types.Position(0, 0), types.Position(0, 0)),
         context=types.CodeActionContext(diagnostics=[], only=["source.fixAll.scorelint"])))
     assert fix_all.kind == "source.fixAll.scorelint"
-    fixed = apply_edits(text, fix_all.edit.changes[uri])
+    fixed = apply_edits(BOTH, fix_all.edit.changes[uri])
     assert "np.sum(np.log(p), axis=-1)" in fixed and "logits.sum" in fixed  # safe fixes only
 
     hover = await client.text_document_hover_async(types.HoverParams(
