@@ -50,3 +50,13 @@ def test_noqa_action_appends_or_joins_a_comment() -> None:
     assert (edit.range.start, edit.new_text) == (types.Position(4, 43), ", SL201")
     bare = "\n\n\n\n    return np.log(np.prod(p))  # noqa\n"
     assert lsp.noqa_action(finding(), lsp.Lines(bare), URI, None) is None
+
+
+def test_client_settings_take_the_shapes_editors_send() -> None:
+    from scorelint.server import ClientSettings
+
+    neovim = {"settings": {"select": ["sl2"], "unsafeFixes": True}}  # init_options
+    assert ClientSettings.parse(neovim) == ClientSettings(select=("SL2",), unsafe_fixes=True)
+    vscode = {"scorelint": {"ignore": "SL201", "extendSelect": ["SL1"]}}  # didChangeConfiguration
+    assert ClientSettings.parse(vscode) == ClientSettings(extend_select=("SL1",), ignore=("SL201",))
+    assert ClientSettings.parse(None) == ClientSettings()
