@@ -60,6 +60,8 @@ def test_fix_from_stdin_prints_the_fixed_source_and_writes_nothing(project: Path
     assert left.returncode == 1  # the unsafe SL101 remains, reported on stderr
     assert left.stdout == FIXED + LOGITS
     assert left.stderr.startswith("a.py:7:12: SL101")
+    silent = scorelint("check", "--silent", "--fix", "-", stdin=BUGGY + LOGITS, cwd=project)
+    assert (silent.returncode, silent.stdout, silent.stderr) == (1, FIXED + LOGITS, "")
     assert sorted(p.name for p in project.iterdir()) == before
     assert (project / "a.py").read_text() == BUGGY + LOGITS
 
