@@ -1,31 +1,35 @@
-"""The command line: `scorelint check`, `scorelint explain`, `scorelint rules`.
+"""The command line: `scorelint check`, `explain`, `rules`, `server`, `version`.
 
 Exit codes as Ruff: 0 nothing left to report, 1 findings remain, 2 a file
-could not be checked or the command line was wrong.
+could not be checked, a path does not exist, or the command line was wrong.
+`--exit-zero` turns 1 into 0 and never hides a 2.
+
+Modules that pull in LibCST (and the server's and watcher's libraries) are
+imported where they are used, so `scorelint --version` answers at once.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import difflib
 import json
-import os
+import re
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, NoReturn
 
-from scorelint import (
-    __version__,
-    baseline,
-    changes,
-    config,
-    discovery,
-    reporters,
-    runner,
-    suppressions,
-)
-from scorelint.findings import ERROR_CODE, FixAvailability
-from scorelint.rule import all_rules, find_rule
+from scorelint import __version__, color
+from scorelint.reporters import FORMATS
+
+if TYPE_CHECKING:
+    from scorelint import config, runner
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+STDIN = "-"
+# argparse's wording for a bad choice, before and after Python 3.12.8 dropped the quotes.
+_INVALID_CHOICE = re.compile(r"invalid choice: '?(?P<word>[^' ]*)'? \(choose from (?P<choices>.*)\)")
+_CHOICE = re.compile(r"[^\s',]+")
 
 
 class UsageError(Exception):
@@ -40,16 +44,42 @@ def _patterns(value: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in value.split(",") if part.strip())
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="scorelint",
+class _Parser(argparse.ArgumentParser):
+    """argparse that suggests the closest value for a mistyped subcommand or choice."""
+
+    def error(self, message: str) -> NoReturn:
+        match = _INVALID_CHOICE.search(message)
+        if match:
+            close = difflib.get_close_matches(match["word"], _CHOICE.findall(match["choices"]),
+                                              n=1, cutoff=0.5)
+            if close:
+                message += f"; did you mean {close[0]!r}?"
+        super().error(message)
+
+
+def _options(parser: argparse.ArgumentParser) -> list[str]:
+    return [option for action in parser._actions for option in action.option_strings]
+
+
+def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    """The parser, and each subcommand's parser by name (to suggest its flags)."""
+    # No abbreviations, as in Ruff: `--stat` is a typo to point out, not a flag to guess.
+    parser = _Parser(
+        prog="scorelint", allow_abbrev=False,
         description="Find, explain and fix numerical scoring bugs in Python ML code.",
     )
     parser.add_argument("--version", action="version", version=f"scorelint {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND",
+                                     parser_class=_Parser)
 
-    check = commands.add_parser("check", help="check files or folders (default: .)")
-    check.add_argument("paths", nargs="*", metavar="PATH", help="files or folders to check")
+    check = commands.add_parser("check", allow_abbrev=False,
+                                help="check files or folders (default: .)")
+    check.add_argument("paths", nargs="*", metavar="PATH",
+                       help="files or folders to check; `-` reads the source from standard "
+                            "input")
+    check.add_argument("--stdin-filename", metavar="PATH",
+                       help="the name of the file on standard input: its configuration, "
+                            "per-file-ignores and messages (implies `-`)")
     check.add_argument("--config", metavar="PATH",
                        help="use this TOML file for every file (default: the nearest "
                             "pyproject.toml with [tool.scorelint] above each file)")
@@ -80,7 +110,7 @@ def _parser() -> argparse.ArgumentParser:
                                          "configuration says")
     check.add_argument("--diff", action="store_true",
                        help="print the fixes as a patch and write nothing")
-    check.add_argument("--output-format", choices=reporters.FORMATS, default=None,
+    check.add_argument("--output-format", choices=FORMATS, default=None,
                        help="(default: the configuration's output-format, else text)")
     check.add_argument("--show-suppressed", action="store_true",
                        help="also list findings silenced by a suppression comment or the "
@@ -94,81 +124,228 @@ def _parser() -> argparse.ArgumentParser:
                        help="report only findings on lines changed since git revision REV "
                             "(untracked files count as changed)")
     check.add_argument("--exit-zero", action="store_true",
-                       help="exit 0 even when findings remain")
+                       help="exit 0 even when findings remain (a file that could not be "
+                            "checked or a missing path still exits 2)")
+    check.add_argument("--statistics", action="store_true",
+                       help="print how many findings each rule has, and whether --fix fixes "
+                            "them, instead of the findings")
+    check.add_argument("--show-fixes", action="store_true",
+                       help="list the fixes --fix applied (without --fix: would apply), "
+                            "per file and rule")
+    check.add_argument("--color", choices=color.CHOICES, default="auto",
+                       help="colour text and concise output: auto (a terminal, unless "
+                            "NO_COLOR is set; FORCE_COLOR forces it), always, never")
+    check.add_argument("-q", "--quiet", action="store_true",
+                       help="print the findings and nothing else (no summary)")
+    check.add_argument("-s", "--silent", action="store_true",
+                       help="print nothing; only the exit code tells (errors in the command "
+                            "line or the configuration are still printed)")
+    check.add_argument("--watch", action="store_true",
+                       help="check again whenever a checked file or pyproject.toml changes")
     check.add_argument("-j", "--jobs", type=int, default=None,
                        help="worker processes (default: one per core)")
 
-    explain = commands.add_parser("explain", help="print a rule's documentation")
+    explain = commands.add_parser("explain", allow_abbrev=False,
+                                  help="print a rule's documentation")
     explain.add_argument("code", metavar="CODE", help="rule code or name, e.g. SL201")
 
-    rules = commands.add_parser("rules", help="list the rules")
+    rules = commands.add_parser("rules", allow_abbrev=False, help="list the rules")
     rules.add_argument("--output-format", choices=("text", "json"), default="text")
-    return parser
+
+    commands.add_parser("server", allow_abbrev=False,
+                        help="run the language server (LSP over standard input and output)")
+
+    version = commands.add_parser("version", allow_abbrev=False,
+                                  help="print scorelint's version")
+    version.add_argument("--output-format", choices=("text", "json"), default="text")
+    return parser, dict(commands.choices)
 
 
-def run_check(args: argparse.Namespace) -> int:
+def _reads_stdin(args: argparse.Namespace) -> bool:
+    """`check -`, or `--stdin-filename` with no path (as Ruff)."""
+    if STDIN in args.paths:
+        if len(args.paths) > 1:
+            raise UsageError("`-` (standard input) cannot be combined with other paths")
+        return True
+    if args.stdin_filename is not None and args.paths:
+        raise UsageError("--stdin-filename names standard input; give `-` instead of paths")
+    return args.stdin_filename is not None
+
+
+def _check_usage(args: argparse.Namespace, stdin: bool) -> None:
+    """Flag combinations that cannot mean anything fail before any work."""
     if args.write_baseline and not args.baseline:
         raise UsageError("--write-baseline needs --baseline FILE")
     if args.write_baseline and (args.changed_since or args.diff):
         raise UsageError("--write-baseline records every finding; it does not combine with "
                          "--changed-since or --diff")
-    resolver = config.Resolver(config.Overrides(
+    for flag, on in (("--statistics", args.statistics), ("--show-fixes", args.show_fixes)):
+        if on and (args.diff or args.write_baseline):
+            raise UsageError(f"{flag} reports findings; it does not combine with "
+                             f"{'--diff' if args.diff else '--write-baseline'}")
+    if stdin and args.watch:
+        raise UsageError("--watch watches files; it cannot watch standard input")
+    if stdin and args.stdin_filename and args.stdin_filename.endswith(".ipynb"):
+        raise UsageError("a notebook cannot be checked from standard input; name its file")
+
+
+def _resolver(args: argparse.Namespace) -> config.Resolver:
+    from scorelint import config
+
+    return config.Resolver(config.Overrides(
         select=args.select, extend_select=args.extend_select, ignore=args.ignore,
         exclude=args.exclude, extend_exclude=args.extend_exclude,
         force_exclude=args.force_exclude, unsafe_fixes=args.unsafe_fixes,
         output_format=args.output_format,
     ), config=args.config)
-    paths = args.paths or ["."]
+
+
+def run_check(args: argparse.Namespace) -> int:
+    stdin = _reads_stdin(args)
+    _check_usage(args, stdin)
+    _resolver(args)  # a bad selector or configuration fails now, not inside the watch loop
+    if args.watch:
+        from scorelint import watch
+
+        return watch.run(args.paths or ["."], lambda: _check_and_go_on(args),
+                         config_file=args.config)
+    return check_once(args, stdin=stdin)
+
+
+def _check_and_go_on(args: argparse.Namespace) -> int:
+    """One run in watch mode: a configuration broken mid-edit is reported, not fatal."""
+    try:
+        return check_once(args, stdin=False)
+    except Exception as exc:
+        if not isinstance(exc, _input_errors()):
+            raise
+        print(f"scorelint: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def check_once(args: argparse.Namespace, stdin: bool) -> int:
+    """One `scorelint check` run: find, check, report; the exit code."""
+    from scorelint import baseline, changes, config, discovery, runner
+
+    resolver = _resolver(args)  # anew each run: `--watch` sees configuration changes
+    paths = [args.stdin_filename or "."] if stdin else (args.paths or ["."])
     settings = resolver.for_run(paths)
+    if args.statistics and settings.output_format not in ("text", "concise", "json"):
+        raise UsageError(f"--statistics prints text or json, not {settings.output_format}")
     # Read the baseline and ask git before the (slow) check, so mistakes fail fast.
     recorded = baseline.load(args.baseline) if args.baseline and not args.write_baseline else None
     changed = (changes.changed_since(args.changed_since, config.common_folder(paths))
                if args.changed_since else None)
-    candidates = list(discovery.iter_files(paths, excluded=resolver.excluded,
-                                           force_exclude=settings.force_exclude))
+    if stdin:
+        source_bytes, outcomes = _check_stdin(args, resolver)
+    else:
+        candidates = list(discovery.iter_files(paths, excluded=resolver.excluded,
+                                               force_exclude=settings.force_exclude))
 
-    def options_for(path: str) -> runner.Options:
-        own = resolver.settings_for(path)
-        return runner.Options(codes=own.codes_for(path), fix=args.fix and not args.diff,
-                              unsafe_fixes=own.unsafe_fixes, diff=args.diff)
+        def options_for(path: str) -> runner.Options:
+            own = resolver.settings_for(path)
+            return runner.Options(codes=own.codes_for(path), fix=args.fix and not args.diff,
+                                  unsafe_fixes=own.unsafe_fixes, diff=args.diff)
 
-    outcomes = runner.run(candidates, options_for, jobs=args.jobs)
+        source_bytes, outcomes = None, runner.run(candidates, options_for, jobs=args.jobs)
     failed = any(o.failed for o in outcomes)
     if args.diff:
-        patches = "".join(o.diff for o in sorted(outcomes, key=lambda o: o.path))
-        sys.stdout.write(patches)
-        sys.stdout.flush()  # the patch before the summary on a shared terminal
-        would = sum(o.fixed for o in outcomes)
-        print(f"Would fix {would} error{'s' * (would != 1)}.", file=sys.stderr)
-        for outcome in outcomes:
-            for finding in outcome.findings:
-                if finding.code == "SL000":
-                    print(f"{finding.path}: {finding.code} {finding.message}", file=sys.stderr)
-        return EXIT_ERROR if failed else (EXIT_FINDINGS if would else EXIT_CLEAN)
+        return _report_diff(args, outcomes, failed)
     if args.write_baseline:
         return _write_baseline(args.baseline, outcomes)
     if recorded is not None:
         _, stale = baseline.apply(outcomes, recorded)
-        if stale:
+        if stale and not (args.quiet or args.silent):
             print(f"scorelint: {stale} finding{'s' * (stale != 1)} in {args.baseline} no longer "
                   "occur; `--write-baseline` drops them", file=sys.stderr)
     if changed is not None:
         changes.keep_changed(outcomes, changed)
-    output_format = settings.output_format
-    color = (output_format == "text" and sys.stdout.isatty()
-             and not os.environ.get("NO_COLOR"))
-    report = reporters.Report(outcomes, unsafe_fixes=settings.unsafe_fixes, fix=args.fix,
-                              color=color, show_suppressed=args.show_suppressed)
-    sys.stdout.write(reporters.render(output_format, report))
+    report_stream = sys.stdout
+    if source_bytes is not None:  # `--fix -`: stdout carries the fixed source, the report stderr
+        sys.stdout.buffer.write(source_bytes)
+        sys.stdout.flush()
+        report_stream = sys.stderr
+    report = _report(args, settings, outcomes, report_stream)
+    if not args.silent:
+        report_stream.write(report)
+        report_stream.flush()
     if failed:
         return EXIT_ERROR
-    if any(not f.suppressed for f in report.findings) and not args.exit_zero:
+    if any(not f.suppressed for o in outcomes for f in o.findings) and not args.exit_zero:
         return EXIT_FINDINGS
     return EXIT_CLEAN
 
 
+def _check_stdin(args: argparse.Namespace, resolver: config.Resolver
+                 ) -> tuple[bytes | None, list[runner.FileOutcome]]:
+    """Check the source on standard input; with `--fix`, also the fixed source's bytes."""
+    from scorelint import api, engine, runner, source
+
+    path = args.stdin_filename or api.STDIN_PATH
+    raw = sys.stdin.buffer.read()
+    try:
+        src = source.decode(raw)
+    except source.SourceError as exc:
+        return (raw if args.fix else None), [runner.FileOutcome(
+            path, [engine.error_finding(path, str(exc))])]
+    result = api.check_text(src, path, resolver, fix=args.fix and not args.diff, diff=args.diff)
+    fixed = src.to_bytes(result.text) if args.fix and not args.diff else None
+    return fixed, [result.outcome()]
+
+
+def _report(args: argparse.Namespace, settings: config.Settings,
+            outcomes: Sequence[runner.FileOutcome], stream: object) -> str:
+    """The report as text: the findings (or their statistics), `--show-fixes`, the summary."""
+    from scorelint import reporters
+    from scorelint.reporters import fixed, statistics, text
+
+    output_format = settings.output_format
+    human = output_format in ("text", "concise")
+    report = reporters.Report(
+        outcomes, unsafe_fixes=settings.unsafe_fixes, fix=args.fix,
+        color=human and color.wanted(args.color, stream),  # type: ignore[arg-type]
+        show_suppressed=args.show_suppressed, quiet=args.quiet)
+    if args.statistics and not human:
+        return statistics.render_json(report)
+    if not human:
+        if args.show_fixes and not args.quiet:  # stdout stays machine-readable
+            sys.stderr.write(fixed.render(report))
+        return reporters.render(output_format, report)
+    if args.statistics:
+        body = statistics.render_text(report)
+    else:
+        body = reporters.render(output_format, report)
+        if args.quiet or not args.show_fixes:
+            return body
+        body = reporters.render(output_format, dataclasses.replace(report, quiet=True))
+        body += "\n" if output_format == "text" and body else ""  # text: a blank line, as before
+    if args.quiet:
+        return body
+    return body + (fixed.render(report) if args.show_fixes else "") + text.summary(report) + "\n"
+
+
+def _report_diff(args: argparse.Namespace, outcomes: Sequence[runner.FileOutcome],
+                 failed: bool) -> int:
+    """`--diff`: the patch on stdout, how many fixes and what could not be checked on stderr."""
+    patches = "".join(o.diff for o in sorted(outcomes, key=lambda o: o.path))
+    if not args.silent:
+        sys.stdout.write(patches)
+        sys.stdout.flush()  # the patch before the summary on a shared terminal
+    would = sum(o.fixed for o in outcomes)
+    if not (args.quiet or args.silent):
+        print(f"Would fix {would} error{'s' * (would != 1)}.", file=sys.stderr)
+    for outcome in outcomes:
+        for finding in outcome.findings:
+            if finding.code == "SL000" and not args.silent:
+                print(f"{finding.path}: {finding.code} {finding.message}", file=sys.stderr)
+    return EXIT_ERROR if failed else (EXIT_FINDINGS if would else EXIT_CLEAN)
+
+
 def _write_baseline(path: str, outcomes: Sequence[runner.FileOutcome]) -> int:
     """`--write-baseline`: record the findings; files that could not be checked fail the run."""
+    from scorelint import baseline
+    from scorelint.findings import ERROR_CODE
+
     count = baseline.write(path, outcomes)
     print(f"Wrote {count} finding{'s' * (count != 1)} to {path}.", file=sys.stderr)
     errors = [f for o in outcomes for f in o.findings if f.code == ERROR_CODE]
@@ -178,6 +355,9 @@ def _write_baseline(path: str, outcomes: Sequence[runner.FileOutcome]) -> int:
 
 
 def run_explain(args: argparse.Namespace) -> int:
+    from scorelint import suppressions
+    from scorelint.rule import find_rule
+
     if args.code.upper() == suppressions.UNUSED_CODE or args.code == suppressions.UNUSED_NAME:
         sys.stdout.write(suppressions.docs())
         return EXIT_CLEAN
@@ -189,6 +369,9 @@ def run_explain(args: argparse.Namespace) -> int:
 
 
 def run_rules(args: argparse.Namespace) -> int:
+    from scorelint.findings import FixAvailability
+    from scorelint.rule import all_rules
+
     rows = [
         {
             "code": r.code,
@@ -208,20 +391,60 @@ def run_rules(args: argparse.Namespace) -> int:
     return EXIT_CLEAN
 
 
+def run_version(args: argparse.Namespace) -> int:
+    if args.output_format == "json":
+        print(json.dumps({"version": __version__}))
+    else:
+        print(f"scorelint {__version__}")
+    return EXIT_CLEAN
+
+
+def run_server(args: argparse.Namespace) -> int:
+    from scorelint import server
+
+    server.serve()
+    return EXIT_CLEAN
+
+
+def _unrecognized(extras: Sequence[str], parser: argparse.ArgumentParser) -> str:
+    """argparse's complaint about unknown arguments, with the closest real flag of each."""
+    described = []
+    for extra in extras:
+        close = (difflib.get_close_matches(extra.split("=", 1)[0], _options(parser), n=1,
+                                           cutoff=0.6) if extra.startswith("--") or
+                 (extra.startswith("-") and extra != STDIN) else [])
+        described.append(f"{extra} (did you mean {close[0]!r}?)" if close else extra)
+    return f"unrecognized arguments: {' '.join(described)}"
+
+
+def _input_errors() -> tuple[type[Exception], ...]:
+    """Exceptions that mean bad input (configuration, baseline, git revision): exit 2."""
+    from scorelint import baseline, changes, config, watch
+
+    return (UsageError, config.ConfigError, baseline.BaselineError, changes.GitError,
+            watch.WatchError)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
+    parser, commands = _parser()
     try:
-        args = parser.parse_args(argv)
+        args, extras = parser.parse_known_args(argv)
+        if extras:
+            command = commands.get(args.command or "", parser)
+            command.error(_unrecognized(extras, command))
     except SystemExit as exc:  # argparse exits 2 on bad usage, 0 on --help
         return int(exc.code or 0)
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_ERROR
-    handlers = {"check": run_check, "explain": run_explain, "rules": run_rules}
+    handlers = {"check": run_check, "explain": run_explain, "rules": run_rules,
+                "server": run_server, "version": run_version}
     try:
         return handlers[args.command](args)
-    except (UsageError, config.ConfigError, baseline.BaselineError, changes.GitError) as exc:
-        print(f"scorelint: error: {exc}", file=sys.stderr)
-        return EXIT_ERROR
     except BrokenPipeError:
         return EXIT_CLEAN
+    except Exception as exc:  # the input modules are imported only when needed
+        if not isinstance(exc, _input_errors()):
+            raise
+        print(f"scorelint: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR

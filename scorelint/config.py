@@ -73,7 +73,11 @@ def check_selectors(selectors: Iterable[str], where: str) -> tuple[str, ...]:
     for selector in selectors:
         upper = selector.strip().upper()
         if upper not in valid:
-            raise ConfigError(f"{where}: unknown rule selector {selector!r}{_suggest(upper, valid)}")
+            # The whole list: a cut one would hide the very prefix the user wanted.
+            close = difflib.get_close_matches(upper, valid, n=1, cutoff=0.5)
+            hint = f"; did you mean {close[0]!r}?" if close else "."
+            raise ConfigError(f"{where}: unknown rule selector {selector!r}{hint} "
+                              f"Valid selectors: {', '.join(valid)}")
         result.append(upper)
     return tuple(result)
 

@@ -410,7 +410,7 @@ class ScopeFlow:
             for name in _names_in_target(comp.target):
                 self._bind(inner, name.value, ELEMENT, name, comp, element_of=comp.iter)
             for condition in comp.ifs:
-                self._expr(condition.search, inner)
+                self._expr(condition.test, inner)
             comp = comp.inner_for_in
         if isinstance(node, cst.DictComp):
             self._expr(node.key, inner)

@@ -24,6 +24,8 @@ class Options:
     fix: bool = False
     unsafe_fixes: bool = False
     diff: bool = False  # compute fixes, print the patch, write nothing
+    # False: fix in memory only (stdin, editors): the outcome's text is the fixed text.
+    write: bool = True
 
 
 @dataclass
@@ -35,6 +37,8 @@ class FileOutcome:
     text: str | None = None  # the text the findings' positions refer to
     # A notebook's code cells, by 1-based cell index: the texts its findings' rows refer to.
     cells: dict[int, str] = field(default_factory=dict)
+    # The findings whose fixes were applied (what `--show-fixes` lists).
+    applied: list[Finding] = field(default_factory=list)
 
     @property
     def failed(self) -> bool:
@@ -74,9 +78,9 @@ def check_source(path: str, src: source.Source, options: Options) -> FileOutcome
     except engine.LintError as exc:
         return FileOutcome(path, [engine.error_finding(path, str(exc), exc.row, exc.column)],
                            text=src.text)
-    outcome = FileOutcome(path, result.remaining, fixed=len(result.applied), text=result.text)
-    if result.text == src.text:
-        outcome.text = src.text
+    outcome = FileOutcome(path, result.remaining, fixed=len(result.applied), text=result.text,
+                          applied=list(result.applied))
+    if result.text == src.text or not (options.write or options.diff):
         return outcome
     if options.diff:
         bom = "\ufeff" if src.bom else ""  # the file's first bytes, so the patch applies
@@ -90,7 +94,7 @@ def check_source(path: str, src: source.Source, options: Options) -> FileOutcome
             outcome.findings = result.original + [
                 engine.error_finding(path, f"cannot write the fixed file: {exc.strerror or exc}")
             ]
-            outcome.text, outcome.fixed = src.text, 0
+            outcome.text, outcome.fixed, outcome.applied = src.text, 0, []
     return outcome
 
 

@@ -245,12 +245,12 @@ def test_a_fix_that_would_break_the_file_is_refused_whole(
     real_add = FileContext.add_finding
 
     def add_broken(self: FileContext, rule: Rule, node: cst.CSTNode, message: str,
-                   fix: FixSpec | None) -> None:
+                   fix: FixSpec | None, trace: tuple = ()) -> None:
         if fix is not None:
             fix = FixSpec(fix.title, fix.applicability, tuple(
                 Replace(e.node, breakage(e.content)) if isinstance(e, Replace) else e
                 for e in fix.edits))
-        real_add(self, rule, node, message, fix)
+        real_add(self, rule, node, message, fix, trace)
 
     monkeypatch.setattr(FileContext, "add_finding", add_broken)
     target = tmp_path / "a.py"

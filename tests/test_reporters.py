@@ -12,8 +12,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -116,27 +114,14 @@ def test_text_shows_fix_and_safety_and_colours_only_when_asked(sample: Path) -> 
 @pytest.mark.skipif(os.name != "posix", reason="needs a pseudo-terminal")
 @pytest.mark.parametrize("no_color", ["", "1"])
 def test_cli_colours_a_terminal_unless_no_color(sample: Path, no_color: str) -> None:
-    import pty
+    from terminal import run_on_terminal
 
-    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
     if no_color:
         env["NO_COLOR"] = no_color
-    leader, follower = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "scorelint", "check", "multi.py"],
-                            stdout=follower, stderr=subprocess.DEVNULL, env=env)
-    os.close(follower)
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(leader, 4096)
-        except OSError:  # EIO: the terminal's other end is closed
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    os.close(leader)
-    assert proc.wait(timeout=60) == 1
-    out = b"".join(chunks).decode()
+    code, raw = run_on_terminal(["check", "multi.py"], env=env)
+    assert code == 1
+    out = raw.decode()
     assert "SL201" in out
     assert ("\033[" in out) is (not no_color)
 

@@ -10,10 +10,13 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
+from typing import TYPE_CHECKING
 
 from scorelint.findings import Finding
-from scorelint.runner import FileOutcome
 from scorelint.source import LineIndex
+
+if TYPE_CHECKING:  # the runner pulls in LibCST; `scorelint --version` should not
+    from scorelint.runner import FileOutcome
 
 FORMATS = (
     "text", "concise", "json", "json-lines", "sarif", "github", "gitlab", "rdjson", "review",
@@ -34,6 +37,8 @@ class Report:
     # `--show-suppressed`: suppressed findings are listed too (`finding.suppressed`
     # tells them apart; `extra["suppressed_by"]` is "comment" or "baseline").
     show_suppressed: bool = False
+    # `--quiet`: the findings only, no summary lines.
+    quiet: bool = False
     # Line indexes built on first use, one per file or notebook cell (a cache).
     _indexes: dict[tuple[str, int | None], LineIndex | None] = field(
         default_factory=dict, init=False, repr=False, compare=False)

@@ -10,18 +10,21 @@ from __future__ import annotations
 from scorelint.findings import Finding
 from scorelint.fixes import applicable
 from scorelint.reporters import Report, location
-from scorelint.reporters.text import summary
+from scorelint.reporters.text import BOLD, CYAN, RED, paint, summary
 
 
-def format_finding(finding: Finding, unsafe_fixes: bool) -> str:
-    mark = " [*]" if applicable(finding.fix, unsafe_fixes) and not finding.suppressed else ""
+def format_finding(finding: Finding, unsafe_fixes: bool, color: bool = False) -> str:
+    fixable = applicable(finding.fix, unsafe_fixes) and not finding.suppressed
+    mark = f" {paint('[*]', CYAN, color)}" if fixable else ""
     message = " ".join(finding.message.splitlines())  # one line per finding, always
-    line = f"{location(finding)}: {finding.code}{mark} {message}"
+    line = (f"{paint(location(finding), BOLD, color)}: {paint(finding.code, RED, color)}{mark} "
+            f"{message}")
     if finding.suppressed:
         line += f" [suppressed by {finding.extra.get('suppressed_by', 'comment')}]"
     return line
 
 
 def render(report: Report) -> str:
-    lines = [format_finding(f, report.unsafe_fixes) for f in report.findings]
-    return "".join(f"{line}\n" for line in lines) + summary(report) + "\n"
+    lines = [format_finding(f, report.unsafe_fixes, report.color) for f in report.findings]
+    body = "".join(f"{line}\n" for line in lines)
+    return body if report.quiet else body + summary(report) + "\n"

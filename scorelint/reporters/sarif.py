@@ -12,11 +12,18 @@ no region and no fix, since its rows count within a cell and not in the
 file's JSON: the cell and row are in its message and `properties`. A finding
 that rests on flow lists the lines that led to it as `relatedLocations`, each
 with its note as the message (in a notebook, again without a region).
+
+A path that does not exist or a file that could not be read (SL000 with no
+text behind it) is not a result: there is no line to put it on. It becomes a
+`toolExecutionNotification` of the invocation, which then says it did not
+succeed. A file that was read but does not parse stays a result at the line
+of the syntax error.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -140,9 +147,27 @@ def _result(finding: Finding, fingerprint: str, rule_index: int) -> dict[str, An
     return result
 
 
+def _unread(report: Report, finding: Finding) -> bool:
+    """An SL000 for a file whose text was never read: missing, unreadable, undecodable."""
+    return finding.code == ERROR_CODE and report.text_of(finding.path) is None
+
+
+def _notification(finding: Finding) -> dict[str, Any]:
+    notification: dict[str, Any] = {
+        "level": "error",
+        "message": {"text": f"{posix(finding.path)}: {finding.message}"},
+        "descriptor": {"id": ERROR_CODE},
+    }
+    if os.path.lexists(finding.path):  # never point at a file that does not exist
+        notification["locations"] = [{"physicalLocation": {
+            "artifactLocation": _artifact(finding.path)}}]
+    return notification
+
+
 def to_sarif(report: Report) -> dict[str, Any]:
     """The SARIF log as a JSON-ready dict."""
-    fingerprinted = report.fingerprints(report.findings)
+    unread = [f for f in report.findings if _unread(report, f)]
+    fingerprinted = report.fingerprints([f for f in report.findings if not _unread(report, f)])
     codes = sorted({f.code: f.name for f, _ in fingerprinted}.items())
     rule_index = {code: i for i, (code, _) in enumerate(codes)}
     run = {
@@ -153,7 +178,10 @@ def to_sarif(report: Report) -> dict[str, Any]:
             "informationUri": HOMEPAGE,
             "rules": [_descriptor(code, name) for code, name in codes],
         }},
-        "invocations": [{"executionSuccessful": not any(o.failed for o in report.outcomes)}],
+        "invocations": [{
+            "executionSuccessful": not any(o.failed for o in report.outcomes),
+            "toolExecutionNotifications": [_notification(f) for f in unread],
+        }],
         "originalUriBaseIds": {SRCROOT: {"uri": cwd_uri()}},
         "columnKind": "unicodeCodePoints",
         "results": [_result(f, fp, rule_index[f.code]) for f, fp in fingerprinted],

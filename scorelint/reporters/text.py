@@ -11,10 +11,10 @@ from scorelint.findings import Applicability, Finding
 from scorelint.reporters import Report, location
 from scorelint.source import LineIndex
 
-_BOLD, _RED, _CYAN, _GREEN, _RESET = "\033[1m", "\033[31m", "\033[36m", "\033[32m", "\033[0m"
+BOLD, RED, CYAN, GREEN, _RESET = "\033[1m", "\033[31m", "\033[36m", "\033[32m", "\033[0m"
 
 
-def _paint(text: str, code: str, color: bool) -> str:
+def paint(text: str, code: str, color: bool) -> str:
     return f"{code}{text}{_RESET}" if color else text
 
 
@@ -32,22 +32,25 @@ def _excerpt(finding: Finding, index: LineIndex | None) -> list[str]:
 
 
 def format_finding(finding: Finding, index: LineIndex | None, report: Report) -> str:
-    head = (f"{_paint(location(finding), _BOLD, report.color)}: "
-            f"{_paint(finding.code, _RED, report.color)} {finding.message}")
+    head = (f"{paint(location(finding), BOLD, report.color)}: "
+            f"{paint(finding.code, RED, report.color)} {finding.message}")
     if finding.suppressed:
         head += f" [suppressed by {finding.extra.get('suppressed_by', 'comment')}]"
     lines = [head, *_excerpt(finding, index)]
     for step in finding.trace:
         cell = f"cell {step.cell}:" if step.cell not in (None, finding.cell) else ""
-        lines.append(f"  = {_paint('note', _CYAN, report.color)}: "
+        lines.append(f"  = {paint('note', CYAN, report.color)}: "
                      f"{cell}{step.start.row}:{step.start.column}: {step.note}")
     if finding.fix is not None:
         safety = finding.fix.applicability.value
-        lines.append(f"  = {_paint('fix', _GREEN, report.color)} ({safety}): {finding.fix.title}")
+        lines.append(f"  = {paint('fix', GREEN, report.color)} ({safety}): {finding.fix.title}")
     return "\n".join(lines)
 
 
 def summary(report: Report) -> str:
+    """The closing lines (none with `--quiet`)."""
+    if report.quiet:
+        return ""
     findings = [f for f in report.findings if not f.suppressed]
     fixed = sum(o.fixed for o in report.outcomes)
     if not findings:
@@ -69,4 +72,6 @@ def summary(report: Report) -> str:
 def render(report: Report) -> str:
     blocks = [format_finding(f, report.index(f.path, f.cell), report) for f in report.findings]
     body = "\n\n".join(blocks)
+    if report.quiet:
+        return body + "\n" if body else ""
     return (body + "\n\n" if body else "") + summary(report) + "\n"

@@ -1,0 +1,77 @@
+"""The Python API for tools that embed scorelint: lint (and fix) a text in memory.
+
+`check_source` is what an editor plugin, a formatter hook or a notebook
+extension calls; `scorelint check -` and `scorelint server` use it too, so
+all three give the same findings as `scorelint check PATH`. Nothing here
+reads or writes the file at `path`: it only says which configuration
+(`pyproject.toml`), `per-file-ignores` and messages apply.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from scorelint import config, runner, source
+from scorelint.findings import ERROR_CODE, Finding
+
+# The name a text without a file is reported under, as Ruff does for stdin.
+STDIN_PATH = "-"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """What `check_source` found: the findings and, with `fix`, the fixed text."""
+
+    path: str
+    findings: tuple[Finding, ...]
+    # The text after fixing (the input itself when nothing was fixed or `fix` was off);
+    # the findings' positions refer to it.
+    text: str
+    # The findings whose fixes were applied.
+    fixed: tuple[Finding, ...] = ()
+    diff: str = ""  # with `diff`: the patch from the input to the fixed text
+
+    @property
+    def failed(self) -> bool:
+        """Could the text not be checked at all (a syntax error: an SL000 finding)?"""
+        return any(f.code == ERROR_CODE for f in self.findings)
+
+    def outcome(self) -> runner.FileOutcome:
+        """The result as the runner's per-file outcome, for the reporters."""
+        return runner.FileOutcome(self.path, list(self.findings), fixed=len(self.fixed),
+                                  diff=self.diff, text=self.text, applied=list(self.fixed))
+
+
+def check_source(text: str, path: str = STDIN_PATH, *, select: Sequence[str] | None = None,
+                 extend_select: Sequence[str] = (), ignore: Sequence[str] = (),
+                 fix: bool = False, unsafe_fixes: bool | None = None,
+                 config_file: str | None = None) -> CheckResult:
+    """Lint `text` as if it were the file at `path`; with `fix`, fix it in memory.
+
+    `select`, `extend_select`, `ignore` and `unsafe_fixes` override the nearest
+    `pyproject.toml` above `path` (the working directory for `-`) exactly as
+    the command line's flags do; `config_file` replaces that lookup, as
+    `--config`. Raises `scorelint.config.ConfigError` for a bad selector or
+    configuration; never raises for bad source (it becomes an SL000 finding).
+    """
+    resolver = config.Resolver(config.Overrides(
+        select=tuple(s.upper() for s in select) if select is not None else None,
+        extend_select=tuple(s.upper() for s in extend_select),
+        ignore=tuple(s.upper() for s in ignore), unsafe_fixes=unsafe_fixes), config=config_file)
+    return check_text(source.Source(text), path, resolver, fix=fix)
+
+
+def check_text(src: source.Source, path: str, resolver: config.Resolver, *, fix: bool = False,
+               diff: bool = False) -> CheckResult:
+    """`check_source` on decoded bytes (their BOM goes into a patch), with a resolver
+    already built (the command line's, with all its flags)."""
+    where = path if path != STDIN_PATH else os.path.join(resolver.cwd, "stdin.py")
+    settings = resolver.settings_for(where)
+    options = runner.Options(codes=settings.codes_for(where), fix=fix, diff=diff,
+                             unsafe_fixes=settings.unsafe_fixes, write=False)
+    outcome = runner.check_source(path, src, options)
+    fixed_text = outcome.text if outcome.text is not None and fix else src.text
+    return CheckResult(path, tuple(sorted(outcome.findings, key=lambda f: f.sort_key)), fixed_text,
+                       tuple(outcome.applied), outcome.diff)
