@@ -128,9 +128,18 @@ def _candidate_statements(tree: ast.Module, per_statement: list[set[str]],
         if short or isinstance(stmt, (ast.Import, ast.ImportFrom)) or per_statement[i] & names:
             keep.add(i)
     for i, stmt in enumerate(tree.body):
-        if prefilter.is_compound(stmt) and prefilter.candidates(rules, per_statement[i] | shared):
+        if prefilter.is_compound(stmt) and (prefilter.candidates(rules, per_statement[i] | shared)
+                                            or _binds_imports(stmt)):
             keep.add(i)
     return keep
+
+
+def _binds_imports(stmt: ast.stmt) -> bool:
+    """A top-level `try`/`if`/`with` that imports (`try: import torch except ImportError:`):
+    its names are module names, so it stays for the qualified names of the rest."""
+    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return False
+    return any(isinstance(node, (ast.Import, ast.ImportFrom)) for node in ast.walk(stmt))
 
 
 def _narrow(module: cst.Module, keep: tuple[set[int], int] | None) -> cst.Module:
