@@ -22,6 +22,7 @@ DIALECTS = ("numpy", "torch", "jax", "tf", "keras", "paddle", "math")
 ALL = "all"  # reduce over every element (np.sum(x), scipy softmax(x))
 LAST = "last"  # the last axis (jax.nn.softmax, tf.nn.softmax)
 IMPLICIT = "implicit"  # torch's deprecated implicit softmax dim
+FIRST = "first"  # axis 0: a ufunc's `.reduce` (`np.logaddexp.reduce(x)`)
 NO_AXIS = "none"  # elementwise operations
 
 
@@ -170,6 +171,10 @@ def _build_table() -> dict[str, tuple[str, str, ArgSpec]]:
     add("builtin", ELEMENTWISE, "abs", "builtins.abs")
     add("builtin", ELEMENTWISE, "len", "builtins.len")
     add("functools", ELEMENTWISE, "reduce", "functools.reduce")
+    # numpy's own logsumexp (what a fix writes in numpy files without scipy).
+    add("numpy", ArgSpec(1, ("axis",), None, ("keepdims",), FIRST), "logsumexp",
+        "numpy.logaddexp.reduce")
+    add("torch", ELEMENTWISE, "add", "torch.add")
     # `import tensorflow.compat.v1 as tf` (or v2): the same functions under another prefix.
     for qualname, entry in list(table.items()):
         if qualname.startswith("tensorflow."):
@@ -243,6 +248,7 @@ METHODS: dict[str, tuple[str, ArgSpec]] = {
     "logaddexp": ("logaddexp", ELEMENTWISE),
     "div": ("divide", ELEMENTWISE),
     "mul": ("multiply", ELEMENTWISE),
+    "add": ("add", ELEMENTWISE),  # `x.exp().add(1)`: torch and paddle tensors
     "matmul": ("matmul", ELEMENTWISE),
     "sum": ("sum", _METHOD_REDUCE),
     "max": ("max", _METHOD_REDUCE),
