@@ -133,9 +133,17 @@ def _candidate_statements(tree: ast.Module, per_statement: list[set[str]],
     # returns a softmax, a model class ending in one): a compound statement with
     # any candidate rule's trigger is kept for the module summaries.
     for i, stmt in enumerate(tree.body):
-        if prefilter.is_compound(stmt) and per_statement[i] & names:
+        if prefilter.is_compound(stmt) and (per_statement[i] & names or _binds_imports(stmt)):
             keep.add(i)
     return keep
+
+
+def _binds_imports(stmt: ast.stmt) -> bool:
+    """A top-level `try`/`if`/`with` that imports (`try: import torch except ImportError:`):
+    its names are module names, so it stays for the qualified names of the rest."""
+    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return False
+    return any(isinstance(node, (ast.Import, ast.ImportFrom)) for node in ast.walk(stmt))
 
 
 def _narrow(module: cst.Module, keep: tuple[set[int], int] | None) -> cst.Module:

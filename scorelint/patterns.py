@@ -49,13 +49,19 @@ def overflowing_exp(ctx: FileContext, node: cst.BaseExpression) -> Op | None:
     return None if facts.is_nonpositive(ctx, exp.operand) else exp
 
 
-def one_plus(node: cst.BaseExpression) -> cst.BaseExpression | None:
-    """`x` in `1 + x` or `x + 1`."""
+def one_plus(node: cst.BaseExpression, ctx: FileContext | None = None) -> cst.BaseExpression | None:
+    """`x` in `1 + x` or `x + 1`; with a context also `x.add(1)` and `torch.add(x, 1)`."""
     if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Add):
         if facts.is_one(node.left):
             return node.right
         if facts.is_one(node.right):
             return node.left
+    op = ctx.op(node, follow=False) if ctx is not None and isinstance(node, cst.Call) else None
+    if op is not None and op.kind == "add" and op.operand is not None and not op.opaque:
+        other = op.positional(0) if op.is_method else op.positional(1)
+        if other is not None and facts.is_one(other) and len(op.call.args) == (
+                1 if op.is_method else 2):
+            return op.operand
     return None
 
 

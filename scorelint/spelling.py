@@ -83,6 +83,16 @@ def _table() -> dict[tuple[str, str], Spell]:
         table["keras", kind] = Spell(f"keras.ops.{kind}", "axis", "keepdims", "omit")
     table["keras", "softmax"] = Spell("keras.ops.softmax", "axis")
     table["keras", "log_softmax"] = Spell("keras.ops.log_softmax", "axis")
+    # PaddlePaddle: `paddle.*` with `axis=` / `keepdim=`, activations in `paddle.nn.functional`.
+    for kind in ("exp", "log", "log1p", "expm1", "abs", "logsumexp", "sum", "max", "prod", "mean"):
+        reduces = kind in ("logsumexp", "sum", "max", "prod", "mean")
+        table["paddle", kind] = (Spell(f"paddle.{kind}", "axis", "keepdim", "omit") if reduces
+                                 else Spell(f"paddle.{kind}"))
+    table["paddle", "sigmoid"] = Spell("paddle.nn.functional.sigmoid")
+    table["paddle", "log_sigmoid"] = Spell("paddle.nn.functional.log_sigmoid")
+    table["paddle", "softplus"] = Spell("paddle.nn.functional.softplus")
+    table["paddle", "softmax"] = Spell("paddle.nn.functional.softmax", "axis")
+    table["paddle", "log_softmax"] = Spell("paddle.nn.functional.log_softmax", "axis")
     return table
 
 
@@ -96,7 +106,7 @@ NUMPY_ONLY: dict[str, Spell] = {
 }
 
 # Which module's import makes a file speak which dialect, strongest first.
-_DIALECT_MODULES = (("torch", "torch"), ("jax", "jax"), ("tensorflow", "tf"), ("keras", "keras"),
+_DIALECT_MODULES = (("paddle", "paddle"), ("torch", "torch"), ("jax", "jax"), ("tensorflow", "tf"), ("keras", "keras"),
                     ("numpy", "numpy"), ("scipy", "numpy"), ("math", "math"))
 
 
@@ -170,6 +180,12 @@ class Spelling:
                     if stmt in module.body:
                         self.anchor = stmt
         self.before = _first_code_statement(module)
+        # Packages imported only inside a function (or a nested block): often optional
+        # dependencies, so a fix must not add a top-level import of one.
+        self.nested = {_dotted(a.name).split(".")[0] for node in m.findall(module, m.Import())
+                       for a in node.names} | {  # type: ignore[union-attr]
+            _dotted(node.module).split(".")[0] for node in m.findall(module, m.ImportFrom())
+            if node.module is not None and not node.relative}  # type: ignore[union-attr]
 
     def _read_import(self, node: cst.Import | cst.ImportFrom) -> None:
         if isinstance(node, cst.Import):
@@ -201,6 +217,7 @@ class Spelling:
         """Code that names `qualname` here, plus the import line to add if needed."""
         if qualname in self.names:
             return self.names[qualname], ()
+        qualname = self._compat(qualname)
         parts = qualname.split(".")
         for i in range(len(parts) - 1, 0, -1):
             prefix = ".".join(parts[:i])
@@ -228,6 +245,18 @@ class Spelling:
         self._pending[qualname] = (code, edit)
         return code, (edit,)
 
+    def _compat(self, qualname: str) -> str:
+        """`tensorflow.math.log` as `tensorflow.compat.v1.math.log` in a file that imports
+        `tensorflow.compat.v1 as tf` and not tensorflow itself (the compat modules carry
+        the same `math`, `nn` and `reduce_*` functions)."""
+        if not qualname.startswith("tensorflow.") or qualname.startswith("tensorflow.compat.") \
+                or "tensorflow" in self.modules:
+            return qualname
+        for version in ("v1", "v2"):
+            if f"tensorflow.compat.{version}" in self.modules:
+                return f"tensorflow.compat.{version}.{qualname[len('tensorflow.'):]}"
+        return qualname
+
     def call(
         self,
         kind: str,
@@ -252,6 +281,9 @@ class Spelling:
             if keepdims:
                 return None  # the flattened reduction cannot keep the original's dims
             operand, axis = f"{paren(operand)}.flatten()", "0"
+        top = spell.qualname.split(".")[0]
+        if top in self.nested and not self.imports(top):
+            return None  # imported only locally: a new top-level import could break the file
         if spell.reflect:
             operand = negate(operand)
         callee, edits = self.callee(spell.qualname)

@@ -16,12 +16,13 @@ import libcst as cst
 
 # Frameworks a fix can be written in ("dialects"); "array" is a method on a
 # receiver we cannot type, "builtin" a Python builtin such as `sum`.
-DIALECTS = ("numpy", "torch", "jax", "tf", "keras", "math")
+DIALECTS = ("numpy", "torch", "jax", "tf", "keras", "paddle", "math")
 
 # What an absent axis argument means.
 ALL = "all"  # reduce over every element (np.sum(x), scipy softmax(x))
 LAST = "last"  # the last axis (jax.nn.softmax, tf.nn.softmax)
 IMPLICIT = "implicit"  # torch's deprecated implicit softmax dim
+FIRST = "first"  # axis 0: a ufunc's `.reduce` (`np.logaddexp.reduce(x)`)
 NO_AXIS = "none"  # elementwise operations
 
 
@@ -142,6 +143,11 @@ def _build_table() -> dict[str, tuple[str, str, ArgSpec]]:
     add("tf", ELEMENTWISE, "matmul", "tensorflow.matmul", "tensorflow.linalg.matmul")
     add("tf", ELEMENTWISE, "clip", "tensorflow.clip_by_value")
     add("tf", ELEMENTWISE, "maximum", "tensorflow.maximum", "tensorflow.math.maximum")
+    add("tf", ELEMENTWISE, "matmul", "tensorflow.einsum", "tensorflow.linalg.einsum")
+    add("tf", ELEMENTWISE, "divide", "tensorflow.div", "tensorflow.realdiv")
+    add("tf", ELEMENTWISE, "log", "tensorflow.log")  # TF1 spellings, kept by compat.v1
+
+    _add_paddle(add)
 
     # Keras 3 is its own dialect: `keras.ops` runs on any backend.
     for name in ("exp", "log", "log1p", "expm1", "logaddexp", "sigmoid", "log_sigmoid",
@@ -165,7 +171,41 @@ def _build_table() -> dict[str, tuple[str, str, ArgSpec]]:
     add("builtin", ELEMENTWISE, "abs", "builtins.abs")
     add("builtin", ELEMENTWISE, "len", "builtins.len")
     add("functools", ELEMENTWISE, "reduce", "functools.reduce")
+    # numpy's own logsumexp (what a fix writes in numpy files without scipy).
+    add("numpy", ArgSpec(1, ("axis",), None, ("keepdims",), FIRST), "logsumexp",
+        "numpy.logaddexp.reduce")
+    add("torch", ELEMENTWISE, "add", "torch.add")
+    # `import tensorflow.compat.v1 as tf` (or v2): the same functions under another prefix.
+    for qualname, entry in list(table.items()):
+        if qualname.startswith("tensorflow."):
+            for version in ("v1", "v2"):
+                table.setdefault(f"tensorflow.compat.{version}.{qualname[11:]}", entry)
     return table
+
+
+_PADDLE_REDUCE = ArgSpec(1, ("axis",), 2, ("keepdim",), ALL)
+_PADDLE_SOFTMAX = ArgSpec(1, ("axis",), None, (), LAST)
+
+
+def _add_paddle(add) -> None:  # type: ignore[no-untyped-def]
+    """PaddlePaddle: numpy-like names at `paddle.*`, activations at `paddle.nn.functional`,
+    `axis=` / `keepdim=` arguments, and a softmax over the last axis by default."""
+    for kind, names in _ELEMENTWISE_KINDS.items():
+        add("paddle", ELEMENTWISE, kind,
+            *(f"paddle.{n}" for n in names if n not in ("absolute", "fabs", "true_divide")))
+    add("paddle", ELEMENTWISE, "multiply", "paddle.mul")
+    add("paddle", ELEMENTWISE, "matmul", "paddle.mm", "paddle.bmm", "paddle.nn.functional.linear")
+    for kind, names in _REDUCTION_KINDS.items():
+        add("paddle", _PADDLE_REDUCE, kind, *(f"paddle.{n}" for n in names))
+    add("paddle", _PADDLE_REDUCE, "logsumexp", "paddle.logsumexp")
+    add("paddle", ELEMENTWISE, "clip", "paddle.clip")
+    for prefix in ("paddle", "paddle.nn.functional"):
+        add("paddle", ELEMENTWISE, "sigmoid", f"{prefix}.sigmoid")
+        add("paddle", ELEMENTWISE, "relu", f"{prefix}.relu")
+    add("paddle", ELEMENTWISE, "log_sigmoid", "paddle.nn.functional.log_sigmoid")
+    add("paddle", ELEMENTWISE, "softplus", "paddle.nn.functional.softplus")
+    add("paddle", _PADDLE_SOFTMAX, "softmax", "paddle.nn.functional.softmax")
+    add("paddle", _PADDLE_SOFTMAX, "log_softmax", "paddle.nn.functional.log_softmax")
 
 
 FUNCTIONS: dict[str, tuple[str, str, ArgSpec]] = _build_table()
@@ -208,6 +248,7 @@ METHODS: dict[str, tuple[str, ArgSpec]] = {
     "logaddexp": ("logaddexp", ELEMENTWISE),
     "div": ("divide", ELEMENTWISE),
     "mul": ("multiply", ELEMENTWISE),
+    "add": ("add", ELEMENTWISE),  # `x.exp().add(1)`: torch and paddle tensors
     "matmul": ("matmul", ELEMENTWISE),
     "sum": ("sum", _METHOD_REDUCE),
     "max": ("max", _METHOD_REDUCE),
@@ -369,6 +410,11 @@ MODULE_OPS: dict[str, tuple[str, str, ArgSpec]] = {
                                ("LogSoftmax", "log_softmax", _MODULE_SOFTMAX),
                                ("Sigmoid", "sigmoid", ELEMENTWISE),
                                ("LogSigmoid", "log_sigmoid", ELEMENTWISE))},
+    **{f"paddle.nn.{cls}": (kind, "paddle", spec)
+       for cls, kind, spec in (("Softmax", "softmax", _LAYER_SOFTMAX),
+                               ("LogSoftmax", "log_softmax", _LAYER_SOFTMAX),
+                               ("Sigmoid", "sigmoid", ELEMENTWISE),
+                               ("LogSigmoid", "log_sigmoid", ELEMENTWISE))},
     "tensorflow.keras.layers.Softmax": ("softmax", "tf", _LAYER_SOFTMAX),
     "keras.layers.Softmax": ("softmax", "keras", _LAYER_SOFTMAX),
 }
@@ -397,6 +443,9 @@ class LossSpec:
     from_logits_pos: int | None = None
     # The same loss taking logits: `binary_cross_entropy` -> `..._with_logits`.
     twin: str | None = None
+    # Paddle: `cross_entropy(..., use_softmax=False)` takes probabilities; the loss
+    # counts as this kind only when the keyword is absent or literally True.
+    softmax_kw: str | None = None
 
 
 @dataclass(frozen=True)
@@ -453,6 +502,23 @@ def _build_losses() -> tuple[dict[str, LossSpec], dict[str, LossSpec]]:
                        ("sparse_categorical_crossentropy", CROSS_ENTROPY),
                        ("binary_crossentropy", BCE_WITH_LOGITS)):
         functions[f"keras.ops.{name}"] = LossSpec(kind, "keras", 1, ("output",), 2)
+    # Paddle: (input, label) like torch; `use_softmax=False` makes cross_entropy take probabilities.
+    paddle_f = "paddle.nn.functional"
+    functions[f"{paddle_f}.cross_entropy"] = LossSpec(CROSS_ENTROPY, "paddle", 0, ("input",),
+                                                      softmax_kw="use_softmax")
+    functions[f"{paddle_f}.softmax_with_cross_entropy"] = LossSpec(
+        CROSS_ENTROPY, "paddle", 0, ("logits",), softmax_kw="use_softmax")
+    functions[f"{paddle_f}.nll_loss"] = LossSpec(NLL, "paddle", 0, ("input",))
+    functions[f"{paddle_f}.binary_cross_entropy"] = LossSpec(
+        BCE, "paddle", 0, ("input",), twin=f"{paddle_f}.binary_cross_entropy_with_logits")
+    functions[f"{paddle_f}.binary_cross_entropy_with_logits"] = LossSpec(
+        BCE_WITH_LOGITS, "paddle", 0, ("logit",))
+    modules["paddle.nn.CrossEntropyLoss"] = LossSpec(CROSS_ENTROPY, "paddle", 0, ("input",),
+                                                     softmax_kw="use_softmax")
+    modules["paddle.nn.NLLLoss"] = LossSpec(NLL, "paddle", 0, ("input",))
+    modules["paddle.nn.BCELoss"] = LossSpec(BCE, "paddle", 0, ("input",),
+                                            twin="paddle.nn.BCEWithLogitsLoss")
+    modules["paddle.nn.BCEWithLogitsLoss"] = LossSpec(BCE_WITH_LOGITS, "paddle", 0, ("logit",))
     # optax takes (logits, labels).
     for base in ("optax", "optax.losses"):
         for name, kind in (("softmax_cross_entropy", CROSS_ENTROPY),
@@ -517,6 +583,10 @@ def read_loss(call: cst.Call, qualname: str, spec: LossSpec,
                          ("from_logits",))
         if not _is_true(flag):
             return None  # probabilities in, as Keras expects by default
+    if spec.softmax_kw is not None:
+        flag = _argument(module if module is not None else call, None, (spec.softmax_kw,))
+        if flag is not None and not _is_true(flag):
+            return None  # `use_softmax=False`: probabilities in
     prediction = _argument(call, spec.input_pos, spec.input_kw)
     return Loss(spec.kind, spec.framework, call, qualname, prediction, module, spec.twin)
 

@@ -52,6 +52,8 @@ class LogOfProduct(Rule):
     accumulate logs only when the accumulator is used nowhere else.
 
     ## Known limitations
+    `reduce(mul, ps, start)` is read only with no start or a literal `1` /
+    `1.0`; any other start scales the product and is left alone.
     Products of sizes are left alone: operands named like shapes, sizes or
     counts, `x.shape`, literal integer lists, `range(...)`. A product spelled
     as `p1 * p2 * p3` is not recognised, nor one accumulated through a
@@ -118,6 +120,22 @@ class LogOfProduct(Rule):
         Flagged(
             """
             import math
+            import functools
+            import operator
+            def f(ps):
+                return math.log(functools.reduce(operator.mul, ps, 1.0))
+            """,
+            """
+            import math
+            import functools
+            import operator
+            def f(ps):
+                return math.fsum(map(math.log, ps))
+            """,
+        ),
+        Flagged(
+            """
+            import math
             import operator
             from functools import reduce
             def f(ps):
@@ -162,6 +180,15 @@ class LogOfProduct(Rule):
         ),
     )
     clean = (
+        Clean(
+            """
+            import math
+            from functools import reduce
+            from operator import mul
+            def f(ps):
+                return math.log(reduce(mul, ps, 2.0))
+            """
+        ),
         Clean(
             """
             import numpy as np
@@ -233,10 +260,13 @@ class LogOfProduct(Rule):
                 self.report(node, trace=found.steps)
 
     def _reduce_factors(self, op: Op) -> cst.BaseExpression | None:
-        """`ps` in `reduce(operator.mul, ps)` or `reduce(lambda a, b: a * b, ps)`, no initial value."""
-        func, factors = op.operand, op.positional(1)
-        if func is None or factors is None or op.positional(2) is not None:
+        """`ps` in `reduce(operator.mul, ps)` or `reduce(lambda a, b: a * b, ps)`, with no
+        initial value or the literal `1` / `1.0` (any other start scales the product)."""
+        func, factors, start = op.operand, op.positional(1), op.positional(2)
+        if func is None or factors is None or (start is not None and not facts.is_one(start)):
             return None
+        if len(op.call.args) > (3 if start is not None else 2):
+            return None  # an `initial=` keyword we do not read
         if "operator.mul" in self.ctx.qualified_names(func):
             return factors
         if isinstance(func, cst.Lambda) and isinstance(func.body, cst.BinaryOperation) \

@@ -285,8 +285,12 @@ class LogOfSoftmax(Rule):
             new: cst.BaseExpression = call.with_changes(
                 func=method.with_changes(attr=cst.Name("log_softmax")))
         elif softmax.module is None and FUNCTIONS.get(sibling, ("",))[0] == "log_softmax":
-            callee, imports = ctx.spelling.callee(sibling)
-            new = call.with_changes(func=cst.parse_expression(callee))
+            if isinstance(call.func, cst.Attribute):  # `F.softmax`, a local `special.softmax`
+                func: cst.BaseExpression = call.func.with_changes(attr=cst.Name("log_softmax"))
+            else:
+                callee, imports = ctx.spelling.callee(sibling)
+                func = cst.parse_expression(callee)
+            new = call.with_changes(func=func)
         else:  # a module, `nn.Softmax(dim=1)(x)`: spell the function anew
             known, axis = ctx.axis(softmax)
             operand = patterns.arg(ctx, softmax.operand, node)  # type: ignore[arg-type]

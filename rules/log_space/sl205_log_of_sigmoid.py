@@ -48,6 +48,10 @@ class LogOfSigmoid(Rule):
     epsilon the fix is unsafe: it removes the floor at `log(eps)`.
 
     ## Known limitations
+    `logsigmoid(1 - x)` (a misread `log(1 - sigmoid(x))`) is reported with an
+    unsafe fix to `logsigmoid(-x)`: it changes the value, on the guess that
+    the complement was meant. An epsilon held in a lowercase attribute or
+    parameter (`self.gamma`) is not seen as one.
     Scalar code (`math`) has no log-sigmoid and is reported without a fix.
     Other spellings of the sigmoid (`exp(x) / (1 + exp(x))`, `tanh`) and
     `log2` / `log10` of it are not recognised. A sigmoid reached through a
@@ -61,8 +65,10 @@ class LogOfSigmoid(Rule):
     fix_title = "Replace with the framework's log-sigmoid"
     fix_availability = FixAvailability.SOMETIMES
     applicability = Applicability.SAFE
-    triggers = (("log", "log1p"), ("sigmoid", "expit", "exp"))
+    triggers = (("log", "log1p", "logsigmoid", "log_sigmoid", "log_expit"),
+                ("sigmoid", "expit", "exp", "logsigmoid", "log_sigmoid", "log_expit"))
     guarded_message = "`{expr}` floors the log-sigmoid at `log(eps)`; log-sigmoid is exact"
+    complement_message = "`{expr}` is not `log(1 - sigmoid(x))`; that is `log_sigmoid(-x)`"
 
     flagged = (
         Flagged(
@@ -153,8 +159,40 @@ class LogOfSigmoid(Rule):
                 return math.log(1 / (1 + math.exp(-x)))
             """
         ),
+        Flagged(
+            """
+            import torch.nn.functional as F
+            y = F.logsigmoid(1 - x)
+            """,
+            """
+            import torch.nn.functional as F
+            y = F.logsigmoid(-x)
+            """,
+        ),
+        Flagged(
+            """
+            import jax
+            y = jax.nn.log_sigmoid(1 - (a + b))
+            """,
+            """
+            import jax
+            y = jax.nn.log_sigmoid(-(a + b))
+            """,
+        ),
     )
     clean = (
+        Clean(
+            """
+            import torch.nn.functional as F
+            y = F.logsigmoid(-x)
+            """
+        ),
+        Clean(
+            """
+            import torch.nn.functional as F
+            y = F.logsigmoid(2 - x)
+            """
+        ),
         Clean(
             """
             import torch.nn.functional as F
@@ -204,6 +242,9 @@ class LogOfSigmoid(Rule):
     def visit_Call(self, node: cst.Call) -> None:
         ctx = self.ctx
         log = ctx.op(node, follow=False)
+        if log is not None and log.kind == "log_sigmoid" and log.operand is not None:
+            self._complement(node, log)
+            return
         if log is not None and log.kind == "log1p" and log.operand is not None and log.plain:
             value = ctx.resolve(log.operand)  # `log1p(-sigmoid(x))` is `log(1 - sigmoid(x))`
             if isinstance(value, cst.UnaryOperation) and isinstance(value.operator, cst.Minus):
@@ -240,3 +281,17 @@ class LogOfSigmoid(Rule):
                 applicability = Applicability.UNSAFE if guarded else Applicability.SAFE
                 fix = patterns.replacement(ctx, node, code, applicability, imports)
         self.report(node, template.format(expr=ctx.short(node)), fix)
+
+    def _complement(self, node: cst.Call, log: Op) -> None:
+        """`logsigmoid(1 - x)`: `log(1 - sigmoid(x))` misread; unsafe fix to `logsigmoid(-x)`."""
+        ctx = self.ctx
+        rest = patterns.one_minus(log.operand) if log.operand is not None else None
+        if rest is None:
+            return
+        fix = None
+        if log.plain and len(log.call.args) == 1 and log.call.args[0].value is log.operand:
+            code = ctx.code(log.call.with_changes(
+                args=[log.call.args[0].with_changes(value=cst.parse_expression(
+                    negate(patterns.arg(ctx, rest, node))))]))
+            fix = patterns.replacement(ctx, node, code, Applicability.UNSAFE)
+        self.report(node, self.complement_message.format(expr=ctx.short(node)), fix)

@@ -42,6 +42,8 @@ class SoftplusByHand(Rule):
     float64 and below rounding in float32.
 
     ## Known limitations
+    `x.exp().add(1)` is read as `1 + exp(x)` only with exactly that one
+    argument (`alpha=` scales it).
     Scalar code (`math`) has no softplus and is reported without a fix. The
     stable form `log1p(exp(-abs(x)))`, whose exponent cannot be positive, is
     left alone; so is `exp` of any visibly non-positive argument. An `exp`
@@ -133,8 +135,34 @@ class SoftplusByHand(Rule):
                 return math.log(1 + math.exp(x))
             """
         ),
+        Flagged(
+            """
+            import torch
+            def f(x):
+                return x.exp().add(1).log()
+            """,
+            """
+            import torch
+            def f(x):
+                return torch.nn.functional.softplus(x)
+            """,
+        ),
     )
     clean = (
+        Clean(
+            """
+            import torch
+            def f(x):
+                return x.exp().add(2).log()
+            """
+        ),
+        Clean(
+            """
+            import torch
+            def f(x):
+                return x.exp().add(1, alpha=2).log()
+            """
+        ),
         Clean(
             """
             import numpy as np
@@ -187,7 +215,7 @@ class SoftplusByHand(Rule):
         if op.kind == "log1p":
             exp = patterns.overflowing_exp(ctx, op.operand)
         elif (log := patterns.natural_log(ctx, node)) is not None:
-            term = patterns.one_plus(ctx.resolve(log.operand))  # type: ignore[arg-type]
+            term = patterns.one_plus(ctx.resolve(log.operand), ctx)  # type: ignore[arg-type]
             exp = patterns.overflowing_exp(ctx, term) if term is not None else None
         else:
             return
