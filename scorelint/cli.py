@@ -379,6 +379,7 @@ def run_rules(args: argparse.Namespace) -> int:
             "fix": r.fix_availability.value,
             "safety": r.applicability.value if r.fix_availability is not FixAvailability.NONE else "-",
             "url": r.url(),
+            "default": r.default,
         }
         for r in all_rules()
     ]
@@ -387,7 +388,8 @@ def run_rules(args: argparse.Namespace) -> int:
         return EXIT_CLEAN
     print(f"{'code':<7} {'name':<34} {'fix':<10} safety")
     for row in rows:
-        print(f"{row['code']:<7} {row['name']:<34} {row['fix']:<10} {row['safety']}")
+        opt_in = "" if row["default"] else "  (opt-in: select it to enable)"
+        print(f"{row['code']:<7} {row['name']:<34} {row['fix']:<10} {row['safety']}{opt_in}")
     return EXIT_CLEAN
 
 

@@ -102,7 +102,8 @@ def _matches(selector: str, code: str) -> bool:
 def resolve_codes(layers: Sequence[Layer]) -> frozenset[str]:
     """The codes enabled after applying each layer in turn (see the module docstring)."""
     universe = selectable_codes()
-    enabled = set(universe)  # nothing configured: every rule
+    # Nothing configured: every rule but the opt-in ones.
+    enabled = set(universe) - {r.code for r in all_rules() if not r.default}
     for layer in layers:
         current = set() if layer.select is not None else set(enabled)
         entries = [(s, True) for s in (*(layer.select or ()), *layer.extend_select)]

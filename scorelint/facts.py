@@ -322,31 +322,62 @@ def is_epsilon(ctx: FileContext, node: cst.BaseExpression) -> bool:
 def without_epsilon(ctx: FileContext, node: cst.BaseExpression) -> cst.BaseExpression:
     """The value under an epsilon guard: `p` in `p + 1e-9`, `p.clamp(min=eps)`,
     `np.clip(p, eps, 1 - eps)`, `np.maximum(p, eps)`; `node` itself when unguarded."""
+    return strip_guards(ctx, node)[0]
+
+
+def strip_guards(ctx: FileContext, node: cst.BaseExpression
+                 ) -> tuple[cst.BaseExpression, tuple[cst.BaseExpression | None, ...]]:
+    """`without_epsilon`, and the floor of each guard taken off (None: a clamp whose
+    floor the code does not show), outermost first."""
+    guards: list[cst.BaseExpression | None] = []
     for _ in range(4):
-        inner = _guarded(ctx, ctx.resolve(node))
-        if inner is None:
+        found = _guarded(ctx, ctx.resolve(node))
+        if found is None:
             break
-        node = inner
-    return node
+        node, floor = found
+        guards.append(floor)
+    return node, tuple(guards)
 
 
-def _guarded(ctx: FileContext, value: cst.BaseExpression) -> cst.BaseExpression | None:
+def _guarded(ctx: FileContext, value: cst.BaseExpression
+             ) -> tuple[cst.BaseExpression, cst.BaseExpression | None] | None:
     if isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.Add):
         if is_epsilon(ctx, value.right):
-            return value.left
-        return value.right if is_epsilon(ctx, value.left) else None
+            return value.left, value.right
+        return (value.right, value.left) if is_epsilon(ctx, value.left) else None
     op = ctx.op(value, follow=False) if isinstance(value, cst.Call) else None
     if op is None or op.operand is None:
         return None
     if op.kind == "clip":  # any clamp of a probability is a guard against log(0)
-        return op.operand
+        floor = op.keyword("min", "a_min", "clip_value_min") or (
+            op.positional(0) if op.is_method else op.positional(1))
+        return op.operand, floor
     if op.kind == "maximum" or (op.kind == "max" and op.framework == "builtin"):  # max(p, eps)
         other = op.positional(0) if op.is_method else op.positional(1)
         if other is not None and is_epsilon(ctx, other):
-            return op.operand
+            return op.operand, other
         if other is not None and is_epsilon(ctx, op.operand):
-            return other
+            return other, op.operand
     return None
+
+
+# Below this a floor only keeps `log` finite; at or above it, it is a deliberate
+# threshold (a matching cost's clamp at 0.25, a confidence cut) that a fix must keep.
+TINY = 1e-3
+
+
+def is_tiny_constant(ctx: FileContext, node: cst.BaseExpression | None) -> bool:
+    """A floor a fix may drop: a literal below `TINY` (through names), or a dtype's own
+    `finfo(...).eps` / `.tiny`. A parameter or a named setting is a choice, never tiny."""
+    if node is None:
+        return False
+    value = ctx.resolve(node)
+    if isinstance(value, (cst.Integer, cst.Float)):
+        return 0.0 < float(value.evaluated_value) < TINY
+    if isinstance(value, cst.Attribute) and value.attr.value in ("eps", "tiny", "smallest_normal"):
+        inner = value.value
+        return isinstance(inner, cst.Call) and vocab.terminal_name(inner.func) in ("finfo", "finfo")
+    return False
 
 
 def is_one_dimensional(ctx: FileContext, node: cst.BaseExpression) -> bool:

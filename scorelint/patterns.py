@@ -33,12 +33,39 @@ def arg(ctx: FileContext, node: cst.BaseExpression, at: cst.CSTNode) -> str:
 
 
 def replacement(ctx: FileContext, node: cst.CSTNode, code: str, applicability: Applicability,
-                 imports: tuple[InsertLine, ...] = ()) -> FixSpec:
-    """`ctx.replacement`, made unsafe if it would delete a comment inside `node` (as in Ruff)."""
+                 imports: tuple[InsertLine, ...] = ()) -> FixSpec | None:
+    """`ctx.replacement`, made unsafe if it would delete a comment inside `node` (as in Ruff),
+    and withheld if it would drop a floor that is not a tiny constant (see `keeps_floors`)."""
+    if not keeps_floors(ctx, node, code):
+        return None
     comments = m.findall(node, m.Comment())
     if any(c.value not in code for c in comments):  # type: ignore[union-attr]
         applicability = Applicability.UNSAFE
     return ctx.replacement(node, code, applicability, imports)
+
+
+def keeps_floors(ctx: FileContext, node: cst.CSTNode, code: str) -> bool:
+    """May a fix replace `node` with `code`? Not when it drops a guard whose floor is a
+    deliberate threshold: a named setting, a parameter, a value of at least 1e-3
+    (`cost = -log(p.clamp(min=0.25))` in a matching cost). Only a tiny epsilon
+    (`1e-9`, `finfo(dtype).eps`) may go; the finding is still reported."""
+    stack: list[cst.CSTNode] = [node]
+    while stack:
+        current = stack.pop()
+        stack.extend(current.children)
+        if not isinstance(current, (cst.Arg, cst.Attribute)):
+            continue
+        value = current.value
+        for floor in facts.strip_guards(ctx, value)[1]:
+            if floor is not None and _norm(ctx.code(floor)) in _norm(code):
+                continue  # the fix keeps it
+            if not facts.is_tiny_constant(ctx, floor):
+                return False
+    return True
+
+
+def _norm(code: str) -> str:
+    return "".join(code.split())
 
 
 def overflowing_exp(ctx: FileContext, node: cst.BaseExpression) -> Op | None:
@@ -149,7 +176,11 @@ def drop_activation(ctx: FileContext, loss: Loss, call: cst.Call, argument: cst.
     if not ctx.contains(loss.prediction, call) and not ctx.portable(argument, loss.prediction):
         return None
     code = ctx.render(argument, loss.prediction)
-    return Replace(loss.prediction, negate(code) if negated else code)
+    code = negate(code) if negated else code
+    if not keeps_floors(ctx, loss.prediction, code) or not all(
+            facts.is_tiny_constant(ctx, f) for f in facts.strip_guards(ctx, loss.prediction)[1]):
+        return None  # the prediction is floored at a deliberate threshold
+    return Replace(loss.prediction, code)
 
 
 def one_line(code: str) -> str:

@@ -76,6 +76,9 @@ class Rule(cst.BatchableCSTVisitor):
     fix_title: ClassVar[str] = ""
     fix_availability: ClassVar[FixAvailability] = FixAvailability.NONE
     applicability: ClassVar[Applicability] = Applicability.DISPLAY
+    # Off unless selected (by code, prefix or ALL): variants a careful engineer may write on
+    # purpose, which would be noise in the default set.
+    default: ClassVar[bool] = True
     # The prefilter: every group must have a token present in the file. A token
     # is the last name of a call (`exp` for `np.exp(`) or an operator (`/`, `*=`).
     triggers: ClassVar[tuple[tuple[str, ...], ...]] = ()

@@ -33,7 +33,7 @@ def test_fix_of_every_flagged_example_parses_and_settles(tmp_path: Path, capsys)
     assert len({(f.start.row, f.code) for f in before}) >= count  # every example is found
     path = tmp_path / "all_flagged.py"
     path.write_text(text)
-    main(["check", "--fix", "--unsafe-fixes", "--exit-zero", str(path)])
+    main(["check", "--select", "ALL", "--fix", "--unsafe-fixes", "--exit-zero", str(path)])
     capsys.readouterr()
     fixed = path.read_text()
     cst.parse_module(fixed)

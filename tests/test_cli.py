@@ -158,7 +158,23 @@ def test_rules_lists_code_name_fix_and_safety(capsys) -> None:
     assert main(["rules", "--output-format", "json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert {"code": "SL101", "name": "logits-divided-by-sum", "fix": "sometimes",
-            "safety": "unsafe", "url": rows[0]["url"]} == rows[0]
+            "safety": "unsafe", "url": rows[0]["url"], "default": True} == rows[0]
+    # An opt-in rule is listed, and said to be off unless selected.
+    assert {"code": "SL208", "default": False}.items() <= next(
+        r for r in rows if r["code"] == "SL208").items()
+    assert main(["rules"]) == 0
+    assert "SL208" in capsys.readouterr().out.split("opt-in")[0]
+
+
+def test_opt_in_rule_runs_only_when_selected(tmp_path: Path, capsys) -> None:
+    target = tmp_path / "floored.py"
+    target.write_text("import torch\nimport torch.nn.functional as F\n"
+                      "lp = torch.log(F.softmax(x, dim=-1) + 1e-9)\n")
+    assert main(["check", "--output-format", "concise", str(target)]) == 0
+    capsys.readouterr()
+    assert main(["check", "--output-format", "concise", "--extend-select", "SL208",
+                 str(target)]) == 1
+    assert "SL208" in capsys.readouterr().out
 
 
 def test_python_dash_m_and_console_script(tree: Path) -> None:

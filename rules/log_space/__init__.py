@@ -7,4 +7,5 @@ from scorelint.rules.log_space import (  # noqa: F401  (importing registers the 
     sl205_log_of_sigmoid,
     sl206_softplus_by_hand,
     sl207_log_of_one_minus,
+    sl208_log_of_floored_softmax,
 )

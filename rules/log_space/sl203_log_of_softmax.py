@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import libcst as cst
 
 from scorelint import facts, origins, patterns
@@ -17,8 +19,9 @@ class LogOfSoftmax(Rule):
     ## What it does
     Finds the log of a softmax: `log(softmax(x, axis))`, `x.softmax(-1).log()`,
     `log(p)` with `p = softmax(x)` earlier, a selection of it
-    (`log(p.gather(-1, y))`, `log(p[i, y])`), and the epsilon-guarded forms
-    `log(softmax(x) + 1e-9)`, `log(p.clamp(min=eps))`, `log(np.clip(p, eps, 1))`.
+    (`log(p.gather(-1, y))`, `log(p[i, y])`), a softmax made in another
+    function of the module (a helper's return, `self.probs`, a model class).
+    The epsilon-floored forms (`log(softmax(x) + 1e-9)`) are SL208's.
 
     ## Why is this bad?
     `log softmax(u)_k = u_k - logsumexp(u)`: an exact difference of two finite
@@ -45,18 +48,18 @@ class LogOfSoftmax(Rule):
     Safe: the framework's own `log_softmax` next to the softmax the code
     called (`F.`, `torch.`, `scipy.special.`, `jax.nn.`, `tf.nn.`, keras),
     with the same arguments, so the same axis. It equals the original
-    wherever the original is finite, to rounding. With an epsilon the fix is
-    unsafe: it removes the floor, so values below `log(eps)` change. When the
-    softmax's dim is implicit (`F.softmax(x)`), the fix keeps it implicit and
-    is unsafe: check the axis.
+    wherever the original is finite, to rounding. When the softmax's dim is
+    implicit (`F.softmax(x)`), the fix keeps it implicit and is unsafe: check
+    the axis. A softmax made in another statement through a shape-only step
+    (`p.view(-1)`), a member or another function is reported without a fix.
 
     ## Known limitations
     `log2` / `log10` of a softmax, a softmax written out by hand (SL102 turns
-    it into a call first), a softmax kept in an attribute (`self.probs`) or
-    built in another function, and `torch.gather(p, ...)` / `np.take_along_axis`
+    it into a call first), and `torch.gather(p, ...)` / `np.take_along_axis`
     as functions are not followed. When the softmax is reached through a
     name and its arguments include a call (`softmax(model(x))`), the finding
-    has no fix, since the fix would repeat the call.
+    has no fix, since the fix would repeat the call. Calls across modules are
+    never followed.
     """
 
     code = "SL203"
@@ -66,7 +69,8 @@ class LogOfSoftmax(Rule):
     fix_availability = FixAvailability.SOMETIMES
     applicability = Applicability.SAFE
     triggers = (("log",), ("softmax", "Softmax"))
-    guarded_message = "`{expr}` floors log-probabilities at `log(eps)`; log_softmax is exact"
+    # SL208 (a subclass) reports the epsilon-floored form instead.
+    floored: ClassVar[bool] = False
     implicit_message = "`{expr}` can be `-inf`; the softmax's dim is implicit, check the fix"
 
     flagged = (
@@ -110,20 +114,6 @@ class LogOfSoftmax(Rule):
         ),
         Flagged(
             """
-            import torch
-            def f(logits):
-                probs = torch.softmax(logits, dim=-1)
-                return torch.log(probs + 1e-9)
-            """,
-            """
-            import torch
-            def f(logits):
-                probs = torch.softmax(logits, dim=-1)
-                return torch.log_softmax(logits, dim=-1)
-            """,
-        ),
-        Flagged(
-            """
             import jax
             import jax.numpy as jnp
             def f(u):
@@ -160,19 +150,6 @@ class LogOfSoftmax(Rule):
             def nll(logits, y):
                 p = F.softmax(logits, dim=-1)
                 return -F.log_softmax(logits, dim=-1).gather(-1, y[:, None])
-            """,
-        ),
-        Flagged(
-            """
-            from scipy.special import softmax
-            import numpy as np
-            lp = np.log(np.clip(softmax(z, axis=1), 1e-12, 1.0))
-            """,
-            """
-            from scipy.special import softmax
-            import numpy as np
-            import scipy.special
-            lp = scipy.special.log_softmax(z, axis=1)
             """,
         ),
         Flagged(
@@ -254,8 +231,10 @@ class LogOfSoftmax(Rule):
         log = patterns.natural_log(ctx, node)
         if log is None:
             return
-        inner = facts.without_epsilon(ctx, log.operand)  # type: ignore[arg-type]
-        guarded = inner is not log.operand
+        inner, floors = facts.strip_guards(ctx, log.operand)  # type: ignore[arg-type]
+        guarded = bool(floors)
+        if guarded is not self.floored:
+            return  # the epsilon-floored form is SL208's, off by default
         selections, inner = patterns.selections(ctx, inner)
         softmax = ctx.op(inner)
         if softmax is None or softmax.kind != "softmax" or softmax.operand is None:
@@ -264,8 +243,7 @@ class LogOfSoftmax(Rule):
                 self.report(node, trace=found.steps)
             return
         known = ctx.axis(softmax)[0]
-        template = (self.guarded_message if guarded
-                    else self.message if known else self.implicit_message)
+        template = self.message if known or guarded else self.implicit_message
         fix = self._fix(node, softmax, selections, known and not guarded)
         self.report(node, template.format(expr=ctx.short(node)), fix)
 
