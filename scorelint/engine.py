@@ -16,6 +16,7 @@ import libcst as cst
 from libcst.metadata import ByteSpanPositionProvider, MetadataWrapper, ScopeProvider
 
 from scorelint import prefilter
+from scorelint import vocabulary as vocab
 from scorelint.context import FileContext
 from scorelint.findings import (
     ERROR_CODE,
@@ -119,7 +120,11 @@ def _candidate_statements(tree: ast.Module, per_statement: list[set[str]],
                           rules: Sequence[type[Rule]]) -> set[int]:
     """Top-level statements a rule could match in, or that bind names a match may read:
     imports and short simple statements always, a long one (a data table) only when
-    it holds a trigger token, and each compound one that holds a trigger token."""
+    it holds a trigger token, and each compound one whose tokens, with the simple
+    statements' and those of the module's functions and classes it calls, meet
+    some rule's triggers, together with those functions and classes (a helper
+    returning a softmax, a model class ending in one: the summaries follow values
+    into them)."""
     names = prefilter.trigger_names(rules)
     simple = [i for i, stmt in enumerate(tree.body) if not prefilter.is_compound(stmt)]
     shared = set().union(*(per_statement[i] for i in simple))
@@ -129,13 +134,42 @@ def _candidate_statements(tree: ast.Module, per_statement: list[set[str]],
         short = (stmt.end_lineno or stmt.lineno) - stmt.lineno < _SHORT_STATEMENT
         if short or isinstance(stmt, (ast.Import, ast.ImportFrom)) or per_statement[i] & names:
             keep.add(i)
-    # A value can be made in one function and consumed in another (a helper that
-    # returns a softmax, a model class ending in one): a compound statement with
-    # any candidate rule's trigger is kept for the module summaries.
+    # A function or class of this module that a statement calls lends it the tokens of
+    # what it makes, for the rules that follow such values (a helper returning a softmax
+    # for SL203): then the callee is kept too, for the module summaries.
+    definers = {stmt.name: i for i, stmt in enumerate(tree.body)
+                if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+    followers = [(rule, frozenset(vocab.call_names(*rule.follows))) for rule in rules if rule.follows]
     for i, stmt in enumerate(tree.body):
-        if prefilter.is_compound(stmt) and (per_statement[i] & names or _binds_imports(stmt)):
+        if not prefilter.is_compound(stmt):
+            continue
+        own = per_statement[i] | shared
+        if prefilter.candidates(rules, own) or _binds_imports(stmt):
             keep.add(i)
+        if not followers:
+            continue
+        callees = _called_definers(i, per_statement, definers)
+        for rule, made in followers:
+            lenders = {j for j in callees if per_statement[j] & made}
+            if lenders and prefilter.candidates([rule], own.union(*(per_statement[j] & made
+                                                                     for j in lenders))):
+                keep.add(i)
+                keep.update(lenders)
     return keep
+
+
+def _called_definers(i: int, per_statement: list[set[str]], definers: dict[str, int],
+                     depth: int = 3) -> set[int]:
+    """The top-level functions and classes statement `i` calls, and those they call."""
+    reached: set[int] = set()
+    frontier = {i}
+    for _ in range(depth):
+        found = {definers[t] for j in frontier for t in per_statement[j] if t in definers}
+        frontier = found - reached - {i}
+        if not frontier:
+            break
+        reached |= frontier
+    return reached
 
 
 def _binds_imports(stmt: ast.stmt) -> bool:

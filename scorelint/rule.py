@@ -82,6 +82,9 @@ class Rule(cst.BatchableCSTVisitor):
     # The prefilter: every group must have a token present in the file. A token
     # is the last name of a call (`exp` for `np.exp(`) or an operator (`/`, `*=`).
     triggers: ClassVar[tuple[tuple[str, ...], ...]] = ()
+    # Operations (kinds) whose results the rule follows out of the module's own functions
+    # and classes (scorelint.origins): the engine then keeps the callees that make them.
+    follows: ClassVar[tuple[str, ...]] = ()
     flagged: ClassVar[tuple[Flagged, ...]] = ()
     clean: ClassVar[tuple[Clean, ...]] = ()
 

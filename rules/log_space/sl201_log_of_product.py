@@ -67,6 +67,7 @@ class LogOfProduct(Rule):
     fix_availability = FixAvailability.SOMETIMES
     applicability = Applicability.SAFE
     triggers = (_LOGS, ("prod", "reduce_prod", "reduce", "*="))
+    follows = ("prod",)
 
     flagged = (
         Flagged(

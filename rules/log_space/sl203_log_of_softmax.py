@@ -69,6 +69,7 @@ class LogOfSoftmax(Rule):
     fix_availability = FixAvailability.SOMETIMES
     applicability = Applicability.SAFE
     triggers = (("log",), ("softmax", "Softmax"))
+    follows = ("softmax",)
     # SL208 (a subclass) reports the epsilon-floored form instead.
     floored: ClassVar[bool] = False
     implicit_message = "`{expr}` can be `-inf`; the softmax's dim is implicit, check the fix"

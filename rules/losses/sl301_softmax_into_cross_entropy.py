@@ -64,6 +64,7 @@ class SoftmaxIntoCrossEntropy(Rule):
     fix_availability = FixAvailability.SOMETIMES
     applicability = Applicability.UNSAFE
     triggers = (vocab.loss_names(CROSS_ENTROPY), vocab.call_names("softmax"))
+    follows = ("softmax",)
 
     flagged = (
         Flagged(

@@ -60,6 +60,7 @@ class NllOnProbabilities(Rule):
     fix_availability = FixAvailability.SOMETIMES
     applicability = Applicability.UNSAFE
     triggers = (vocab.loss_names(NLL), vocab.call_names("softmax"))
+    follows = ("softmax",)
 
     flagged = (
         Flagged(

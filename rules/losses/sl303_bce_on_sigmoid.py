@@ -71,6 +71,7 @@ class BceOnSigmoid(Rule):
     fix_availability = FixAvailability.SOMETIMES
     applicability = Applicability.SAFE
     triggers = (vocab.loss_names(BCE, BCE_WITH_LOGITS), (*vocab.call_names("sigmoid"), "exp"))
+    follows = ("sigmoid",)
 
     flagged = (
         Flagged(
