@@ -15,7 +15,7 @@ import libcst as cst
 from scorelint import origins
 from scorelint import vocabulary as vocab
 from scorelint.context import FileContext
-from scorelint.dataflow import ASSIGN, AUGMENT, Definition
+from scorelint.dataflow import ASSIGN, AUGMENT, PARAMETER, Definition
 from scorelint.vocabulary import Op
 
 SCORE_NAME = re.compile(r"logit|score|energ", re.IGNORECASE)
@@ -307,16 +307,50 @@ def is_inverse_temperature(ctx: FileContext, node: cst.BaseExpression) -> bool:
                for step in _chain(ctx, node))
 
 
+# An epsilon is tiny: at or above this a constant is a deliberate floor or threshold
+# (label smoothing's `eps=0.1`, `p + 0.005`), and dropping it changes the result.
+_EPSILON_LIMIT = 1e-3
+# Settings named as deliberate limits are never guards, however small their value.
+THRESHOLD_NAME = re.compile(r"(?i:thresh|cutoff|margin|floor|limit|min_|_min$|^min$|tol)")
+
+
 def is_epsilon(ctx: FileContext, node: cst.BaseExpression) -> bool:
-    """A small positive guard constant: `1e-9`, `eps`, `self.eps`, `torch.finfo(t).eps`."""
+    """A small positive guard constant: `1e-9`, `eps`, `self.eps`, `torch.finfo(t).eps`,
+    or a name whose value is a tiny literal: `self.gamma` bound to `1e-8` in its class, a
+    parameter `delta=1e-8`.
+
+    A value of 1e-3 or more is a deliberate threshold, not an epsilon, whatever its
+    name (`eps=0.1` for label smoothing); so is a setting named as a limit
+    (`self.threshold`, `min_prob`)."""
     value = ctx.resolve(node)
-    if isinstance(value, (cst.Float, cst.Integer)):
-        try:
-            return 0.0 < float(value.value) < 1e-2
-        except ValueError:
-            return False
+    number = _tiny_constant(ctx, value)
+    if number is not None:
+        return 0.0 < number < _EPSILON_LIMIT
     name = _name_of(value)
-    return bool(name and EPSILON_NAME.search(name))
+    return bool(name and EPSILON_NAME.search(name) and not THRESHOLD_NAME.search(name))
+
+
+def _tiny_constant(ctx: FileContext, node: cst.BaseExpression, depth: int = 4) -> float | None:
+    """The number a guard holds: a literal, a name or member bound once to one, or a
+    parameter's default (`def f(p, eps=1e-8)`); None when the code does not say."""
+    for _ in range(depth):
+        if isinstance(node, (cst.Float, cst.Integer)):
+            try:
+                return float(node.value)
+            except ValueError:
+                return None
+        following = ctx.member(node) if isinstance(node, cst.Attribute) else None
+        if following is None and isinstance(node, cst.Name):
+            found = ctx.definitions(node)
+            if found and len(found) == 1 and found[0].kind == PARAMETER \
+                    and isinstance(found[0].target, cst.Param):
+                following = found[0].target.default
+            elif found and len(found) == 1 and found[0].kind == ASSIGN:
+                following = found[0].value
+        if following is None:
+            return None
+        node = following
+    return None
 
 
 def without_epsilon(ctx: FileContext, node: cst.BaseExpression) -> cst.BaseExpression:

@@ -109,3 +109,27 @@ def test_origin_stops_at_an_operation_that_changes_the_value() -> None:
             use(p.argmax(-1))
     """)
     assert origins.origin(ctx, node, ("softmax",)) is None
+
+
+@pytest.mark.parametrize("code, epsilon", [
+    ("use(1e-9)\n", True),
+    ("def f(p, eps):\n    use(eps)\n", True),
+    ("def f(p, delta=1e-8):\n    use(delta)\n", True),
+    ("def f(p, *, gamma=1e-12):\n    use(gamma)\n", True),
+    ("class M:\n    def __init__(self):\n        self.gamma = 1e-8\n"
+     "    def f(self, p):\n        use(self.gamma)\n", True),
+    ("class M:\n    def __init__(self):\n        self.eps = 1e-6\n"
+     "    def f(self, p):\n        use(self.eps)\n", True),
+    # Deliberate thresholds: a value of 1e-3 or more, or a setting named as a limit.
+    ("use(0.005)\n", False),
+    ("use(1e-3)\n", False),
+    ("def f(p, eps=0.1):\n    use(eps)\n", False),
+    ("def f(p, delta):\n    use(delta)\n", False),
+    ("class M:\n    def __init__(self):\n        self.threshold = 0.1\n"
+     "    def f(self, p):\n        use(self.threshold)\n", False),
+    ("class M:\n    def __init__(self, gamma):\n        self.gamma = gamma\n"
+     "    def f(self, p):\n        use(self.gamma)\n", False),
+    ("def f(p, min_prob):\n    use(min_prob)\n", False),
+])
+def test_epsilon(code: str, epsilon: bool) -> None:
+    assert facts.is_epsilon(*_subject(code)) is epsilon
