@@ -478,15 +478,15 @@ class Sigmoid:
 
 
 def sigmoid_of(ctx: FileContext, node: cst.BaseExpression) -> Sigmoid | None:
-    """`node` as a sigmoid: a framework call (`expit(x)`, `x.sigmoid()`) or `1 / (1 + exp(-x))`."""
+    """`node` as a sigmoid: a framework call (`expit(x)`, `x.sigmoid()`), `1 / (1 + exp(-x))`,
+    or `exp(x) / (1 + exp(x))` (either order of the sum, the `exp` bound to a name or not)."""
     value = ctx.resolve(node)
     op = ctx.op(value, follow=False)
     if op is not None:
         return Sigmoid(op.operand, False, op) if op.kind == "sigmoid" and op.operand else None
-    if not (isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.Divide)
-            and is_one(value.left)):
+    if not (isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.Divide)):
         return None
-    total = value.right
+    total = ctx.resolve(value.right)
     if not (isinstance(total, cst.BinaryOperation) and isinstance(total.operator, cst.Add)):
         return None
     term = total.right if is_one(total.left) else total.left if is_one(total.right) else None
@@ -494,6 +494,15 @@ def sigmoid_of(ctx: FileContext, node: cst.BaseExpression) -> Sigmoid | None:
     if exp is None or exp.kind != "exp" or exp.operand is None:
         return None
     argument = exp.operand
+    if not is_one(value.left):  # exp(x) / (1 + exp(x)) = sigmoid(x)
+        top = ctx.op(value.left)
+        if top is None or top.kind != "exp" or top.operand is None \
+                or not ctx.same(top.operand, argument):
+            return None
+        if isinstance(argument, cst.UnaryOperation) and isinstance(argument.operator, cst.Minus) \
+                and not argument.lpar:
+            return Sigmoid(argument.expression, True, exp)  # exp(-x) / (1 + exp(-x))
+        return Sigmoid(argument, False, exp)
     if isinstance(argument, cst.UnaryOperation) and isinstance(argument.operator, cst.Minus) \
             and not argument.lpar:
         return Sigmoid(argument.expression, False, exp)  # 1 / (1 + exp(-x)) = sigmoid(x)

@@ -133,3 +133,26 @@ def test_origin_stops_at_an_operation_that_changes_the_value() -> None:
 ])
 def test_epsilon(code: str, epsilon: bool) -> None:
     assert facts.is_epsilon(*_subject(code)) is epsilon
+
+
+@pytest.mark.parametrize("code, argument, negated", [
+    ("import numpy as np\nuse(np.exp(x) / (1 + np.exp(x)))\n", "x", False),
+    ("import numpy as np\ne = np.exp(x)\nuse(e / (e + 1))\n", "x", False),
+    ("import torch\nuse(torch.exp(-z) / (torch.exp(-z) + 1.0))\n", "z", True),
+    ("import numpy as np\nuse(1 / (1 + np.exp(-x)))\n", "x", False),
+])
+def test_sigmoid_of_exp_ratio(code: str, argument: str, negated: bool) -> None:
+    ctx, node = _subject(code)
+    found = facts.sigmoid_of(ctx, node)
+    assert found is not None
+    assert ctx.code(found.argument) == argument and found.negated is negated
+
+
+@pytest.mark.parametrize("code", [
+    "import numpy as np\nuse(np.exp(x) / (1 + np.exp(z)))\n",
+    "import numpy as np\nuse(np.exp(x) / (2 + np.exp(x)))\n",
+    "import numpy as np\nuse(np.exp(x) / (1 + x))\n",
+    "import numpy as np\nuse(x / (1 + np.exp(x)))\n",
+])
+def test_not_a_sigmoid(code: str) -> None:
+    assert facts.sigmoid_of(*_subject(code)) is None
