@@ -149,6 +149,26 @@ def _nonnegative_definition(ctx: FileContext, definition: Definition, depth: int
     return False
 
 
+# Outputs that are positive for every finite input (they may round to 0, which a
+# log-space rewrite treats the same way: `log(0) = -inf` adds nothing to a logsumexp).
+POSITIVE_KINDS = frozenset({"exp", "softmax", "sigmoid", "softplus"})
+
+
+def is_positive(ctx: FileContext, node: cst.BaseExpression, depth: int = 6) -> bool:
+    """Positive by construction: a positive literal, an `exp`, softmax, sigmoid or
+    softplus output, or a product or quotient of such values (through names bound once)."""
+    value = ctx.resolve(node)
+    if depth <= 0:
+        return False
+    if isinstance(value, (cst.Integer, cst.Float)):
+        return float(value.evaluated_value) > 0
+    if isinstance(value, cst.BinaryOperation) and isinstance(value.operator, (cst.Multiply,
+                                                                              cst.Divide)):
+        return is_positive(ctx, value.left, depth - 1) and is_positive(ctx, value.right, depth - 1)
+    op = ctx.op(value, follow=False)
+    return op is not None and op.kind in POSITIVE_KINDS
+
+
 def is_score_like(ctx: FileContext, node: cst.BaseExpression) -> bool:
     """Raw, unnormalized scores: named logit/score/energy, `.logits`, a model call or `@`.
 

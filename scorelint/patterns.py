@@ -49,6 +49,31 @@ def overflowing_exp(ctx: FileContext, node: cst.BaseExpression) -> Op | None:
     return None if facts.is_nonpositive(ctx, exp.operand) else exp
 
 
+def weighted_exp(ctx: FileContext, node: cst.BaseExpression) -> tuple[Op | None,
+                                                                     cst.BaseExpression | None]:
+    """The `exp` in a term of a sum and its weight: `(exp(x), None)` for `exp(x)`,
+    `(exp(x), w)` for `w * exp(x)`, `exp(x) * w` or `multiply(w, exp(x))`; `(None, None)`
+    for anything else."""
+    exp = ctx.op(node)
+    if exp is not None and exp.kind == "exp" and exp.operand is not None:
+        return exp, None
+    value = ctx.resolve(node)
+    sides: tuple[cst.BaseExpression | None, cst.BaseExpression | None] = (None, None)
+    if isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.Multiply):
+        sides = (value.left, value.right)
+    elif exp is not None and exp.kind == "multiply" and not exp.opaque and len(exp.call.args) == (
+            1 if exp.is_method else 2):
+        sides = (exp.operand, exp.positional(0) if exp.is_method else exp.positional(1))
+    left, right = sides
+    if left is None or right is None:
+        return None, None
+    for term, weight in ((right, left), (left, right)):
+        found = ctx.op(term)
+        if found is not None and found.kind == "exp" and found.operand is not None:
+            return found, weight
+    return None, None
+
+
 def one_plus(node: cst.BaseExpression, ctx: FileContext | None = None) -> cst.BaseExpression | None:
     """`x` in `1 + x` or `x + 1`; with a context also `x.add(1)` and `torch.add(x, 1)`."""
     if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Add):
