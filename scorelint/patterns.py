@@ -3,6 +3,8 @@ to a loss, selections of a value, and the fix pieces built from them."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import libcst as cst
 from libcst import matchers as m
 
@@ -10,7 +12,7 @@ from scorelint import facts, origins
 from scorelint.context import FileContext
 from scorelint.findings import Applicability
 from scorelint.proposal import FixSpec, InsertLine, Replace
-from scorelint.spelling import negate
+from scorelint.spelling import negate, paren
 from scorelint.vocabulary import Loss, Op
 
 
@@ -24,6 +26,51 @@ def natural_log(ctx: FileContext, node: cst.Call) -> Op | None:
     if op is None or op.kind != "log" or op.operand is None or not op.plain:
         return None
     return op
+
+
+@dataclass(frozen=True)
+class Log:
+    """A log in some base: `np.log(x)` (base None: natural), `np.log2(x)`, `x.log10()`,
+    `math.log(x, 2)` (base `2`: the code of the base)."""
+
+    op: Op
+    base: str | None
+
+
+def log_base(ctx: FileContext, node: cst.Call) -> Log | None:
+    """The log `node` computes in any base: `natural_log`'s, plus `log2` / `log10` with
+    nothing but their operand, and `math.log(x, base)` with a base it can repeat.
+
+    Rules that rewrite a natural log into a log-space operation divide that by
+    `log(base)` (`in_base`) to keep the base: `log2(softmax(x))` is
+    `log_softmax(x) / log(2)`."""
+    op = ctx.op(node, follow=False)
+    if op is None or op.operand is None:
+        return None
+    if op.kind in ("log2", "log10") and op.plain:
+        return Log(op, op.kind[3:])
+    if op.kind != "log":
+        return None
+    if op.plain:
+        return Log(op, None)
+    base = op.positional(1)
+    if op.framework == "math" and base is not None and len(op.call.args) == 2 \
+            and op.call.args[0].keyword is None and ctx.portable(base, node):
+        return Log(op, ctx.code(base))
+    return None
+
+
+def in_base(ctx: FileContext, code: str, base: str | None,
+            log: str | None = None) -> tuple[str, tuple[InsertLine, ...]]:
+    """`code` (a natural log) converted to `base`: `code / math.log(base)`, the same value to
+    rounding in every framework (a Python float divides an array or a tensor). `log` is
+    the callee to write for `math.log` when the code at hand already names it."""
+    if base is None:
+        return code, ()
+    imports: tuple[InsertLine, ...] = ()
+    if log is None:
+        log, imports = ctx.spelling.callee("math.log")
+    return f"{paren(code)} / {log}({base})", imports
 
 
 def arg(ctx: FileContext, node: cst.BaseExpression, at: cst.CSTNode) -> str:
