@@ -15,7 +15,7 @@ import libcst as cst
 from scorelint import origins
 from scorelint import vocabulary as vocab
 from scorelint.context import FileContext
-from scorelint.dataflow import ASSIGN, AUGMENT, Definition
+from scorelint.dataflow import ASSIGN, AUGMENT, PARAMETER, Definition
 from scorelint.vocabulary import Op
 
 SCORE_NAME = re.compile(r"logit|score|energ", re.IGNORECASE)
@@ -147,6 +147,26 @@ def _nonnegative_definition(ctx: FileContext, definition: Definition, depth: int
                 and all(_nonnegative_definition(ctx, d, depth - 1) for d in definition.previous
                         if d is not definition))
     return False
+
+
+# Outputs that are positive for every finite input (they may round to 0, which a
+# log-space rewrite treats the same way: `log(0) = -inf` adds nothing to a logsumexp).
+POSITIVE_KINDS = frozenset({"exp", "softmax", "sigmoid", "softplus"})
+
+
+def is_positive(ctx: FileContext, node: cst.BaseExpression, depth: int = 6) -> bool:
+    """Positive by construction: a positive literal, an `exp`, softmax, sigmoid or
+    softplus output, or a product or quotient of such values (through names bound once)."""
+    value = ctx.resolve(node)
+    if depth <= 0:
+        return False
+    if isinstance(value, (cst.Integer, cst.Float)):
+        return float(value.evaluated_value) > 0
+    if isinstance(value, cst.BinaryOperation) and isinstance(value.operator, (cst.Multiply,
+                                                                              cst.Divide)):
+        return is_positive(ctx, value.left, depth - 1) and is_positive(ctx, value.right, depth - 1)
+    op = ctx.op(value, follow=False)
+    return op is not None and op.kind in POSITIVE_KINDS
 
 
 def is_score_like(ctx: FileContext, node: cst.BaseExpression) -> bool:
@@ -307,16 +327,50 @@ def is_inverse_temperature(ctx: FileContext, node: cst.BaseExpression) -> bool:
                for step in _chain(ctx, node))
 
 
+# An epsilon is tiny: at or above this a constant is a deliberate floor or threshold
+# (label smoothing's `eps=0.1`, `p + 0.005`), and dropping it changes the result.
+_EPSILON_LIMIT = 1e-3
+# Settings named as deliberate limits are never guards, however small their value.
+THRESHOLD_NAME = re.compile(r"(?i:thresh|cutoff|margin|floor|limit|min_|_min$|^min$|tol)")
+
+
 def is_epsilon(ctx: FileContext, node: cst.BaseExpression) -> bool:
-    """A small positive guard constant: `1e-9`, `eps`, `self.eps`, `torch.finfo(t).eps`."""
+    """A small positive guard constant: `1e-9`, `eps`, `self.eps`, `torch.finfo(t).eps`,
+    or a name whose value is a tiny literal: `self.gamma` bound to `1e-8` in its class, a
+    parameter `delta=1e-8`.
+
+    A value of 1e-3 or more is a deliberate threshold, not an epsilon, whatever its
+    name (`eps=0.1` for label smoothing); so is a setting named as a limit
+    (`self.threshold`, `min_prob`)."""
     value = ctx.resolve(node)
-    if isinstance(value, (cst.Float, cst.Integer)):
-        try:
-            return 0.0 < float(value.value) < 1e-2
-        except ValueError:
-            return False
+    number = _tiny_constant(ctx, value)
+    if number is not None:
+        return 0.0 < number < _EPSILON_LIMIT
     name = _name_of(value)
-    return bool(name and EPSILON_NAME.search(name))
+    return bool(name and EPSILON_NAME.search(name) and not THRESHOLD_NAME.search(name))
+
+
+def _tiny_constant(ctx: FileContext, node: cst.BaseExpression, depth: int = 4) -> float | None:
+    """The number a guard holds: a literal, a name or member bound once to one, or a
+    parameter's default (`def f(p, eps=1e-8)`); None when the code does not say."""
+    for _ in range(depth):
+        if isinstance(node, (cst.Float, cst.Integer)):
+            try:
+                return float(node.value)
+            except ValueError:
+                return None
+        following = ctx.member(node) if isinstance(node, cst.Attribute) else None
+        if following is None and isinstance(node, cst.Name):
+            found = ctx.definitions(node)
+            if found and len(found) == 1 and found[0].kind == PARAMETER \
+                    and isinstance(found[0].target, cst.Param):
+                following = found[0].target.default
+            elif found and len(found) == 1 and found[0].kind == ASSIGN:
+                following = found[0].value
+        if following is None:
+            return None
+        node = following
+    return None
 
 
 def without_epsilon(ctx: FileContext, node: cst.BaseExpression) -> cst.BaseExpression:
@@ -475,15 +529,15 @@ class Sigmoid:
 
 
 def sigmoid_of(ctx: FileContext, node: cst.BaseExpression) -> Sigmoid | None:
-    """`node` as a sigmoid: a framework call (`expit(x)`, `x.sigmoid()`) or `1 / (1 + exp(-x))`."""
+    """`node` as a sigmoid: a framework call (`expit(x)`, `x.sigmoid()`), `1 / (1 + exp(-x))`,
+    or `exp(x) / (1 + exp(x))` (either order of the sum, the `exp` bound to a name or not)."""
     value = ctx.resolve(node)
     op = ctx.op(value, follow=False)
     if op is not None:
         return Sigmoid(op.operand, False, op) if op.kind == "sigmoid" and op.operand else None
-    if not (isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.Divide)
-            and is_one(value.left)):
+    if not (isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.Divide)):
         return None
-    total = value.right
+    total = ctx.resolve(value.right)
     if not (isinstance(total, cst.BinaryOperation) and isinstance(total.operator, cst.Add)):
         return None
     term = total.right if is_one(total.left) else total.left if is_one(total.right) else None
@@ -491,6 +545,15 @@ def sigmoid_of(ctx: FileContext, node: cst.BaseExpression) -> Sigmoid | None:
     if exp is None or exp.kind != "exp" or exp.operand is None:
         return None
     argument = exp.operand
+    if not is_one(value.left):  # exp(x) / (1 + exp(x)) = sigmoid(x)
+        top = ctx.op(value.left)
+        if top is None or top.kind != "exp" or top.operand is None \
+                or not ctx.same(top.operand, argument):
+            return None
+        if isinstance(argument, cst.UnaryOperation) and isinstance(argument.operator, cst.Minus) \
+                and not argument.lpar:
+            return Sigmoid(argument.expression, True, exp)  # exp(-x) / (1 + exp(-x))
+        return Sigmoid(argument, False, exp)
     if isinstance(argument, cst.UnaryOperation) and isinstance(argument.operator, cst.Minus) \
             and not argument.lpar:
         return Sigmoid(argument.expression, False, exp)  # 1 / (1 + exp(-x)) = sigmoid(x)

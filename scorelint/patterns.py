@@ -3,6 +3,8 @@ to a loss, selections of a value, and the fix pieces built from them."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import libcst as cst
 from libcst import matchers as m
 
@@ -10,7 +12,7 @@ from scorelint import facts, origins
 from scorelint.context import FileContext
 from scorelint.findings import Applicability
 from scorelint.proposal import FixSpec, InsertLine, Replace
-from scorelint.spelling import negate
+from scorelint.spelling import negate, paren
 from scorelint.vocabulary import Loss, Op
 
 
@@ -24,6 +26,51 @@ def natural_log(ctx: FileContext, node: cst.Call) -> Op | None:
     if op is None or op.kind != "log" or op.operand is None or not op.plain:
         return None
     return op
+
+
+@dataclass(frozen=True)
+class Log:
+    """A log in some base: `np.log(x)` (base None: natural), `np.log2(x)`, `x.log10()`,
+    `math.log(x, 2)` (base `2`: the code of the base)."""
+
+    op: Op
+    base: str | None
+
+
+def log_base(ctx: FileContext, node: cst.Call) -> Log | None:
+    """The log `node` computes in any base: `natural_log`'s, plus `log2` / `log10` with
+    nothing but their operand, and `math.log(x, base)` with a base it can repeat.
+
+    Rules that rewrite a natural log into a log-space operation divide that by
+    `log(base)` (`in_base`) to keep the base: `log2(softmax(x))` is
+    `log_softmax(x) / log(2)`."""
+    op = ctx.op(node, follow=False)
+    if op is None or op.operand is None:
+        return None
+    if op.kind in ("log2", "log10") and op.plain:
+        return Log(op, op.kind[3:])
+    if op.kind != "log":
+        return None
+    if op.plain:
+        return Log(op, None)
+    base = op.positional(1)
+    if op.framework == "math" and base is not None and len(op.call.args) == 2 \
+            and op.call.args[0].keyword is None and ctx.portable(base, node):
+        return Log(op, ctx.code(base))
+    return None
+
+
+def in_base(ctx: FileContext, code: str, base: str | None,
+            log: str | None = None) -> tuple[str, tuple[InsertLine, ...]]:
+    """`code` (a natural log) converted to `base`: `code / math.log(base)`, the same value to
+    rounding in every framework (a Python float divides an array or a tensor). `log` is
+    the callee to write for `math.log` when the code at hand already names it."""
+    if base is None:
+        return code, ()
+    imports: tuple[InsertLine, ...] = ()
+    if log is None:
+        log, imports = ctx.spelling.callee("math.log")
+    return f"{paren(code)} / {log}({base})", imports
 
 
 def arg(ctx: FileContext, node: cst.BaseExpression, at: cst.CSTNode) -> str:
@@ -74,6 +121,31 @@ def overflowing_exp(ctx: FileContext, node: cst.BaseExpression) -> Op | None:
     if exp is None or exp.kind != "exp" or exp.operand is None:
         return None
     return None if facts.is_nonpositive(ctx, exp.operand) else exp
+
+
+def weighted_exp(ctx: FileContext, node: cst.BaseExpression) -> tuple[Op | None,
+                                                                     cst.BaseExpression | None]:
+    """The `exp` in a term of a sum and its weight: `(exp(x), None)` for `exp(x)`,
+    `(exp(x), w)` for `w * exp(x)`, `exp(x) * w` or `multiply(w, exp(x))`; `(None, None)`
+    for anything else."""
+    exp = ctx.op(node)
+    if exp is not None and exp.kind == "exp" and exp.operand is not None:
+        return exp, None
+    value = ctx.resolve(node)
+    sides: tuple[cst.BaseExpression | None, cst.BaseExpression | None] = (None, None)
+    if isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.Multiply):
+        sides = (value.left, value.right)
+    elif exp is not None and exp.kind == "multiply" and not exp.opaque and len(exp.call.args) == (
+            1 if exp.is_method else 2):
+        sides = (exp.operand, exp.positional(0) if exp.is_method else exp.positional(1))
+    left, right = sides
+    if left is None or right is None:
+        return None, None
+    for term, weight in ((right, left), (left, right)):
+        found = ctx.op(term)
+        if found is not None and found.kind == "exp" and found.operand is not None:
+            return found, weight
+    return None, None
 
 
 def one_plus(node: cst.BaseExpression, ctx: FileContext | None = None) -> cst.BaseExpression | None:

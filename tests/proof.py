@@ -6,7 +6,8 @@ A numeric fixture is a module in `fixtures/numeric/` that defines:
 - `FRAMEWORK`: "numpy" (default) or "torch" (inputs become float64 tensors);
 - `buggy(*args)`: the code under test, written the wrong way;
 - `expected(*args)`: the right answer, computed with `scorelint.reference`;
-- `cases()`: yields `(label, args)` ordinary and adversarial inputs (numpy arrays).
+- `cases()`: yields `(label, args)` ordinary and adversarial inputs (numpy arrays);
+  a case with a float32 array is checked to float32 precision (`FLOAT32_RTOL`).
 
 The harness fixes the fixture's source with scorelint's own fixes (unsafe
 included), executes the original and the fixed module (our fixtures, never
@@ -31,6 +32,7 @@ from scorelint.rule import all_rules
 ROOT = Path(__file__).resolve().parent.parent
 NUMERIC = ROOT / "fixtures" / "numeric"
 RTOL = 1e-9
+FLOAT32_RTOL = 1e-5
 
 
 @dataclass
@@ -94,7 +96,9 @@ def prove(path: Path) -> Proof:
                 before = to_numpy(spec.buggy(*convert(args)))
             except (ArithmeticError, ValueError):  # math.log(0.0) raises: wrong, loudly
                 before = None
-        assert agrees(got, want), (
+        # float32 inputs are checked to float32's precision (eps 1.2e-7), float64 to RTOL.
+        rtol = FLOAT32_RTOL if any(getattr(a, "dtype", None) == np.float32 for a in args) else RTOL
+        assert agrees(got, want, rtol), (
             f"{path.name} [{label}]: fixed code disagrees with the reference\n"
             f"fixed={got}\nreference={want}")
         if before is None or not agrees(before, want, rtol=1e-6):

@@ -109,3 +109,50 @@ def test_origin_stops_at_an_operation_that_changes_the_value() -> None:
             use(p.argmax(-1))
     """)
     assert origins.origin(ctx, node, ("softmax",)) is None
+
+
+@pytest.mark.parametrize("code, epsilon", [
+    ("use(1e-9)\n", True),
+    ("def f(p, eps):\n    use(eps)\n", True),
+    ("def f(p, delta=1e-8):\n    use(delta)\n", True),
+    ("def f(p, *, gamma=1e-12):\n    use(gamma)\n", True),
+    ("class M:\n    def __init__(self):\n        self.gamma = 1e-8\n"
+     "    def f(self, p):\n        use(self.gamma)\n", True),
+    ("class M:\n    def __init__(self):\n        self.eps = 1e-6\n"
+     "    def f(self, p):\n        use(self.eps)\n", True),
+    # Deliberate thresholds: a value of 1e-3 or more, or a setting named as a limit.
+    ("use(0.005)\n", False),
+    ("use(1e-3)\n", False),
+    ("def f(p, eps=0.1):\n    use(eps)\n", False),
+    ("def f(p, delta):\n    use(delta)\n", False),
+    ("class M:\n    def __init__(self):\n        self.threshold = 0.1\n"
+     "    def f(self, p):\n        use(self.threshold)\n", False),
+    ("class M:\n    def __init__(self, gamma):\n        self.gamma = gamma\n"
+     "    def f(self, p):\n        use(self.gamma)\n", False),
+    ("def f(p, min_prob):\n    use(min_prob)\n", False),
+])
+def test_epsilon(code: str, epsilon: bool) -> None:
+    assert facts.is_epsilon(*_subject(code)) is epsilon
+
+
+@pytest.mark.parametrize("code, argument, negated", [
+    ("import numpy as np\nuse(np.exp(x) / (1 + np.exp(x)))\n", "x", False),
+    ("import numpy as np\ne = np.exp(x)\nuse(e / (e + 1))\n", "x", False),
+    ("import torch\nuse(torch.exp(-z) / (torch.exp(-z) + 1.0))\n", "z", True),
+    ("import numpy as np\nuse(1 / (1 + np.exp(-x)))\n", "x", False),
+])
+def test_sigmoid_of_exp_ratio(code: str, argument: str, negated: bool) -> None:
+    ctx, node = _subject(code)
+    found = facts.sigmoid_of(ctx, node)
+    assert found is not None
+    assert ctx.code(found.argument) == argument and found.negated is negated
+
+
+@pytest.mark.parametrize("code", [
+    "import numpy as np\nuse(np.exp(x) / (1 + np.exp(z)))\n",
+    "import numpy as np\nuse(np.exp(x) / (2 + np.exp(x)))\n",
+    "import numpy as np\nuse(np.exp(x) / (1 + x))\n",
+    "import numpy as np\nuse(x / (1 + np.exp(x)))\n",
+])
+def test_not_a_sigmoid(code: str) -> None:
+    assert facts.sigmoid_of(*_subject(code)) is None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from scorelint import facts, origins
+from scorelint import facts, origins, patterns
 from scorelint.dataflow import Definition
 from scorelint.findings import Applicability, FixAvailability
 from scorelint.proposal import FixSpec, Replace
@@ -21,7 +21,8 @@ class LogOfProduct(Rule):
     Finds the log of a product of probabilities: `log(prod(p))`,
     `p.prod(-1).log()`, `math.log(math.prod(ps))`,
     `log(reduce(operator.mul, ps))`, and a loop that multiplies probabilities
-    into an accumulator that is logged afterwards.
+    into an accumulator that is logged afterwards; in any base (`log2`,
+    `log10`, `math.log(x, 2)`).
 
     ## Why is this bad?
     A sequence's probability is a product of per-token probabilities,
@@ -49,7 +50,11 @@ class LogOfProduct(Rule):
     It reduces over the same axis, keeps `keepdims`, and a zero probability
     still gives `-inf`. For negative entries (not probabilities) the two
     differ (`nan` instead of a finite value). The loop form is rewritten to
-    accumulate logs only when the accumulator is used nowhere else.
+    accumulate logs only when the accumulator is used nowhere else. The base
+    is kept: `log2(prod(p))` becomes `sum(log2(p))`, and
+    `math.log(math.prod(ps), b)` becomes `math.fsum(map(math.log, ps)) / math.log(b)`.
+    A log with other arguments (`np.log(x, out=buf)`) is reported without a
+    fix.
 
     ## Known limitations
     `reduce(mul, ps, start)` is read only with no start or a literal `1` /
@@ -179,6 +184,35 @@ class LogOfProduct(Rule):
                 return math.log(p)
             """
         ),
+        Flagged(
+            """
+            import numpy as np
+            bits = np.log2(np.prod(probs, axis=-1))
+            """,
+            """
+            import numpy as np
+            bits = np.sum(np.log2(probs), axis=-1)
+            """,
+        ),
+        Flagged(
+            """
+            import math
+            def f(ps):
+                return math.log(math.prod(ps), 2)
+            """,
+            """
+            import math
+            def f(ps):
+                return math.fsum(map(math.log, ps)) / math.log(2)
+            """,
+        ),
+        Flagged(
+            """
+            import numpy as np
+            def f(p, buf):
+                return np.log(np.prod(p, axis=-1), out=buf)
+            """
+        ),
     )
     clean = (
         Clean(
@@ -244,15 +278,17 @@ class LogOfProduct(Rule):
         log = ctx.op(node, follow=False)
         if log is None or log.kind not in _LOGS or log.operand is None:
             return
+        # `np.log(x, out=buf)` or `math.log(x, b)` with a base we cannot repeat: report only.
+        base = patterns.log_base(ctx, node)
         inner = ctx.op(log.operand)
         if inner is not None and inner.kind == "prod" and inner.operand is not None:
             if not facts.is_size(ctx, inner.operand):
-                self.report(node, fix=self._fix_reduction(node, log, inner, inner.operand))
+                self.report(node, fix=self._fix_reduction(node, log, base, inner, inner.operand))
         elif inner is not None and inner.kind == "reduce":
             factors = self._reduce_factors(inner)
             if factors is not None and not facts.is_size(ctx, factors):
-                self.report(node, fix=self._fix_reduction(node, log, None, factors))
-        elif isinstance(log.operand, cst.Name) and self._check_loop(node, log, log.operand):
+                self.report(node, fix=self._fix_reduction(node, log, base, None, factors))
+        elif isinstance(log.operand, cst.Name) and self._check_loop(node, log, base, log.operand):
             pass
         else:
             found = origins.origin(ctx, log.operand, ("prod",))
@@ -275,20 +311,26 @@ class LogOfProduct(Rule):
             return factors
         return None
 
-    def _fix_reduction(self, node: cst.Call, log: Op, prod: Op | None,
+    def _fix_reduction(self, node: cst.Call, log: Op, base: patterns.Log | None, prod: Op | None,
                        factors: cst.BaseExpression) -> FixSpec | None:
         ctx = self.ctx
+        if base is None:
+            return None  # the log's own `out=` / `where=` would be lost
         if prod is not None and not prod.plain:
             return None  # `dtype=`, `out=` or a computed keepdims would be lost
         if not ctx.copyable(node, factors, prod.axis if prod is not None else None):
             return None  # a name in the factors was rebound since: the copy would differ
-        logged = self._log_of(log, ctx.code(factors))
+        logged = self._log_of(log, base, ctx.code(factors))
         if prod is None or log.framework == "math":
             if log.framework != "math":
                 return None
-            code, imports = f"math.fsum(map({ctx.code(log.call.func)}, {ctx.code(factors)}))", ()
+            func = ctx.code(log.call.func)
+            code = f"math.fsum(map({func}, {ctx.code(factors)}))"
             if "math" not in ctx.spelling.modules:
                 return None
+            # `math.log(x, b)`: the natural logs summed, then divided by `log(b)`.
+            code, imports = patterns.in_base(ctx, code, base.base if log.kind == "log" else None,
+                                             func)
         elif log.is_method and prod.is_method:
             args = ", ".join(ctx.code(a) for a in prod.call.args).replace("\n", " ")
             code, imports = f"{logged}.sum({args})", ()
@@ -303,13 +345,15 @@ class LogOfProduct(Rule):
             code, imports = spelled
         return ctx.replacement(node, code, self.applicability, imports)
 
-    def _log_of(self, log: Op, operand: str) -> str:
+    def _log_of(self, log: Op, base: patterns.Log | None, operand: str) -> str:
         """The log of `operand` spelled as the original call spelled its log."""
         if log.is_method:
             return f"{paren(operand)}.{log.kind}()"
-        return f"{self.ctx.code(log.call.func)}({operand})"
+        written = base.base if base is not None and log.kind == "log" else None  # `math.log(p, 2)`
+        return f"{self.ctx.code(log.call.func)}({operand}{', ' + written if written else ''})"
 
-    def _check_loop(self, node: cst.Call, log: Op, acc: cst.Name) -> bool:
+    def _check_loop(self, node: cst.Call, log: Op, base: patterns.Log | None,
+                    acc: cst.Name) -> bool:
         """`p = 1.0; for ...: p *= q; log(p)`: a product built up in a loop."""
         bindings = self.ctx.bindings(acc)
         if not bindings or len(bindings) < 2:
@@ -328,18 +372,20 @@ class LogOfProduct(Rule):
             return False
         trace = ((init.statement, f"`{acc.value}` starts at 1 here"),
                  *((s.statement, "multiplied here") for s in steps))
-        self.report(node, fix=self._fix_loop(node, log, acc, init, steps), trace=trace)
+        self.report(node, fix=self._fix_loop(node, log, base, acc, init, steps), trace=trace)
         return True
 
-    def _fix_loop(self, node: cst.Call, log: Op, acc: cst.Name, init: Definition,
-                  steps: list[Definition]) -> FixSpec | None:
+    def _fix_loop(self, node: cst.Call, log: Op, base: patterns.Log | None, acc: cst.Name,
+                  init: Definition, steps: list[Definition]) -> FixSpec | None:
         ctx = self.ctx
+        if base is None:
+            return None  # the log's own `out=` would be lost
         if len(ctx.accesses(acc)) != 1 or init.value is None:
             return None  # the product is used elsewhere: rewriting would change that use
         edits: list[Replace] = [Replace(init.value, "0.0"), Replace(node, acc.value)]
         for step in steps:
             stmt = step.statement
             assert isinstance(stmt, cst.AugAssign)
-            edits.append(Replace(stmt, f"{acc.value} += {self._log_of(log, ctx.code(stmt.value))}"))
+            edits.append(Replace(stmt, f"{acc.value} += {self._log_of(log, base, ctx.code(stmt.value))}"))
         title = f"Accumulate `{acc.value} += log(...)` instead of the product"
         return FixSpec(title, self.applicability, tuple(edits))

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from scorelint import facts, patterns
 from scorelint.findings import Applicability, FixAvailability
-from scorelint.proposal import FixSpec
+from scorelint.proposal import FixSpec, InsertLine
 from scorelint.rule import Clean, Flagged, Rule
+from scorelint.spelling import paren
 from scorelint.vocabulary import Op
+
+# The logsumexps that take weights: `logsumexp(x, b=w) = log(sum(w * exp(x)))`.
+_TAKES_B = frozenset({"scipy.special.logsumexp", "jax.nn.logsumexp"})
 
 
 class LogsumexpByHand(Rule):
@@ -16,8 +22,11 @@ class LogsumexpByHand(Rule):
     ## What it does
     Finds `log(sum(exp(x)))` written out: `np.log(np.sum(np.exp(x), axis=-1))`,
     `x.exp().sum(-1).log()`, `tf.math.log(tf.reduce_sum(tf.exp(x)))`, the sum
-    of an `exp` bound to a name earlier, and the two-term form
-    `log(exp(a) + exp(b))`.
+    of an `exp` bound to a name earlier, the two-term form
+    `log(exp(a) + exp(b))`, the mean `log(mean(exp(x)))` (which is
+    `logsumexp(x) - log(n)`), a weighted sum `log(sum(w * exp(x)))`, and all
+    of these with an epsilon inside or outside the sum
+    (`log(sum(exp(x)) + 1e-8)`).
 
     ## Why is this bad?
     `logsumexp(x) = m + log(sum(exp(x - m)))` with `m = max(x)` is the log of
@@ -45,22 +54,36 @@ class LogsumexpByHand(Rule):
     element" becomes `x.flatten()` along 0). numpy files that do not import
     scipy get `np.logaddexp.reduce(x, axis=...)` (numpy's own, exact to a few
     ulps) instead of a new scipy dependency. Two terms become `logaddexp(a, b)`.
-    A sum with other arguments (`dtype=`, `where=`) or an unknown axis, and
-    tensorflow's two-term form (it has no `logaddexp`), are reported without
-    a fix.
+    `log(mean(exp(x)))` becomes `logsumexp(x, axis) - log(n)` with `n` the
+    reduced size (`x.shape[axis]`, `x.size`). A weighted sum
+    `log(sum(w * exp(x)))` becomes `logsumexp(x, b=w, axis)` (scipy, jax),
+    safe when `w` is non-negative by construction and unsafe otherwise; other
+    frameworks get `logsumexp(x + log(w), axis)` only when `w` is positive by
+    construction (an `exp`, a softmax, a sigmoid), since `log` of a zero or
+    negative weight is `-inf` or `nan`. With an epsilon
+    (`log(sum(exp(x)) + eps)`, `log(sum(exp(x) + eps))`) the fix is unsafe:
+    it drops the epsilon, so results near `log(eps)` change. A sum with other
+    arguments (`dtype=`, `where=`) or an unknown axis, and tensorflow's
+    two-term form (it has no `logaddexp`), are reported without a fix.
 
     ## Known limitations
     Already shifted forms (`m + log(sum(exp(x - m)))`, any `exp(x - c)`) are
-    left alone, right or not. Three or more terms (`exp(a) + exp(b) + exp(c)`),
-    a weighted sum (`sum(w * exp(x))`), `log(mean(exp(x)))`, and a Python
-    sum over a generator (`math.log(sum(math.exp(v) for v in xs))`, reported
-    but not fixed) are not rewritten.
+    left alone, right or not. Three or more terms (`exp(a) + exp(b) + exp(c)`)
+    are not recognised. `log(mean(exp(x)))` is fixed only for numpy and jax
+    with a literal integer axis (or none) and an operand that can be written
+    twice; torch, tensorflow, a tuple of axes or `mean(exp(model(x)))` are
+    reported without a fix. A weighted sum with weights of unknown sign is
+    reported without a fix outside scipy and jax. A Python sum over a
+    generator (`math.log(sum(math.exp(v) for v in xs))`) is reported but not
+    fixed. An offset of 1e-3 or more (`log(sum(exp(x)) + 0.5)`) is a
+    deliberate value, not an epsilon, and is left alone.
     """
 
     code = "SL204"
     name = "logsumexp-by-hand"
     message = "`{expr}` overflows to `inf` once an input exceeds ~709"
     unknown_axis_message = "`{expr}` overflows to `inf` above ~709; no fix: its axis is unknown"
+    guarded_message = "`{expr}` overflows to `inf` above ~709; the fix drops the epsilon"
     scalar_message = "`{expr}` overflows to `inf` above ~709; no fix: Python sums have no logsumexp"
     fix_title = "Replace with the framework's `logsumexp` over the same axis"
     fix_availability = FixAvailability.SOMETIMES
@@ -151,6 +174,49 @@ class LogsumexpByHand(Rule):
         ),
         Flagged(
             """
+            import numpy as np
+            def f(x):
+                return np.log(np.mean(np.exp(x), axis=-1))
+            """,
+            """
+            import numpy as np
+            def f(x):
+                return np.logaddexp.reduce(x, axis=-1) - np.log(x.shape[-1])
+            """,
+        ),
+        Flagged(
+            """
+            import numpy as np
+            import scipy.special
+            z = np.log(np.sum(w * np.exp(x), axis=-1))
+            """,
+            """
+            import numpy as np
+            import scipy.special
+            z = scipy.special.logsumexp(x, b=w, axis=-1)
+            """,
+        ),
+        Flagged(
+            """
+            import torch
+            def f(x):
+                return torch.log(torch.sum(torch.exp(x), dim=-1) + 1e-8)
+            """,
+            """
+            import torch
+            def f(x):
+                return torch.logsumexp(x, dim=-1)
+            """,
+        ),
+        Flagged(
+            """
+            import torch
+            def f(x, w):
+                return torch.log((w * torch.exp(x)).sum(-1))
+            """
+        ),
+        Flagged(
+            """
             import math
             def f(scores):
                 return math.log(sum(math.exp(s) for s in scores))
@@ -207,6 +273,19 @@ class LogsumexpByHand(Rule):
             y = np.log(np.exp(a) * np.exp(b))
             """
         ),
+        Clean(
+            """
+            import numpy as np
+            m = np.max(x, axis=-1, keepdims=True)
+            lse = m + np.log(np.sum(w * np.exp(x - m), axis=-1, keepdims=True))
+            """
+        ),
+        Clean(
+            """
+            import numpy as np
+            z = np.log(np.sum(np.exp(x), axis=-1) + 0.5)
+            """
+        ),
     )
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -214,46 +293,88 @@ class LogsumexpByHand(Rule):
         log = patterns.natural_log(ctx, node)
         if log is None:
             return
-        value = ctx.resolve(log.operand)  # type: ignore[arg-type]
+        value = ctx.resolve(facts.without_epsilon(ctx, log.operand))  # type: ignore[arg-type]
+        guarded = value is not ctx.resolve(log.operand)  # type: ignore[arg-type]
         if isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.Add):
             first, second = ctx.op(value.left), ctx.op(value.right)
             if (first is not None and second is not None
                     and all(t.kind == "exp" and t.operand is not None
                             and not facts.is_shifted(ctx, t.operand) for t in (first, second))):
-                self.report(node, fix=self._fix_pair(node, log, first, second))
+                self.report(node, fix=self._fix_pair(node, log, first, second, guarded))
             return
         total = ctx.op(value, follow=False)
-        if total is None or total.kind not in ("sum", "fsum") or total.operand is None:
+        if total is None or total.kind not in ("sum", "fsum", "mean") or total.operand is None:
             return
         element = total.operand
         if isinstance(element, (cst.GeneratorExp, cst.ListComp)):
             element = element.elt  # `sum(exp(v) for v in xs)`
-        exp = ctx.op(element)
-        if exp is None or exp.kind != "exp" or exp.operand is None \
-                or facts.is_shifted(ctx, exp.operand):
+        unguarded = facts.without_epsilon(ctx, element)  # `sum(exp(x) + eps)`
+        guarded = guarded or unguarded is not element
+        exp, weight = patterns.weighted_exp(ctx, unguarded)
+        if exp is None or facts.is_shifted(ctx, exp.operand):  # type: ignore[arg-type]
             return
         template = (self.scalar_message if total.framework in ("builtin", "math")
-                    else self.message if ctx.axis(total)[0] else self.unknown_axis_message)
-        fix = self._fix_sum(node, log, total, exp)
+                    else self.unknown_axis_message if not ctx.axis(total)[0]
+                    else self.guarded_message if guarded else self.message)
+        fix = self._fix_sum(node, log, total, exp, weight, guarded)
         self.report(node, template.format(expr=ctx.short(node)), fix)
 
-    def _fix_sum(self, node: cst.Call, log: Op, total: Op, exp: Op) -> FixSpec | None:
+    def _fix_sum(self, node: cst.Call, log: Op, total: Op, exp: Op,
+                 weight: cst.BaseExpression | None, guarded: bool) -> FixSpec | None:
         ctx = self.ctx
         known, axis = ctx.axis(total)
         literal = total.keepdims is None or ctx.code(total.keepdims) in ("True", "False")
         if not known or not literal or not total.plain or not exp.plain:
             return None  # `keepdim=flag` or `dtype=` would not survive the rewrite
-        if not ctx.copyable(node, exp.operand, total.axis):
+        if not ctx.copyable(node, exp.operand, total.axis, weight):
             return None
+        dialect = ctx.dialect(total, exp, log)
         operand = patterns.arg(ctx, exp.operand, node)  # type: ignore[arg-type]
-        spelled = ctx.spelling.call("logsumexp", ctx.dialect(total, exp, log), operand,
-                                    axis=axis, keepdims=total.keeps_dims)
+        safe = not guarded  # the fix drops an epsilon: values near log(eps) change
+        extra: tuple[str, ...] = ()
+        weight_imports: tuple[InsertLine, ...] = ()
+        if weight is not None:  # `sum(w * exp(x))`: `logsumexp(x, b=w)` or `logsumexp(x + log(w))`
+            spell = ctx.spelling.spell("logsumexp", dialect)
+            if spell is not None and spell.qualname in _TAKES_B:
+                extra = (f"b={patterns.arg(ctx, weight, node)}",)
+                safe = safe and facts.is_nonnegative(ctx, weight)
+            elif facts.is_positive(ctx, weight):
+                logged = ctx.spelling.call("log", dialect, patterns.arg(ctx, weight, node))
+                if logged is None:
+                    return None
+                operand, weight_imports = f"{operand} + {logged[0]}", logged[1]
+            else:
+                return None  # log(w) of a zero or negative weight is -inf or nan: report only
+        spelled = ctx.spelling.call("logsumexp", dialect, operand, axis=axis,
+                                    keepdims=total.keeps_dims, extra=extra)
         if spelled is None:
             return None
         code, imports = spelled
-        return patterns.replacement(ctx, node, code, self.applicability, imports)
+        imports = (*weight_imports, *imports)
+        if total.kind == "mean":  # log(mean(exp(x))) = logsumexp(x) - log(n)
+            size = self._log_size(node, exp, axis, dialect)
+            if size is None:
+                return None
+            code, imports = f"{code} - {size[0]}", (*imports, *size[1])
+        applicability = Applicability.SAFE if safe else Applicability.UNSAFE
+        return patterns.replacement(ctx, node, code, applicability, imports)
 
-    def _fix_pair(self, node: cst.Call, log: Op, first: Op, second: Op) -> FixSpec | None:
+    def _log_size(self, node: cst.Call, exp: Op, axis: str | None,
+                  dialect: str) -> tuple[str, tuple[InsertLine, ...]] | None:
+        """`np.log(x.shape[-1])` (or `np.log(x.size)`): the log of the count a mean divides by,
+        where it can be written plainly: numpy and jax arrays, a literal integer axis, and
+        an operand that can be written twice."""
+        ctx, operand = self.ctx, exp.operand
+        if dialect not in ("numpy", "jax") or operand is None or not ctx.portable(operand, node):
+            return None
+        if axis is not None and not re.fullmatch(r"-?\d+", axis):
+            return None  # a tuple of axes or a variable: the count is a product we do not write
+        receiver = paren(patterns.arg(ctx, operand, node))
+        count = f"{receiver}.size" if axis is None else f"{receiver}.shape[{axis}]"
+        return ctx.spelling.call("log", dialect, count)
+
+    def _fix_pair(self, node: cst.Call, log: Op, first: Op, second: Op,
+                  guarded: bool) -> FixSpec | None:
         ctx = self.ctx
         a, b = first.operand, second.operand
         if a is None or b is None or not (first.plain and second.plain):
@@ -265,4 +386,5 @@ class LogsumexpByHand(Rule):
         if spelled is None:
             return None
         code, imports = spelled
-        return patterns.replacement(ctx, node, code, self.applicability, imports)
+        applicability = Applicability.UNSAFE if guarded else self.applicability
+        return patterns.replacement(ctx, node, code, applicability, imports)

@@ -16,7 +16,8 @@ class LogOfSigmoid(Rule):
     ## What it does
     Finds the log of a sigmoid and of its complement: `log(sigmoid(x))`,
     `x.sigmoid().log()`, `np.log(expit(x))`, a hand-written
-    `log(1 / (1 + exp(-x)))`, `log(1 - sigmoid(x))`, `log1p(-sigmoid(x))`,
+    `log(1 / (1 + exp(-x)))` or `log(exp(x) / (1 + exp(x)))`,
+    `log(1 - sigmoid(x))`, `log1p(-sigmoid(x))`,
     also through names bound earlier and with an epsilon
     (`log(sigmoid(x) + 1e-7)`).
 
@@ -50,10 +51,11 @@ class LogOfSigmoid(Rule):
     ## Known limitations
     `logsigmoid(1 - x)` (a misread `log(1 - sigmoid(x))`) is reported with an
     unsafe fix to `logsigmoid(-x)`: it changes the value, on the guess that
-    the complement was meant. An epsilon held in a lowercase attribute or
-    parameter (`self.gamma`) is not seen as one.
+    the complement was meant. An epsilon is a tiny literal or a name that holds
+    one or reads as one (`eps`, `self.gamma = 1e-8`); an unknown setting
+    (`p + delta`) is not taken as one, and the log is left alone.
     Scalar code (`math`) has no log-sigmoid and is reported without a fix.
-    Other spellings of the sigmoid (`exp(x) / (1 + exp(x))`, `tanh`) and
+    Other spellings of the sigmoid (`0.5 * (1 + tanh(x / 2))`) and
     `log2` / `log10` of it are not recognised. A sigmoid reached through a
     name whose argument contains a call (`sigmoid(model(x))`) is reported
     without a fix, since the fix would repeat the call.

@@ -5,6 +5,8 @@ from __future__ import annotations
 import libcst as cst
 
 from scorelint import facts
+from scorelint.context import FileContext
+from scorelint.dataflow import ELEMENT
 from scorelint import vocabulary as vocab
 from scorelint.findings import Applicability, FixAvailability
 from scorelint.proposal import FixSpec
@@ -15,7 +17,10 @@ class SoftmaxWithoutMaxSubtraction(Rule):
     """
     ## What it does
     Finds a softmax written by hand, `exp(x) / sum(exp(x))`, whose input is
-    not shifted by its maximum first.
+    not shifted by its maximum first: in any framework, over a Python list
+    (`[e / total for e in es]` with `es = [math.exp(s) for s in xs]` and
+    `total = sum(es)`), and with a clip on one side only
+    (`exp(clip(x, -50, 50)) / sum(exp(x))`).
 
     ## Why is this bad?
     `exp` overflows float64 above 709.78 (float32 above 88.7, float16 above
@@ -48,18 +53,27 @@ class SoftmaxWithoutMaxSubtraction(Rule):
     ## Known limitations
     Any subtraction before `exp` is taken as a shift (`exp(x - c)`), and an
     exponent that is visibly non-positive (`-d ** 2`) cannot overflow, so both
-    are left alone. A normalization spread over `e /= e.sum()` after
-    `e = exp(x)` is not followed, and the now unused `e = exp(x)` is left in
-    place by the fix.
+    are left alone. A clip on one side only (`exp(clip(x)) / sum(exp(x))`) is
+    reported without a fix: the clip changes the values, so no softmax call
+    computes the same thing. A softmax over a Python sequence
+    (`es = [math.exp(s) for s in xs]; total = sum(es); [e / total for e in es]`,
+    the generator and `math.fsum` forms, a `for` loop over `es`) is reported
+    without a fix; one built with `map(math.exp, xs)`, with a filtered or
+    nested comprehension, or normalized through an index (`es[i] / total`)
+    is not seen. The now unused `e = exp(x)` is left in place by the fix.
     """
 
     code = "SL102"
     name = "softmax-without-max-subtraction"
     message = "`{expr}` overflows to `inf / inf = nan` for logits above ~709"
+    clip_message = ("`{expr}` clips one side only: a clip is not a shift, and the other "
+                    "`exp` still overflows above ~709")
+    python_message = ("`{expr}` divides by a sum of `exp`s with no max subtracted; `exp` "
+                      "overflows above ~709")
     fix_title = "Replace with the framework's softmax"
     fix_availability = FixAvailability.SOMETIMES
     applicability = Applicability.SAFE
-    triggers = (("exp",), ("sum", "reduce_sum"), vocab.DIVISION_TOKENS)
+    triggers = (("exp",), ("sum", "reduce_sum", "fsum"), vocab.DIVISION_TOKENS)
 
     flagged = (
         Flagged(
@@ -143,6 +157,22 @@ class SoftmaxWithoutMaxSubtraction(Rule):
                 return scipy.special.softmax(x / 0.7, axis=1)
             """,
         ),
+        Flagged(
+            """
+            import math
+            def f(xs):
+                es = [math.exp(s) for s in xs]
+                total = sum(es)
+                return [e / total for e in es]
+            """
+        ),
+        Flagged(
+            """
+            import numpy as np
+            def f(x):
+                return np.exp(np.clip(x, -50, 50)) / np.sum(np.exp(x), axis=-1, keepdims=True)
+            """
+        ),
     )
     clean = (
         Clean(
@@ -192,6 +222,24 @@ class SoftmaxWithoutMaxSubtraction(Rule):
             p = torch.softmax(x, dim=-1)
             """
         ),
+        Clean(
+            """
+            import math
+            def f(xs):
+                m = max(xs)
+                es = [math.exp(s - m) for s in xs]
+                total = sum(es)
+                return [e / total for e in es]
+            """
+        ),
+        Clean(
+            """
+            import numpy as np
+            def f(x):
+                c = np.clip(x, -50, 50)
+                return np.exp(c) / np.sum(np.exp(c), axis=-1, keepdims=True)
+            """
+        ),
     )
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
@@ -209,17 +257,51 @@ class SoftmaxWithoutMaxSubtraction(Rule):
         if division is None:
             return
         numerator, denominator = division
-        top, total = ctx.op(numerator), ctx.op(denominator)
+        total = ctx.op(denominator)
+        if total is None or total.kind not in ("sum", "fsum") or total.operand is None:
+            return
+        if self._python_softmax(node, numerator, total.operand):
+            return
+        top, bottom = ctx.op(numerator), ctx.op(total.operand)
         if top is None or top.kind != "exp" or top.operand is None:
             return
-        if total is None or total.kind != "sum" or total.operand is None:
-            return
-        bottom = ctx.op(total.operand)
         if bottom is None or bottom.kind != "exp" or bottom.operand is None:
             return
-        if not ctx.same(top.operand, bottom.operand) or facts.is_shifted(ctx, top.operand):
+        if ctx.same(top.operand, bottom.operand):
+            if not facts.is_shifted(ctx, top.operand):
+                self.report(node, fix=self._fix(node, top, total))
             return
-        self.report(node, fix=self._fix(node, top, total))
+        # `exp(clip(x)) / sum(exp(x))`: a clip is not a shift; the unclipped side still overflows.
+        top_value, bottom_value = _unclipped(ctx, top.operand), _unclipped(ctx, bottom.operand)
+        if (top_value is not top.operand or bottom_value is not bottom.operand) \
+                and ctx.same(top_value, bottom_value) and not facts.is_shifted(ctx, top_value):
+            self.report(node, self.clip_message.format(expr=ctx.short(node)))
+
+    def _python_softmax(self, node: cst.CSTNode, numerator: cst.BaseExpression,
+                        summed: cst.BaseExpression) -> bool:
+        """`[e / total for e in es]` with `es = [math.exp(s) for s in xs]` and `total = sum(es)`
+        (or `math.exp(s) / total` over the same `xs`): a softmax over a Python sequence."""
+        ctx = self.ctx
+        terms = _exp_terms(ctx, summed)
+        if terms is None:
+            return False
+        comprehension, exp = terms
+        if facts.is_shifted(ctx, exp.operand):  # type: ignore[arg-type]
+            return False
+        top = ctx.op(numerator)
+        if top is not None and top.kind == "exp" and top.operand is not None:
+            # `math.exp(s) / total` with `s` drawn from the same sequence as the sum's terms
+            source = _element_source(ctx, top.operand)
+            target = comprehension.for_in.target
+            matches = (source is not None and ctx.same(source, comprehension.for_in.iter)
+                       and isinstance(target, cst.Name) and ctx.same(exp.operand, target)
+                       and isinstance(top.operand, cst.Name))  # type: ignore[arg-type]
+        else:  # `e / total` with `e` drawn from the sequence the sum added up
+            source = _element_source(ctx, numerator)
+            matches = source is not None and _exp_terms(ctx, source) == terms
+        if matches:
+            self.report(node, self.python_message.format(expr=ctx.short(node)))
+        return matches
 
     def _fix(self, node: cst.CSTNode, exp, total) -> FixSpec | None:
         ctx = self.ctx
@@ -236,3 +318,39 @@ class SoftmaxWithoutMaxSubtraction(Rule):
         safe = axis is None or total.keeps_dims
         applicability = Applicability.SAFE if safe else Applicability.UNSAFE
         return ctx.replacement(node, code, applicability, imports)
+
+
+def _unclipped(ctx: FileContext, node: cst.BaseExpression) -> cst.BaseExpression:
+    """`x` in `clip(x, lo, hi)` / `x.clamp(max=50)`; `node` itself otherwise."""
+    op = ctx.op(node)
+    return op.operand if op is not None and op.kind == "clip" and op.operand is not None else node
+
+
+def _exp_terms(ctx: FileContext, node: cst.BaseExpression
+               ) -> tuple[cst.ListComp | cst.GeneratorExp, vocab.Op] | None:
+    """`[math.exp(s) for s in xs]` (or a generator), possibly through a name: the
+    comprehension and its `exp`, when it has one `for` and no `if`."""
+    value = ctx.resolve(node)
+    if not isinstance(value, (cst.ListComp, cst.GeneratorExp)):
+        return None
+    loop = value.for_in
+    if loop.inner_for_in is not None or loop.ifs:
+        return None
+    exp = ctx.op(value.elt)
+    if exp is None or exp.kind != "exp" or exp.operand is None:
+        return None
+    return value, exp
+
+
+def _element_source(ctx: FileContext, node: cst.BaseExpression) -> cst.BaseExpression | None:
+    """The sequence a loop or comprehension variable runs over, when every definition
+    reaching `node` draws it from the same one."""
+    if not isinstance(node, cst.Name):
+        return None
+    found = ctx.definitions(node)
+    if not found or any(d.kind != ELEMENT or d.element_of is None for d in found):
+        return None
+    sources = [d.element_of for d in found]
+    first = sources[0]
+    assert first is not None
+    return first if all(ctx.same(first, s) for s in sources[1:]) else None  # type: ignore[arg-type]
