@@ -408,10 +408,14 @@ def _guarded(ctx: FileContext, value: cst.BaseExpression
         return op.operand, floor
     if op.kind == "maximum" or (op.kind == "max" and op.framework == "builtin"):  # max(p, eps)
         other = op.positional(0) if op.is_method else op.positional(1)
-        if other is not None and is_epsilon(ctx, other):
-            return op.operand, other
-        if other is not None and is_epsilon(ctx, op.operand):
-            return other, op.operand
+        if other is None:
+            return None
+        # A floor is an epsilon or a constant, a setting or a parameter (not a computed value).
+        for inner, floor in ((op.operand, other), (other, op.operand)):
+            if is_epsilon(ctx, floor) or (isinstance(floor, (cst.Integer, cst.Float, cst.Name,
+                                                             cst.Attribute))
+                                          and not isinstance(inner, (cst.Integer, cst.Float))):
+                return inner, floor
     return None
 
 

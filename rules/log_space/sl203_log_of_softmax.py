@@ -54,7 +54,7 @@ class LogOfSoftmax(Rule):
     (`p.view(-1)`), a member or another function is reported without a fix.
 
     ## Known limitations
-    `log2` / `log10` of a softmax, a softmax written out by hand (SL102 turns
+    A softmax written out by hand (SL102 turns
     it into a call first), and `torch.gather(p, ...)` / `np.take_along_axis`
     as functions are not followed. When the softmax is reached through a
     name and its arguments include a call (`softmax(model(x))`), the finding
@@ -68,7 +68,7 @@ class LogOfSoftmax(Rule):
     fix_title = "Replace with the framework's `log_softmax` over the same axis"
     fix_availability = FixAvailability.SOMETIMES
     applicability = Applicability.SAFE
-    triggers = (("log",), ("softmax", "Softmax"))
+    triggers = (("log", "log2", "log10"), ("softmax", "Softmax"))
     follows = ("softmax",)
     # SL208 (a subclass) reports the epsilon-floored form instead.
     floored: ClassVar[bool] = False
@@ -174,6 +174,33 @@ class LogOfSoftmax(Rule):
                 return torch.log(p)
             """
         ),
+        Flagged(
+            """
+            import math
+            import scipy.special
+            bits = math.log(scipy.special.softmax(x, axis=-1)[0], 2)
+            """,
+            """
+            import math
+            import scipy.special
+            bits = scipy.special.log_softmax(x, axis=-1)[0] / math.log(2)
+            """,
+        ),
+        Flagged(
+            """
+            import torch
+            import torch.nn.functional as F
+            def f(logits):
+                return torch.log2(F.softmax(logits, dim=-1))
+            """,
+            """
+            import torch
+            import torch.nn.functional as F
+            import math
+            def f(logits):
+                return F.log_softmax(logits, dim=-1) / math.log(2)
+            """,
+        ),
     )
     clean = (
         Clean(
@@ -221,17 +248,17 @@ class LogOfSoftmax(Rule):
         Clean(
             """
             import math
-            import scipy.special
-            bits = math.log(scipy.special.softmax(x, axis=-1)[0], 2)
+            bits = math.log(n_classes, 2)
             """
         ),
     )
 
     def visit_Call(self, node: cst.Call) -> None:
         ctx = self.ctx
-        log = patterns.natural_log(ctx, node)
-        if log is None:
+        found_log = patterns.log_base(ctx, node)  # natural, log2, log10, math.log(x, b)
+        if found_log is None:
             return
+        log = found_log.op
         inner, floors = facts.strip_guards(ctx, log.operand)  # type: ignore[arg-type]
         guarded = bool(floors)
         if guarded is not self.floored:
@@ -245,11 +272,11 @@ class LogOfSoftmax(Rule):
             return
         known = ctx.axis(softmax)[0]
         template = self.message if known or guarded else self.implicit_message
-        fix = self._fix(node, softmax, selections, known and not guarded)
+        fix = self._fix(node, softmax, selections, known and not guarded, found_log.base)
         self.report(node, template.format(expr=ctx.short(node)), fix)
 
     def _fix(self, node: cst.Call, softmax: Op, selections: list[cst.BaseExpression],
-             safe: bool) -> FixSpec | None:
+             safe: bool, base: str | None) -> FixSpec | None:
         ctx, call = self.ctx, softmax.call
         pieces = [a.value for a in call.args] + [softmax.axis]
         pieces += [call.func.value] if softmax.is_method else []  # type: ignore[attr-defined]
@@ -280,5 +307,6 @@ class LogOfSoftmax(Rule):
             code, imports = spelled
             new = cst.parse_expression(paren(code) if selections else code)
         applicability = Applicability.SAFE if safe else Applicability.UNSAFE
-        return patterns.replacement(ctx, node, ctx.render(patterns.selected(selections, new), node),
-                            applicability, imports)
+        # `log2(softmax(x))` is `log_softmax(x) / log(2)`: the same value, kept in its base.
+        code, more = patterns.in_base(ctx, ctx.render(patterns.selected(selections, new), node), base)
+        return patterns.replacement(ctx, node, code, applicability, (*imports, *more))
