@@ -139,7 +139,7 @@ def _candidate_statements(tree: ast.Module, per_statement: list[set[str]],
     # for SL203): then the callee is kept too, for the module summaries.
     definers = {stmt.name: i for i, stmt in enumerate(tree.body)
                 if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
-    followers = [(rule, frozenset(vocab.call_names(*rule.follows))) for rule in rules if rule.follows]
+    followers = [(rule, vocab.made_by(*rule.follows)) for rule in rules if rule.follows]
     for i, stmt in enumerate(tree.body):
         if not prefilter.is_compound(stmt):
             continue
@@ -150,12 +150,29 @@ def _candidate_statements(tree: ast.Module, per_statement: list[set[str]],
             continue
         callees = _called_definers(i, per_statement, definers)
         for rule, made in followers:
-            lenders = {j for j in callees if per_statement[j] & made}
-            if lenders and prefilter.candidates([rule], own.union(*(per_statement[j] & made
-                                                                     for j in lenders))):
+            # A callee that makes the value (`exp` for a softmax written out) stands
+            # for the operation itself in the caller's triggers.
+            lenders = _lenders(callees, per_statement, definers, made)
+            if lenders and prefilter.candidates(
+                    [rule], own | made | set(vocab.call_names(*rule.follows))):
                 keep.add(i)
                 keep.update(lenders)
     return keep
+
+
+def _lenders(callees: set[int], per_statement: list[set[str]], definers: dict[str, int],
+             made: frozenset[str]) -> set[int]:
+    """The callees that make such a value, and those that call one of them (a helper
+    returning another helper's softmax): the functions a value travels through."""
+    lenders = {j for j in callees if per_statement[j] & made}
+    grew = bool(lenders)
+    while grew:
+        grew = False
+        for j in callees - lenders:
+            if any(definers.get(t) in lenders for t in per_statement[j]):
+                lenders.add(j)
+                grew = True
+    return lenders
 
 
 def _called_definers(i: int, per_statement: list[set[str]], definers: dict[str, int],

@@ -72,6 +72,11 @@ def _origins(ctx: FileContext, node: cst.BaseExpression, kinds: frozenset[str],
             note = f"`{ctx.short(node, 30)}` is set here"
             yield from _origins(ctx, value, kinds, ((value, note), *steps), depth - 1, seen)
         return
+    if isinstance(node, cst.BinaryOperation) and "softmax" in kinds:
+        written = _softmax_by_hand(ctx, node)
+        if written is not None:
+            yield Origin(written, steps)
+        return
     if not isinstance(node, cst.Call):
         return
     op = ctx.op(node, follow=False)
@@ -88,6 +93,24 @@ def _origins(ctx: FileContext, node: cst.BaseExpression, kinds: frozenset[str],
         else:
             value, note = made
             yield from _origins(ctx, value, kinds, ((value, note), *steps), depth - 1, seen)
+
+
+def _softmax_by_hand(ctx: FileContext, node: cst.BinaryOperation) -> vocab.Op | None:
+    """`exp(z) / sum(exp(z))` (shifted or not) is a softmax of `z`: the softmax op it
+    stands for, spelled with its numerator's `exp` call."""
+    division = ctx.division(node)
+    if division is None:
+        return None
+    top, total = ctx.op(division[0]), ctx.op(division[1])
+    if top is None or top.kind != "exp" or total is None or total.kind != "sum" \
+            or total.operand is None:
+        return None
+    bottom = ctx.op(total.operand)
+    if bottom is None or bottom.kind != "exp" or top.operand is None or bottom.operand is None \
+            or not ctx.same(top.operand, bottom.operand):
+        return None
+    return vocab.Op("softmax", top.framework, top.call, None, top.operand, total.axis,
+                    total.keepdims, total.default_axis)
 
 
 def _member_values(ctx: FileContext, node: cst.Attribute) -> list[cst.BaseExpression]:

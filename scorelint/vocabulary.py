@@ -560,6 +560,16 @@ def call_names(*kinds: str) -> tuple[str, ...]:
         | set(module_names(*kinds))))
 
 
+@functools.lru_cache(maxsize=None)
+def made_by(*kinds: str) -> frozenset[str]:
+    """The call names that can make a value of `kinds`, hand-written forms included: a
+    softmax or a sigmoid can be written with `exp` (`exp(z) / exp(z).sum()`)."""
+    names = set(call_names(*kinds))
+    if {"softmax", "sigmoid"} & set(kinds):
+        names.add("exp")
+    return frozenset(names)
+
+
 # The tokens of a division in any spelling: operators and framework functions.
 DIVISION_TOKENS = ("/", "/=", "divide", "div", "true_divide", "truediv")
 

@@ -24,7 +24,8 @@ SCRIPT = ROOT / "fixtures" / "support_reply_scoring.py"
 def fixed_source(tmp_path_factory: pytest.TempPathFactory) -> str:
     copy = tmp_path_factory.mktemp("fix") / SCRIPT.name
     shutil.copyfile(SCRIPT, copy)
-    assert main(["check", "--fix", "--unsafe-fixes", str(copy)]) == 0
+    # Exit 1: one report-only finding remains (see the test of the fixed copy).
+    assert main(["check", "--fix", "--unsafe-fixes", str(copy)]) == 1
     return copy.read_text()
 
 
@@ -48,10 +49,18 @@ def test_check_reports_both_bugs_with_fixes_and_exits_1() -> None:
     assert "fix (safe): Replace with `np.sum(np.log(token_probs))`" in out
 
 
-def test_fixed_copy_parses_and_is_clean(fixed_source: str) -> None:
+def test_fixed_copy_parses_and_only_the_cross_function_log_remains(fixed_source: str) -> None:
     cst.parse_module(fixed_source)
     compile(fixed_source, "fixed.py", "exec")
-    assert engine.lint(fixed_source, "fixed.py", all_rules()) == []
+    # Beyond ~sharpness 100 the fixed script still logs a softmax (written out by SL101's
+    # fix) that was gathered in another function; the data flow follows it there and
+    # reports it, without a fix (it would have to change three functions).
+    (left,) = engine.lint(fixed_source, "fixed.py", all_rules())
+    assert left.code == "SL203" and left.fix is None
+    assert "np.log(token_probs)" in left.message
+    notes = [step["note"] for step in left.extra["trace"]]
+    assert notes == ["returned by `next_token_distribution` here", "`probs` is bound here",
+                     "returned by `reply_token_probs` here", "`token_probs` is bound here"]
 
 
 def test_fixed_logprob_matches_reference_where_original_is_minus_inf(original, fixed) -> None:
@@ -67,7 +76,7 @@ def test_fixed_logprob_matches_reference_where_original_is_minus_inf(original, f
 
 
 # Beyond ~sharpness 100 the fixed script still logs a softmax that underflows across a
-# function boundary (`log` of a gathered `softmax`): a known SL203 false negative.
+# function boundary (`log` of a gathered `softmax`): SL203 reports it, without a fix.
 @pytest.mark.parametrize("sharpness", [1.0, 10.0, 30.0])
 def test_fixed_scores_and_ranking_match_reference(original, fixed, sharpness: float) -> None:
     prompt = "hi your order has shipped"

@@ -7,6 +7,7 @@ from typing import ClassVar
 import libcst as cst
 
 from scorelint import facts, origins, patterns
+from scorelint import vocabulary as vocab
 from scorelint.findings import Applicability, FixAvailability
 from scorelint.proposal import FixSpec, InsertLine
 from scorelint.rule import Clean, Flagged, Rule
@@ -68,7 +69,8 @@ class LogOfSoftmax(Rule):
     fix_title = "Replace with the framework's `log_softmax` over the same axis"
     fix_availability = FixAvailability.SOMETIMES
     applicability = Applicability.SAFE
-    triggers = (("log", "log2", "log10"), ("softmax", "Softmax"))
+    # `exp`: a softmax written out (`exp(z) / exp(z).sum()`) is followed too.
+    triggers = (("log", "log2", "log10"), tuple(sorted(vocab.made_by("softmax"))))
     follows = ("softmax",)
     # SL208 (a subclass) reports the epsilon-floored form instead.
     floored: ClassVar[bool] = False
@@ -266,7 +268,9 @@ class LogOfSoftmax(Rule):
         selections, inner = patterns.selections(ctx, inner)
         softmax = ctx.op(inner)
         if softmax is None or softmax.kind != "softmax" or softmax.operand is None:
-            found = origins.origin(ctx, inner, ("softmax",))
+            # From the log's own operand, so the trace names every step (unless a floor
+            # was taken off on the way: then from under it).
+            found = origins.origin(ctx, inner if guarded else log.operand, ("softmax",))  # type: ignore[arg-type]
             if found is not None and found.crossed:  # made elsewhere: report, no fix
                 self.report(node, trace=found.steps)
             return
