@@ -187,10 +187,15 @@ def _callee(ctx: FileContext, func: cst.BaseExpression, depth: int = 4) -> cst.C
 
 
 def _instance_of(ctx: FileContext, built: cst.Call, depth: int) -> cst.CSTNode | None:
-    """`MyNet(...)` of a same-module class is that class; `nn.Sequential(...)` is itself."""
+    """`MyNet(...)` of a same-module class is that class; `nn.Sequential(...)` is itself, and
+    so is what a same-module builder function returns (`def build(): return Sequential(...)`)."""
     if vocab.terminal_name(built.func) in _SEQUENTIAL_NAMES or _is_keras_sequential(built):
         return built
     target = _callee(ctx, built.func, depth - 1)
+    if isinstance(target, cst.FunctionDef):
+        stacks = [r for r in returns(target) if isinstance(r, cst.Call)
+                  and vocab.terminal_name(r.func) in _SEQUENTIAL_NAMES]
+        return stacks[0] if len(stacks) == 1 else None
     return target if isinstance(target, cst.ClassDef) else None
 
 

@@ -563,10 +563,11 @@ def call_names(*kinds: str) -> tuple[str, ...]:
 @functools.lru_cache(maxsize=None)
 def made_by(*kinds: str) -> frozenset[str]:
     """The call names that can make a value of `kinds`, hand-written forms included: a
-    softmax or a sigmoid can be written with `exp` (`exp(z) / exp(z).sum()`)."""
+    softmax or a sigmoid can be written with `exp` (`exp(z) / exp(z).sum()`) or be a
+    Keras layer's activation (`Dense(10, activation="softmax")`)."""
     names = set(call_names(*kinds))
     if {"softmax", "sigmoid"} & set(kinds):
-        names.add("exp")
+        names.update(("exp", "Dense"))  # written out, or a Keras `Dense(activation=...)`
     return frozenset(names)
 
 

@@ -63,7 +63,7 @@ class SoftmaxIntoCrossEntropy(Rule):
     fix_title = "Pass the logits, not their softmax"
     fix_availability = FixAvailability.SOMETIMES
     applicability = Applicability.UNSAFE
-    triggers = (vocab.loss_names(CROSS_ENTROPY), vocab.call_names("softmax"))
+    triggers = (vocab.loss_names(CROSS_ENTROPY), tuple(sorted(vocab.made_by("softmax"))))
     follows = ("softmax",)
 
     flagged = (

@@ -59,7 +59,7 @@ class NllOnProbabilities(Rule):
     fix_title = "Use `log_softmax` in place of `softmax`"
     fix_availability = FixAvailability.SOMETIMES
     applicability = Applicability.UNSAFE
-    triggers = (vocab.loss_names(NLL), vocab.call_names("softmax"))
+    triggers = (vocab.loss_names(NLL), tuple(sorted(vocab.made_by("softmax"))))
     follows = ("softmax",)
 
     flagged = (

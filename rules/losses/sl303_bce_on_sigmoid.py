@@ -70,7 +70,7 @@ class BceOnSigmoid(Rule):
     fix_title = "Use the `_with_logits` loss on the logits"
     fix_availability = FixAvailability.SOMETIMES
     applicability = Applicability.SAFE
-    triggers = (vocab.loss_names(BCE, BCE_WITH_LOGITS), (*vocab.call_names("sigmoid"), "exp"))
+    triggers = (vocab.loss_names(BCE, BCE_WITH_LOGITS), tuple(sorted(vocab.made_by("sigmoid"))))
     follows = ("sigmoid",)
 
     flagged = (
