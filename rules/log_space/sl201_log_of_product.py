@@ -293,7 +293,8 @@ class LogOfProduct(Rule):
         else:
             found = origins.origin(ctx, log.operand, ("prod",))
             if found is not None and found.crossed and found.op.operand is not None \
-                    and not facts.is_size(ctx, found.op.operand):
+                    and not facts.is_size(ctx, found.op.operand) \
+                    and not facts.is_size(ctx, log.operand):  # `size_reduction = prod(...)`
                 self.report(node, trace=found.steps)
 
     def _reduce_factors(self, op: Op) -> cst.BaseExpression | None:
