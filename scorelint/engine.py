@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import libcst as cst
 from libcst.metadata import ByteSpanPositionProvider, MetadataWrapper, ScopeProvider
 
-from scorelint import prefilter
+from scorelint import prefilter, safety
 from scorelint.context import BindingRecorder, FileContext, FixSpec, InsertLine, RawFinding, Replace
 from scorelint.findings import (
     ERROR_CODE,
@@ -271,7 +271,9 @@ class _Locator:
                 return None  # a fix we cannot place exactly is not offered
             edits.append(resolved)
         unique = sorted(set(edits), key=lambda e: (e.start, e.end))
-        return Fix(spec.title, spec.applicability, tuple(unique))
+        # The policy every rule's fix gets, whatever the rule declared (scorelint.safety).
+        return Fix(spec.title, safety.applicability(spec.applicability, self.text, unique),
+                   tuple(unique))
 
     def _edit(self, start: int, end: int, content: str) -> Edit:
         return Edit(start, end, content, self.lines.position(start), self.lines.position(end))
