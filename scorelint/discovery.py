@@ -40,6 +40,11 @@ class Candidate:
 
     path: str
     error: str | None = None
+    # The real path of the folder it was found in (a named file: its own folder);
+    # a fix never writes through a link out of it.
+    tree: str | None = None
+    # Why it is left out without failing the run (a dangling link found in a walk).
+    skipped: str | None = None
 
 
 def _is_virtualenv(path: str) -> bool:
@@ -87,7 +92,7 @@ def iter_files(paths: Iterable[str], suffixes: tuple[str, ...] = CHECKED_SUFFIXE
             ignored = gitignored(path) if respect_gitignore else None
             yield from _walk(path, root, suffixes, _Filter(excluded, ignored))
         elif os.path.exists(path) or os.path.islink(path):
-            yield Candidate(path)
+            yield Candidate(path, tree=os.path.realpath(os.path.dirname(os.path.abspath(path))))
         else:
             yield Candidate(path, "no such file or directory")
 
@@ -105,13 +110,17 @@ def _walk(folder: str, root: str, suffixes: tuple[str, ...], skip: _Filter) -> I
             target = os.path.realpath(entry.path)
             if not (target == root or target.startswith(root + os.sep)):
                 continue
+            if not os.path.exists(target):
+                if entry.name.endswith(suffixes):
+                    yield Candidate(entry.path, skipped="a dangling symbolic link")
+                continue
             if os.path.isdir(target):
                 continue  # a link to a folder inside the tree is walked there already
         if entry.is_dir(follow_symlinks=False):
             if not skip.skip_dir(entry):
                 yield from _walk(entry.path, root, suffixes, skip)
         elif entry.name.endswith(suffixes) and not skip.skip_file(entry.path):
-            yield Candidate(os.path.normpath(entry.path))
+            yield Candidate(os.path.normpath(entry.path), tree=root)
 
 
 def gitignored(folder: str) -> Excluded:

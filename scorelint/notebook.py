@@ -555,14 +555,14 @@ def _failed(path: str, message: str, row: int = 1, column: int = 1) -> NotebookC
 
 
 def check(path: str, rules: Sequence[type[Rule]], *, fix: bool, unsafe: bool, write: bool,
-          postprocess: fixes.Postprocess | None = None) -> NotebookCheck:
+          postprocess: fixes.Postprocess | None = None, tree: str | None = None) -> NotebookCheck:
     """Lint a notebook; with `fix`, fix it too, and with `write` write it back.
 
     `postprocess` (suppression comments) sees the joined source, as the
     engine does. Never raises for bad input: an unreadable or invalid
     notebook, or joined cells that do not parse, become an SL000 finding; a
     cell that does not parse is an SL000 for that cell and the others are
-    still linted.
+    still linted. `tree`: never write through a link out of that folder.
     """
     try:
         with open(path, "rb") as handle:
@@ -606,7 +606,7 @@ def check(path: str, rules: Sequence[type[Rule]], *, fix: bool, unsafe: bool, wr
     if not write:
         return NotebookCheck(layout.findings(before), layout.texts, len(result.applied), changes)
     try:
-        fixes.write_atomic(path, contents)
+        fixes.write_atomic(path, contents, expected=data, tree=tree)
     except OSError as exc:
         error = engine.error_finding(path, f"cannot write the fixed file: {exc.strerror or exc}")
         return NotebookCheck((*layout.findings(before), error), layout.texts)
