@@ -218,6 +218,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_ERROR
     handlers = {"check": run_check, "explain": run_explain, "rules": run_rules}
+    if getattr(sys.stdout, "errors", None) == "strict" and hasattr(sys.stdout, "reconfigure"):
+        # File names that are not UTF-8, lone surrogates in a notebook: printable anyway.
+        sys.stdout.reconfigure(errors=reporters.OUTPUT_ERRORS)
     try:
         return handlers[args.command](args)
     except (UsageError, config.ConfigError, baseline.BaselineError, changes.GitError) as exc:
@@ -225,3 +228,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except BrokenPipeError:
         return EXIT_CLEAN
+    except Exception as exc:  # noqa: BLE001  (our bug: one line and exit 2, never a traceback and 1)
+        print(f"scorelint: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_ERROR
