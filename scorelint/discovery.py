@@ -11,11 +11,12 @@ unless `force_exclude` is set and a pattern matches them.
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import pathspec
+
+from scorelint import gitsafe
 
 # Folders that never hold code of the project itself.
 SKIP_DIRS = frozenset({
@@ -131,11 +132,9 @@ def gitignored(folder: str) -> Excluded:
 def _ignored_by_git(folder: str) -> Excluded | None:
     """Ignored paths below `folder` from one `git ls-files`; None outside a work tree."""
     try:
-        done = subprocess.run(
-            ["git", "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory"],
-            cwd=folder, capture_output=True, check=False,
-            env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"},
-        )
+        done = gitsafe.run(
+            ["ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory"],
+            folder)
     except OSError:
         return None  # no git: read the .gitignore files instead
     if done.returncode != 0:
