@@ -12,10 +12,12 @@ Memory grows about 0.7 GB per MB of source in LibCST, hence the size limit.
 from __future__ import annotations
 
 import ast
+import os
 import sys
 import threading
 import warnings
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -74,33 +76,35 @@ def nesting_message(exc: BaseException) -> str:
 def on_deep_stack(work: Callable[..., T], *args: object) -> T:
     """`work(*args)` in a thread with a large stack and a raised recursion limit.
 
-    Exceptions propagate. If the system refuses such a thread, the work runs
+    Exceptions propagate. One such thread per process is kept and reused, so
+    its stack is mapped once. If the system refuses the thread, the work runs
     here, where a RecursionError is still caught by the caller.
     """
-    box: list[T] = []
-    failure: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            box.append(work(*args))
-        except BaseException as exc:  # noqa: BLE001  (re-raised in the calling thread)
-            failure.append(exc)
-
-    old_limit, old_size = sys.getrecursionlimit(), threading.stack_size()
     try:
-        threading.stack_size(STACK_BYTES)
-        thread = threading.Thread(target=run, name="scorelint-deep", daemon=True)
-        sys.setrecursionlimit(max(old_limit, RECURSION_LIMIT))
-        thread.start()
+        pool = _deep_thread()
     except (RuntimeError, ValueError, MemoryError):
-        sys.setrecursionlimit(old_limit)
         return work(*args)  # no big thread here: the default stack, and its limit
-    finally:
-        threading.stack_size(old_size)
+    old_limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(old_limit, RECURSION_LIMIT))
     try:
-        thread.join()
+        return pool.submit(work, *args).result()
     finally:
         sys.setrecursionlimit(old_limit)
-    if failure:
-        raise failure[0]
-    return box[0]
+
+
+_deep: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def _deep_thread() -> ThreadPoolExecutor:
+    """This process's deep-stack thread (a forked pool worker makes its own)."""
+    global _deep
+    if _deep is None or _deep[0] != os.getpid():
+        old_size = threading.stack_size()
+        try:
+            threading.stack_size(STACK_BYTES)
+            pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scorelint-deep")
+            pool.submit(int).result()  # start the thread now, while the stack size is set
+        finally:
+            threading.stack_size(old_size)
+        _deep = (os.getpid(), pool)
+    return _deep[1]
