@@ -24,8 +24,8 @@ try:
 except ImportError:  # pragma: no cover - Windows: the byte comparison alone guards
     fcntl = None  # type: ignore[assignment]
 
-from scorelint import engine
-from scorelint.findings import Applicability, Edit, Finding, Fix
+from scorelint import engine, recovery
+from scorelint.findings import ERROR_CODE, Applicability, Edit, Finding, Fix
 from scorelint.rule import Rule
 
 MAX_PASSES = 10
@@ -117,6 +117,9 @@ def fix_text(text: str, path: str, rules: Sequence[type[Rule]], unsafe: bool,
     Suppressed findings (as `postprocess` marks them) are never fixed.
     """
     original = findings = _lint(text, path, rules, postprocess)
+    if any(f.code == ERROR_CODE for f in original):
+        # Part of the file does not parse (scorelint.recovery): a fix could not be re-checked.
+        return FixResult(text, [], recovery.without_fixes(original), original=original)
     must_compile = compiles(text)
     current, applied = text, []
     for _ in range(MAX_PASSES):

@@ -20,7 +20,7 @@ import pytest
 from scorelint import engine, fixes, limits, notebook, runner
 from scorelint.cli import main
 from scorelint.discovery import Candidate
-from scorelint.findings import ERROR_CODE
+from scorelint.findings import ERROR_CODE, Applicability, Edit, Finding, Fix, Position
 from scorelint.rule import all_rules
 
 BUGGY = "import numpy as np\n\ndef score(p):\n    return np.log(np.prod(p, axis=-1))\n"
@@ -406,3 +406,20 @@ def test_notebook_writes_are_checked_against_the_bytes_read(
     checked = notebook.check(str(path), all_rules(), fix=True, unsafe=False, write=True)
     assert path.read_text() == edited
     assert any("changed while it was being fixed" in f.message for f in checked.findings)
+
+
+def test_no_fix_at_all_in_a_file_that_does_not_parse_not_even_a_suppression_cleanup() -> None:
+    text = 'import numpy as np\nprint "x"\ny = 1  # noqa: SL201\nz = np.log(np.prod(p))\n'
+
+    def unused_suppression_with_a_fix(source: str, found: list) -> list:  # noqa: ANN001
+        fix = Fix("Remove the comment", Applicability.SAFE, (
+            Edit(source.index("  # noqa"), source.index("\nz"), "", Position(3, 6),
+                 Position(3, 20)),))
+        return [*found, Finding("a.py", "SL002", "unused-suppression", "unused",
+                                Position(3, 6), Position(3, 20), fix=fix)]
+
+    result = fixes.fix_text(text, "a.py", all_rules(), unsafe=True,
+                            postprocess=unused_suppression_with_a_fix)
+    assert result.text == text and result.applied == []
+    assert all(f.fix is None for f in result.remaining)
+    assert {f.code for f in result.remaining} == {"SL000", "SL201", "SL002"}
