@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,6 +30,8 @@ from scorelint.runner import FileOutcome
 from scorelint.suppressions import suppress
 
 VERSION = 1
+# A baseline is one short JSON entry per finding; anything this big is not one.
+MAX_BYTES = 256 * 2**20
 
 
 class BaselineError(Exception):
@@ -88,6 +91,10 @@ def load(path: str) -> Baseline:
 def _entries(path: str) -> list[dict[str, Any]]:
     """The entries of a baseline file, checked for shape."""
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # /dev/zero, a FIFO: would never end
+            raise BaselineError(f"baseline {path} is not a regular file")
+        if os.stat(path).st_size > MAX_BYTES:
+            raise BaselineError(f"baseline {path} is larger than {MAX_BYTES // 2**20} MiB")
         with open(path, encoding="utf-8") as handle:
             data = json.load(handle)
     except FileNotFoundError:
@@ -97,6 +104,8 @@ def _entries(path: str) -> list[dict[str, Any]]:
         raise BaselineError(f"cannot read baseline {path}: {exc.strerror or exc}") from None
     except ValueError as exc:
         raise BaselineError(f"baseline {path} is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise BaselineError(f"baseline {path} is not a scorelint baseline: nested too deeply") from None
     if not isinstance(data, dict) or not isinstance(data.get("findings"), list):
         raise BaselineError(f"baseline {path} is not a scorelint baseline")
     if data.get("version") != VERSION:

@@ -18,10 +18,10 @@ from __future__ import annotations
 import codecs
 import os
 import re
-import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from scorelint import gitsafe
 from scorelint.findings import ERROR_CODE, INTERNAL_CODE, Finding
 from scorelint.runner import FileOutcome
 
@@ -55,10 +55,9 @@ class ChangedLines:
         return any(row in rows for row in range(finding.start.row, last + 1))
 
 
-def _git(args: Sequence[str], cwd: str) -> str:
+def _git(args: Sequence[str], cwd: str, filters: bool = False) -> str:
     try:
-        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, check=False,
-                              env={**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"})
+        done = gitsafe.run(args, cwd, env={"LC_ALL": "C"}, filters=filters)
     except FileNotFoundError:
         raise GitError("--changed-since needs git, and git is not installed") from None
     if done.returncode != 0:
@@ -80,7 +79,7 @@ def changed_since(rev: str, folder: str = ".") -> ChangedLines:
         raise GitError(f"unknown git revision {rev!r} in {top}") from None
     diff = _git(["-c", "core.quotePath=false", "diff", "--no-color", "--no-ext-diff",
                  "--no-textconv", "--unified=0", "--src-prefix=a/", "--dst-prefix=b/", rev, "--"],
-                top)
+                top, filters=True)
     files: dict[str, frozenset[int] | None] = {}
     for path, rows in _parse_diff(diff).items():
         files[os.path.realpath(os.path.join(top, path))] = frozenset(rows)

@@ -441,12 +441,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     handlers = {"check": run_check, "explain": run_explain, "rules": run_rules,
                 "server": run_server, "version": run_version}
+    if getattr(sys.stdout, "errors", None) == "strict" and hasattr(sys.stdout, "reconfigure"):
+        # File names that are not UTF-8, lone surrogates in a notebook: printable anyway.
+        from scorelint.reporters import OUTPUT_ERRORS
+
+        sys.stdout.reconfigure(errors=OUTPUT_ERRORS)
     try:
         return handlers[args.command](args)
     except BrokenPipeError:
         return EXIT_CLEAN
-    except Exception as exc:  # the input modules are imported only when needed
-        if not isinstance(exc, _input_errors()):
-            raise
-        print(f"scorelint: error: {exc}", file=sys.stderr)
+    except Exception as exc:  # noqa: BLE001  (the input modules are imported only when needed)
+        if isinstance(exc, _input_errors()):
+            print(f"scorelint: error: {exc}", file=sys.stderr)
+            return EXIT_ERROR
+        # Our bug: one line and exit 2, never a traceback and 1.
+        print(f"scorelint: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_ERROR

@@ -226,12 +226,19 @@ def load(path: str, root: str | None = None) -> FileConfig | None:
             data = tomllib.load(handle)
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: not UTF-8 (byte {exc.start})") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid TOML: nested too deeply") from None
     folder = root if root is not None else os.path.dirname(os.path.abspath(path))
     if os.path.basename(path) != "pyproject.toml":
         return parse_table(data, path, folder)
-    table = data.get("tool", {}).get("scorelint")
+    tool = data.get("tool", {})
+    if not isinstance(tool, dict):
+        raise ConfigError(f"{path}: [tool] must be a table, not {_describe(tool)}")
+    table = tool.get("scorelint")
     if table is None:
         return None
     if not isinstance(table, dict):

@@ -11,11 +11,12 @@ unless `force_exclude` is set and a pattern matches them.
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import pathspec
+
+from scorelint import gitsafe
 
 # Folders that never hold code of the project itself.
 SKIP_DIRS = frozenset({
@@ -40,6 +41,11 @@ class Candidate:
 
     path: str
     error: str | None = None
+    # The real path of the folder it was found in (a named file: its own folder);
+    # a fix never writes through a link out of it.
+    tree: str | None = None
+    # Why it is left out without failing the run (a dangling link found in a walk).
+    skipped: str | None = None
 
 
 def _is_virtualenv(path: str) -> bool:
@@ -87,7 +93,7 @@ def iter_files(paths: Iterable[str], suffixes: tuple[str, ...] = CHECKED_SUFFIXE
             ignored = gitignored(path) if respect_gitignore else None
             yield from _walk(path, root, suffixes, _Filter(excluded, ignored))
         elif os.path.exists(path) or os.path.islink(path):
-            yield Candidate(path)
+            yield Candidate(path, tree=os.path.realpath(os.path.dirname(os.path.abspath(path))))
         else:
             yield Candidate(path, "no such file or directory")
 
@@ -105,13 +111,17 @@ def _walk(folder: str, root: str, suffixes: tuple[str, ...], skip: _Filter) -> I
             target = os.path.realpath(entry.path)
             if not (target == root or target.startswith(root + os.sep)):
                 continue
+            if not os.path.exists(target):
+                if entry.name.endswith(suffixes):
+                    yield Candidate(entry.path, skipped="a dangling symbolic link")
+                continue
             if os.path.isdir(target):
                 continue  # a link to a folder inside the tree is walked there already
         if entry.is_dir(follow_symlinks=False):
             if not skip.skip_dir(entry):
                 yield from _walk(entry.path, root, suffixes, skip)
         elif entry.name.endswith(suffixes) and not skip.skip_file(entry.path):
-            yield Candidate(os.path.normpath(entry.path))
+            yield Candidate(os.path.normpath(entry.path), tree=root)
 
 
 def gitignored(folder: str) -> Excluded:
@@ -122,11 +132,9 @@ def gitignored(folder: str) -> Excluded:
 def _ignored_by_git(folder: str) -> Excluded | None:
     """Ignored paths below `folder` from one `git ls-files`; None outside a work tree."""
     try:
-        done = subprocess.run(
-            ["git", "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory"],
-            cwd=folder, capture_output=True, check=False,
-            env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"},
-        )
+        done = gitsafe.run(
+            ["ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory"],
+            folder)
     except OSError:
         return None  # no git: read the .gitignore files instead
     if done.returncode != 0:

@@ -9,13 +9,12 @@ computed only when something was found.
 from __future__ import annotations
 
 import ast
-import warnings
 from collections.abc import Sequence
 
 import libcst as cst
 from libcst.metadata import ByteSpanPositionProvider, MetadataWrapper, ScopeProvider
 
-from scorelint import prefilter
+from scorelint import limits, prefilter, recovery, safety
 from scorelint import vocabulary as vocab
 from scorelint.context import FileContext
 from scorelint.findings import (
@@ -55,10 +54,18 @@ def error_finding(path: str, message: str, row: int = 1, column: int = 1) -> Fin
     return Finding(path, ERROR_CODE, ERROR_NAME, message, pos, pos, noqa_row=row)
 
 
-def parse(text: str) -> cst.Module:
-    """Parse with LibCST, turning its failures into a `LintError` with the reason."""
+def parse(text: str, cpython_checked: bool = False) -> cst.Module:
+    """Parse with LibCST, turning its failures into a `LintError` with the reason.
+
+    CPython parses it first (unless the caller just did): LibCST's native parser
+    must never see a text CPython rejects."""
+    if not cpython_checked:
+        try:
+            limits.cpython_check(text)
+        except limits.Rejected as exc:
+            raise LintError(str(exc), exc.row, exc.column) from None
     try:
-        return cst.parse_module(text)
+        return limits.on_deep_stack(cst.parse_module, text)
     except cst.ParserSyntaxError as exc:
         raise LintError(f"syntax error at line {exc.raw_line}: {exc.message}",
                         exc.raw_line, exc.raw_column + 1) from None
@@ -76,42 +83,26 @@ def lint(text: str, path: str, rules: Sequence[type[Rule]]) -> list[Finding]:
     """Every finding of `rules` in `text`; raises `LintError` if it cannot be parsed."""
     candidates = prefilter.candidates(rules, prefilter.text_tokens(text, rules))
     # CPython's parser is ~10x cheaper than LibCST's; every file gets it so a
-    # syntax error is reported everywhere, as Ruff does.
-    ast_error: Exception | None = None
+    # syntax error is reported everywhere, as Ruff does, and LibCST never sees
+    # a text CPython rejects (its native parser can overflow its stack on one).
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # SyntaxWarning for odd escapes is not ours
-            tree = ast.parse(text)
-    except SyntaxError as exc:
-        tree, ast_error = None, exc
-    except (ValueError, RecursionError, MemoryError) as exc:
-        tree, ast_error = None, exc
-    if isinstance(ast_error, (RecursionError, MemoryError)):
-        # CPython's own parser ran out of stack: LibCST's traversal would too,
-        # after a parse that is quadratic in the depth.
-        raise LintError("too deeply nested to parse")
-    keep: tuple[set[int], int] | None = None  # top-level statements worth LibCST's metadata
-    if tree is not None:
-        if not candidates:
-            return []
-        per_statement = prefilter.statement_tokens(tree)
-        candidates = prefilter.candidates(candidates, set().union(*per_statement))
-        if not candidates:
-            return []
-        keep = _candidate_statements(tree, per_statement, candidates), len(tree.body)
-    try:
-        module = parse(text)
-    except LintError:
-        # LibCST may know newer syntax than this interpreter, so it has the last
-        # word; CPython's message says better what is wrong.
-        if isinstance(ast_error, SyntaxError) and ast_error.lineno:
-            raise LintError(f"syntax error at line {ast_error.lineno}: {ast_error.msg}",
-                            ast_error.lineno, max(1, ast_error.offset or 1)) from None
-        raise
+        tree = limits.cpython_check(text)
+    except limits.Rejected as exc:  # lint what parses around a syntax error
+        partial = recovery.mask_rejected(text, exc.syntax) if exc.syntax else None
+        if partial is None:
+            raise LintError(str(exc), exc.row, exc.column) from None
+        return recovery.report(partial, path, lint(partial.text, path, rules))
     if not candidates:
         return []
+    per_statement = prefilter.statement_tokens(tree)
+    candidates = prefilter.candidates(candidates, set().union(*per_statement))
+    if not candidates:
+        return []
+    keep = _candidate_statements(tree, per_statement, candidates), len(tree.body)
+    module = parse(text, cpython_checked=True)
     try:
-        return _run_rules(module, _narrow(module, keep), text, path, candidates)
+        return limits.on_deep_stack(_run_rules, module, _narrow(module, keep), text, path,
+                                    candidates)
     except RecursionError:
         raise LintError("too deeply nested to analyse") from None
 
@@ -390,7 +381,9 @@ class _Locator:
                 return None  # a fix we cannot place exactly is not offered
             edits.append(resolved)
         unique = sorted(set(edits), key=lambda e: (e.start, e.end))
-        return Fix(spec.title, spec.applicability, tuple(unique))
+        # The policy every rule's fix gets, whatever the rule declared (scorelint.safety).
+        return Fix(spec.title, safety.applicability(spec.applicability, self.text, unique),
+                   tuple(unique))
 
     def _edit(self, start: int, end: int, content: str) -> Edit:
         return Edit(start, end, content, self.lines.position(start), self.lines.position(end))

@@ -29,12 +29,12 @@ import math
 import re
 import tokenize
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from json.decoder import scanstring
 from typing import Any
 
-from scorelint import engine, fixes
+from scorelint import engine, fixes, limits, recovery
 from scorelint.discovery import NOTEBOOK_SUFFIXES
 from scorelint.findings import INTERNAL_CODE, Edit, Finding, Fix, Position, TraceStep
 from scorelint.rule import Rule
@@ -424,6 +424,45 @@ class _Layout:
         return dataclasses.replace(engine.error_finding(path, message, pos.row, pos.column),
                                    cell=number)
 
+    def rejected(self) -> dict[int, SyntaxError]:
+        """Cells CPython rejects on their own, by position in `cells`; computed only
+        when the joined cells do not parse."""
+        try:
+            limits.cpython_parse(self.joined)
+            return {}
+        except SyntaxError:
+            pass
+        except (ValueError, RecursionError, MemoryError):
+            return {}  # the engine reports it for the whole notebook
+        bad = {}
+        for k, cell in enumerate(self.cells):
+            try:
+                limits.cpython_parse(cell.code)
+            except SyntaxError as exc:
+                bad[k] = exc
+            except (ValueError, RecursionError, MemoryError):
+                pass
+        return bad
+
+    def partial(self, path: str, rejected: dict[int, SyntaxError],
+                lint: Callable[[str], list[Finding]]) -> NotebookCheck:
+        """An SL000 for each cell that does not parse; the other cells linted, without
+        fixes (a notebook that does not run as a whole is not rewritten)."""
+        errors = []
+        for k, exc in sorted(rejected.items()):
+            number, row = self.cells[k].index, min(max(exc.lineno or 1, 1), self.cells[k].rows)
+            message = f"syntax error in cell {number} at line {row}: {exc.msg}"
+            errors.append(dataclasses.replace(
+                engine.error_finding(path, message, row, max(1, exc.offset or 1)), cell=number))
+        joined = BOUNDARY.join(recovery.blank(cell.code) if k in rejected else cell.code
+                               for k, cell in enumerate(self.cells))
+        try:
+            found = self.findings(recovery.without_fixes(lint(joined)))
+        except engine.LintError as exc:
+            found = (self.error(path, exc),)
+        return NotebookCheck(tuple(sorted([*found, *errors], key=lambda f: f.sort_key)),
+                             self.texts)
+
     def split(self, text: str) -> list[Cell]:
         """The cells of a fixed joined source, IPython lines restored; raises `_Refused`."""
         parts = text.split(BOUNDARY)
@@ -526,12 +565,14 @@ def _failed(path: str, message: str, row: int = 1, column: int = 1) -> NotebookC
 
 
 def check(path: str, rules: Sequence[type[Rule]], *, fix: bool, unsafe: bool, write: bool,
-          postprocess: fixes.Postprocess | None = None) -> NotebookCheck:
+          postprocess: fixes.Postprocess | None = None, tree: str | None = None) -> NotebookCheck:
     """Lint a notebook; with `fix`, fix it too, and with `write` write it back.
 
     `postprocess` (suppression comments) sees the joined source, as the
     engine does. Never raises for bad input: an unreadable or invalid
-    notebook, or joined cells that do not parse, become an SL000 finding.
+    notebook, or joined cells that do not parse, become an SL000 finding; a
+    cell that does not parse is an SL000 for that cell and the others are
+    still linted. `tree`: never write through a link out of that folder.
     """
     try:
         with open(path, "rb") as handle:
@@ -552,6 +593,10 @@ def check(path: str, rules: Sequence[type[Rule]], *, fix: bool, unsafe: bool, wr
         found = engine.lint(text, path, rules)
         return postprocess(text, found) if postprocess is not None else found
 
+    rejected = layout.rejected()
+    if rejected:
+        return layout.partial(path, rejected, lint)
+
     try:
         if not fix:
             return NotebookCheck(layout.findings(lint(layout.joined)), layout.texts)
@@ -571,7 +616,7 @@ def check(path: str, rules: Sequence[type[Rule]], *, fix: bool, unsafe: bool, wr
     if not write:
         return NotebookCheck(layout.findings(before), layout.texts, len(result.applied), changes)
     try:
-        fixes.write_atomic(path, contents)
+        fixes.write_atomic(path, contents, expected=data, tree=tree)
     except OSError as exc:
         error = engine.error_finding(path, f"cannot write the fixed file: {exc.strerror or exc}")
         return NotebookCheck((*layout.findings(before), error), layout.texts)

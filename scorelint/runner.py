@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import functools
 import os
+import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
 from scorelint import engine, fixes, notebook, source, suppressions
@@ -26,6 +29,8 @@ class Options:
     diff: bool = False  # compute fixes, print the patch, write nothing
     # False: fix in memory only (stdin, editors): the outcome's text is the fixed text.
     write: bool = True
+    # The real path of the folder being checked: a fix never writes through a link out of it.
+    tree: str | None = None
 
 
 @dataclass
@@ -89,7 +94,8 @@ def check_source(path: str, src: source.Source, options: Options) -> FileOutcome
         outcome.findings = result.original
     else:
         try:
-            fixes.write_atomic(path, src.to_bytes(result.text))
+            fixes.write_atomic(path, src.to_bytes(result.text), expected=src.to_bytes(),
+                               tree=options.tree)
         except OSError as exc:
             outcome.findings = result.original + [
                 engine.error_finding(path, f"cannot write the fixed file: {exc.strerror or exc}")
@@ -102,7 +108,7 @@ def check_notebook(path: str, options: Options) -> FileOutcome:
     """Lint (and fix, write or diff) a Jupyter notebook's code cells (see scorelint.notebook)."""
     checked = notebook.check(path, _rules(options.codes), fix=options.fix or options.diff,
                              unsafe=options.unsafe_fixes, write=not options.diff,
-                             postprocess=review(path, options))
+                             postprocess=review(path, options), tree=options.tree)
     diff = "".join(unified_diff(f"{path}:cell {c.index}", c.before, c.after)
                    for c in checked.changes) if options.diff else ""
     return FileOutcome(path, list(checked.findings), fixed=checked.fixed, diff=diff,
@@ -139,13 +145,57 @@ def run(candidates: Sequence[Candidate], options: Options | Callable[[str], Opti
     """
     outcomes = [FileOutcome(c.path, [engine.error_finding(c.path, c.error)])
                 for c in candidates if c.error]
-    paths = [c.path for c in candidates if not c.error]
-    per_file = [options(p) if callable(options) else options for p in paths]
-    jobs = jobs or os.cpu_count() or 1
-    if jobs > 1 and len(paths) >= POOL_THRESHOLD:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            outcomes.extend(pool.map(check_file, paths, per_file,
-                                     chunksize=max(1, len(paths) // (jobs * 8))))
+    for skipped in (c for c in candidates if c.skipped):
+        print(f"scorelint: note: skipped {skipped.path}: {skipped.skipped}", file=sys.stderr)
+    checked = [c for c in candidates if not (c.error or c.skipped)]
+    paths = [c.path for c in checked]
+    per_file = [dataclasses.replace(options(c.path) if callable(options) else options,
+                                    tree=c.tree) for c in checked]
+    workers = workers_for(jobs, len(paths))
+    if workers > 1 and len(paths) >= POOL_THRESHOLD:
+        outcomes.extend(_pooled(paths, per_file, workers))
     else:
         outcomes.extend(check_file(p, o) for p, o in zip(paths, per_file))
     return outcomes
+
+
+def workers_for(jobs: int | None, files: int) -> int:
+    """Worker processes for `files` files: at most one per core, and no more than files.
+
+    More workers than cores only add memory (each holds a parse), so `-j` above
+    the core count is capped, with a note.
+    """
+    cores = os.cpu_count() or 1
+    if jobs is not None and jobs > cores:
+        print(f"scorelint: note: -j {jobs} is more than the {cores} cores here; "
+              f"using {cores}", file=sys.stderr)
+    wanted = cores if jobs is None or jobs < 1 else min(jobs, cores)
+    return max(1, min(wanted, files))
+
+
+def _pooled(paths: Sequence[str], per_file: Sequence[Options], workers: int) -> list[FileOutcome]:
+    """Check files in a process pool. A worker that dies (a native crash, the OOM killer)
+    breaks the pool and fails every unfinished file: those are checked again one per
+    process, so only the file that kills its process is lost, as an SL000."""
+    outcomes: list[FileOutcome] = []
+    unfinished: list[int] = []
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(check_file, p, o) for p, o in zip(paths, per_file)]
+        for i, future in enumerate(futures):
+            try:
+                outcomes.append(future.result())
+            except BrokenProcessPool:
+                unfinished.append(i)
+    outcomes.extend(_alone(paths[i], per_file[i]) for i in unfinished)
+    return outcomes
+
+
+def _alone(path: str, options: Options) -> FileOutcome:
+    """Check one file in a process of its own; its death is that file's SL000."""
+    try:
+        with ProcessPoolExecutor(max_workers=1) as pool:
+            return pool.submit(check_file, path, options).result()
+    except BrokenProcessPool:
+        return FileOutcome(path, [engine.error_finding(
+            path, "not checked: the process checking it died (a crash in the parser, or "
+                  "out of memory)")])

@@ -212,7 +212,8 @@ def apply(path: str, text: str, findings: Sequence[Finding],
     if UNUSED_CODE in selected:
         index = LineIndex(text)
         known = known_codes()
-        every_rule = {c for c in known if c not in (ERROR_CODE, INTERNAL_CODE, UNUSED_CODE)}
+        # Every rule on by default: an opt-in rule that is off cannot use the directive.
+        every_rule = {r.code for r in all_rules() if r.default}
         for row in sorted(directives.lines):
             for directive in directives.lines[row]:
                 report = _unused(path, text, index, directive, used.get(directive, set()),
@@ -234,7 +235,7 @@ def _unused(path: str, text: str, index: LineIndex, directive: Directive, used: 
             selected: Collection[str], known: Collection[str],
             every_rule: set[str]) -> Finding | None:
     if directive.codes is None:
-        # Only our own blanket form is ours to judge, and only if every rule ran.
+        # Only our own blanket form is ours to judge, and only if every default rule ran.
         if used or not directive.ours or not every_rule <= set(selected):
             return None
         return _finding(path, index, directive, "Unused blanket suppression: nothing on this "

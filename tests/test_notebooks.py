@@ -255,7 +255,7 @@ def test_a_failed_write_leaves_the_notebook_untouched(tmp_path: Path,
     path = copy("bug_in_third_cell.ipynb", tmp_path)
     before = path.read_bytes()
 
-    def fail(*args: object) -> None:
+    def fail(*args: object, **kwargs: object) -> None:
         raise PermissionError(13, "Permission denied")
 
     monkeypatch.setattr(notebook.fixes, "write_atomic", fail)

@@ -99,17 +99,19 @@ def test_bad_files_among_good_ones_are_sl000_with_the_reason(
         "cookie.py": "bad encoding declaration: unknown encoding: klingon",
         "utf7.py": "utf-7 text does not encode back to the same bytes",
         "mixed_strings.py": "syntax error at line 2: cannot mix bytes and nonbytes literals",
-        "deep.py": "too deeply nested to parse",
-        "dangling.py": "cannot read: No such file or directory",
+        "deep.py": "too deeply nested: CPython's parser rejects it "
+                   "(maximum recursion depth exceeded during ast construction)",
         "locked.py": "cannot read: Permission denied",
         "sub": "cannot read directory: Permission denied",
         **({"pipe.py": "not a regular file"} if hasattr(os, "mkfifo") else {}),
     }
     syntax = next(f for f in found if f["filename"].endswith("syntax.py"))
     assert syntax["location"] == {"row": 3, "column": 12}  # where CPython points
-    # The good files are still checked and still report.
+    # The good files are still checked and still report, and so do the parts of a
+    # file that parse around a syntax error; a dangling link is skipped (test_trust).
     reported = {(Path(f["filename"]).name, f["code"]) for f in found if f["code"] != "SL000"}
-    assert reported == {("good.py", "SL201"), ("inner.py", "SL201")}
+    assert reported == {("good.py", "SL201"), ("inner.py", "SL201"),
+                        ("mixed_strings.py", "SL201")}
 
 
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0,
@@ -127,9 +129,9 @@ def test_chmod_000_file_is_sl000(tmp_path: Path, capsys: pytest.CaptureFixture[s
 
 
 @pytest.mark.parametrize("text, message", [
-    # LibCST parses this, then rejects it with CSTValidationError, a SyntaxError
-    # subclass that used to escape the engine and stop the whole run.
-    ("x = u'a' b'b'\n", "syntax error: Cannot concatenate string and bytes."),
+    # LibCST parses this, then rejects it with CSTValidationError; CPython, which
+    # now parses first, rejects it already.
+    ("x = u'a' b'b'\n", "syntax error at line 1: cannot mix bytes and nonbytes literals"),
     # A lone surrogate cannot come from a decoded file, but can from a
     # notebook's JSON; LibCST's UnicodeEncodeError used to escape too.
     ("x = 1\ny = '\ud800'\n", "not valid Unicode at line 2: surrogates not allowed"),
@@ -139,19 +141,31 @@ def test_odd_parser_failures_are_lint_errors_not_crashes(text: str, message: str
         engine.parse(text)
     assert str(caught.value) == message
     assert not fixes.reparses(text, must_compile=False)
-    with pytest.raises(engine.LintError):  # also through the whole funnel, with a candidate
-        fixes.fix_text(BUGGY + text, "odd.py", all_rules(), unsafe=True)
+    try:  # also through the whole funnel, with a candidate: an error or an SL000, no fix
+        result = fixes.fix_text(BUGGY + text, "odd.py", all_rules(), unsafe=True)
+    except engine.LintError:
+        return
+    assert result.text == BUGGY + text and result.applied == []
+    assert "SL000" in [f.code for f in result.remaining]
+
+
+def test_too_deeply_nested_for_cpython_is_a_lint_error() -> None:
+    text = "import numpy as np\nscore = np.log(np.prod(p, axis=-1))\nx = " + "-" * 5000 + "1\n"
+    with pytest.raises(engine.LintError) as caught:
+        fixes.fix_text(text, "deep.py", all_rules(), unsafe=True)
+    assert str(caught.value).startswith("too deeply nested: CPython's parser rejects it")
 
 
 @pytest.mark.parametrize("code", [
-    "x = " + "-" * 5000 + "1\n",  # CPython's parser gives up (RecursionError)
-    "x = " + "[" * 190 + "]" * 190 + "\n",  # CPython compiles it; LibCST's visitors recurse too deep
-], ids=["unary-5000", "lists-190"])
-def test_too_deeply_nested_is_a_lint_error(code: str) -> None:
+    "x = " + "[" * 190 + "]" * 190 + "\n",
+    "x = " + " + ".join(["a"] * 323) + "\n",
+], ids=["lists-190", "sum-323"])
+def test_what_cpython_accepts_is_checked_however_deep(code: str) -> None:
+    # LibCST's visitors used to run out of stack on these ("too deeply nested").
     text = "import numpy as np\nscore = np.log(np.prod(p, axis=-1))\n" + code
-    with pytest.raises(engine.LintError) as caught:
-        fixes.fix_text(text, "deep.py", all_rules(), unsafe=True)
-    assert str(caught.value).startswith("too deeply nested")
+    result = fixes.fix_text(text, "deep.py", all_rules(), unsafe=True)
+    assert [f.code for f in result.applied] == ["SL201"]
+    assert result.text.startswith("import numpy as np\nscore = np.sum(np.log(p), axis=-1)\n")
 
 
 # -- promise 5: one rule's bug stays its own -----------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import importlib
 import os
@@ -95,6 +96,25 @@ class Report:
             data = f"{key}\0{seen[key]}".encode("utf-8", "surrogatepass")
             digests[id(finding)] = hashlib.sha256(data).hexdigest()[:32]
         return [(f, digests[id(f)]) for f in findings]
+
+
+# The error handler for printing reports (`sys.stdout.reconfigure(errors=OUTPUT_ERRORS)`).
+OUTPUT_ERRORS = "scorelint-output"
+
+
+def _unprintable(exc: UnicodeError) -> tuple[bytes | str, int]:
+    """A file name that is not UTF-8 decodes to surrogates U+DC80..U+DCFF: print its own
+    bytes back; any other character the output cannot hold (a notebook's lone
+    surrogate) is printed as a backslash escape."""
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    bad = exc.object[exc.start:exc.end]
+    out = b"".join(bytes([ord(c) - 0xDC00]) if 0xDC80 <= ord(c) <= 0xDCFF
+                   else c.encode("ascii", "backslashreplace") for c in bad)
+    return out, exc.end
+
+
+codecs.register_error(OUTPUT_ERRORS, _unprintable)
 
 
 def render(name: str, report: Report) -> str:

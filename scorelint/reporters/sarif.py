@@ -59,7 +59,8 @@ _MARKERS = {
 
 def _artifact(path: str) -> dict[str, str]:
     if is_below_cwd(path):
-        return {"uri": quote(posix(path)), "uriBaseId": SRCROOT}
+        # A name that is not UTF-8 holds surrogates: percent-encode its own bytes.
+        return {"uri": quote(posix(path), errors="surrogateescape"), "uriBaseId": SRCROOT}
     return {"uri": Path(path).resolve().as_uri()}
 
 
