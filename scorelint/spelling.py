@@ -309,20 +309,32 @@ class Spelling:
 
     def softmax(self, dialect: str, operand: str, axis: str | None,
                 log: bool = False) -> tuple[str, tuple[InsertLine, ...]] | None:
-        """A softmax (or log-softmax) of `operand`; numpy files without scipy get the inlined form."""
+        """A softmax (or log-softmax) of `operand`. Numpy files without scipy get the inlined
+        max-shifted form, never a new dependency on scipy: an operand with a call in it
+        (which the inlined form would repeat) gets no fix at all (None)."""
         kind = "log_softmax" if log else "softmax"
-        if dialect != "numpy" or self.imports("scipy") or not _is_name_chain(operand):
+        if dialect != "numpy" or self.imports("scipy"):
             return self.call(kind, dialect, operand, axis=axis)
+        if not _is_name_chain(operand) and _has_call(operand):
+            return None
         shape = f"axis={axis}, keepdims=True" if axis is not None else ""
         max_, e1 = self.callee("numpy.max")
         exp, e2 = self.callee("numpy.exp")
         sum_, e3 = self.callee("numpy.sum")
-        shifted = f"{operand} - {max_}({operand}{', ' + shape if shape else ''})"
+        shifted = f"{paren(operand)} - {max_}({operand}{', ' + shape if shape else ''})"
         total = f"{sum_}({exp}({shifted}){', ' + shape if shape else ''})"
         if log:
             log_, e4 = self.callee("numpy.log")
             return f"{shifted} - {log_}({total})", (*e1, *e2, *e3, *e4)
         return f"{exp}({shifted}) / {total}", (*e1, *e2, *e3)
+
+
+def _has_call(code: str) -> bool:
+    """Does the expression call anything (which repeating it would call again)?"""
+    try:
+        return bool(m.findall(cst.parse_expression(code), m.Call()))
+    except cst.ParserSyntaxError:
+        return True
 
 
 def _is_name_chain(code: str) -> bool:

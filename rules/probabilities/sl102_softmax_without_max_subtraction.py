@@ -48,7 +48,8 @@ class SoftmaxWithoutMaxSubtraction(Rule):
     the original is accurate and correctly where it overflowed. When the sum
     drops its axis the original only works for 1-D input, so the fix is
     marked unsafe. Numpy files that do not import scipy get the inlined
-    max-shifted form.
+    max-shifted form (never a new dependency on scipy), and no fix when the
+    exponent holds a call the inlined form would repeat.
 
     ## Known limitations
     Any subtraction before `exp` is taken as a shift (`exp(x - c)`), and an
@@ -152,9 +153,9 @@ class SoftmaxWithoutMaxSubtraction(Rule):
             """,
             """
             from numpy import exp, sum as total
-            import scipy.special
+            import numpy
             def f(x):
-                return scipy.special.softmax(x / 0.7, axis=1)
+                return exp((x / 0.7) - numpy.max(x / 0.7, axis=1, keepdims=True)) / total(exp((x / 0.7) - numpy.max(x / 0.7, axis=1, keepdims=True)), axis=1, keepdims=True)
             """,
         ),
         Flagged(
