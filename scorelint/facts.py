@@ -628,3 +628,62 @@ def _tests_positive(ctx: FileContext, test: cst.BaseExpression,
         return _tests_positive(ctx, test.left, denominator) or \
             _tests_positive(ctx, test.right, denominator)
     return False
+
+
+# Where `exp` leaves a dtype's range: it overflows to `inf` above log(max) and underflows to
+# 0 (past the subnormals) below log(smallest subnormal).
+EXP_RANGE = {"float64": (709.78, -745.13), "float32": (88.72, -103.28),
+             "bfloat16": (88.72, -92.0), "float16": (11.09, -17.33)}
+_DTYPE_NAMES = {"float": "float32", "float32": "float32", "single": "float32",
+                "double": "float64", "float64": "float64", "half": "float16",
+                "float16": "float16", "bfloat16": "bfloat16"}
+_CAST_METHODS = frozenset({"float", "double", "half", "bfloat16"})
+
+
+def dtype_of(ctx: FileContext, node: cst.BaseExpression) -> str | None:
+    """The floating dtype the code shows for a value: a cast (`.float()`, `.half()`,
+    `.to(torch.bfloat16)`, `.astype(np.float32)`), or a `dtype=` argument where it or a name
+    it reads was made; None when the code does not say."""
+    stack: list[cst.CSTNode] = [node]
+    seen = 0
+    while stack and seen < 64:  # an expression and the values its names hold, not a program
+        current = stack.pop()
+        seen += 1
+        if isinstance(current, cst.Call):
+            named = _call_dtype(current)
+            if named is not None:
+                return named
+        if isinstance(current, cst.Name):
+            value = ctx.value(current)
+            if value is not None:
+                stack.append(value)
+            continue
+        stack.extend(current.children)
+    return None
+
+
+def _call_dtype(call: cst.Call) -> str | None:
+    name = vocab.terminal_name(call.func)
+    if name in _CAST_METHODS and isinstance(call.func, cst.Attribute) and not call.args:
+        return _DTYPE_NAMES[name]
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value != "dtype":
+            continue
+        if arg.keyword is None and name not in ("to", "astype", "type", "cast"):
+            continue
+        value = arg.value
+        spelled = (value.evaluated_value if isinstance(value, cst.SimpleString)
+                   else vocab.terminal_name(value))
+        if isinstance(spelled, str) and spelled in _DTYPE_NAMES and spelled != "float":
+            return _DTYPE_NAMES[spelled]
+    return None
+
+
+def exp_limit(ctx: FileContext, node: cst.BaseExpression, under: bool = False) -> str:
+    """Where `exp` overflows (or, `under`, underflows to 0) for this value, as a message
+    says it: in the dtype the code shows, else in float32 with float64 beside it."""
+    at = 1 if under else 0
+    dtype = dtype_of(ctx, node)
+    if dtype is not None:
+        return f"~{EXP_RANGE[dtype][at]:.4g} ({dtype})"
+    return f"~{EXP_RANGE['float32'][at]:.4g} in float32 (~{EXP_RANGE['float64'][at]:.4g} in float64)"

@@ -108,8 +108,21 @@ class Rule(cst.BatchableCSTVisitor):
     ) -> None:
         """Report `node`; `message` defaults to the rule's message with the node's code.
         `trace` is the flow that led here (`scorelint.origins.Origin.steps`)."""
-        text = message or self.message.format(expr=self.ctx.short(node))
+        text = message or self.say(self.message, node)
         self.ctx.add_finding(self, node, text, fix, trace or self.ctx.bound_here(node))
+
+    def say(self, template: str, node: cst.CSTNode, **values: str) -> str:
+        """A message from a template: `{expr}` is the node's code; `{limit}` and `{floor}`
+        are where `exp` overflows and underflows, in the dtype the code shows (else float32,
+        with float64 beside it): messages are true for the numbers the code runs in."""
+        from scorelint import facts  # only when reporting: `scorelint rules` starts light
+
+        # `e /= e.sum()` is a statement: its target holds the value.
+        expr = node if isinstance(node, cst.BaseExpression) else getattr(node, "target", None)
+        limit = facts.exp_limit(self.ctx, expr) if expr is not None and "{limit}" in template else ""
+        floor = (facts.exp_limit(self.ctx, expr, under=True)
+                 if expr is not None and "{floor}" in template else "")
+        return template.format(expr=self.ctx.short(node), limit=limit, floor=floor, **values)
 
     @classmethod
     def docs(cls) -> str:

@@ -277,7 +277,7 @@ class LogOfSoftmax(Rule):
         known = ctx.axis(softmax)[0]
         template = self.message if known or guarded else self.implicit_message
         fix = self._fix(node, softmax, selections, known and not guarded, found_log.base)
-        self.report(node, template.format(expr=ctx.short(node)), fix)
+        self.report(node, self.say(template, node), fix)
 
     def _fix(self, node: cst.Call, softmax: Op, selections: list[cst.BaseExpression],
              safe: bool, base: str | None) -> FixSpec | None:

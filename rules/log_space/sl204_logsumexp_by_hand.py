@@ -31,8 +31,9 @@ class LogsumexpByHand(Rule):
     ## Why is this bad?
     `logsumexp(x) = m + log(sum(exp(x - m)))` with `m = max(x)` is the log of
     a softmax normalizer, and every `exp` in the shifted sum is at most 1.
-    Unshifted, `exp` overflows above ~709.78 in float64 (~88.7 in float32)
-    and underflows below ~-745: `np.log(np.sum(np.exp([1000.0, 1000.0])))` is
+    Unshifted, `exp` overflows above ~709.78 in float64 (~88.7 in float32
+    and bfloat16, ~11.1 in float16) and underflows below ~-745 (~-103 in
+    float32): `np.log(np.sum(np.exp([1000.0, 1000.0])))` is
     `inf` where the answer is `1000.693...`, and for `[-1000.0, -1000.0]` it
     is `-inf` where the answer is `-999.307...`. Both happen with real
     logits and with sums of token log-probabilities.
@@ -81,10 +82,10 @@ class LogsumexpByHand(Rule):
 
     code = "SL204"
     name = "logsumexp-by-hand"
-    message = "`{expr}` overflows to `inf` once an input exceeds ~709"
-    unknown_axis_message = "`{expr}` overflows to `inf` above ~709; no fix: its axis is unknown"
-    guarded_message = "`{expr}` overflows to `inf` above ~709; the fix drops the epsilon"
-    scalar_message = "`{expr}` overflows to `inf` above ~709; no fix: Python sums have no logsumexp"
+    message = "`{expr}` overflows to `inf` once an input exceeds {limit}"
+    unknown_axis_message = "`{expr}` overflows to `inf` above {limit}; no fix: its axis is unknown"
+    guarded_message = "`{expr}` overflows to `inf` above {limit}; the fix drops the epsilon"
+    scalar_message = "`{expr}` overflows to `inf` above {limit}; no fix: Python sums have no logsumexp"
     fix_title = "Replace with the framework's `logsumexp` over the same axis"
     fix_availability = FixAvailability.SOMETIMES
     applicability = Applicability.SAFE
@@ -317,7 +318,7 @@ class LogsumexpByHand(Rule):
                     else self.unknown_axis_message if not ctx.axis(total)[0]
                     else self.guarded_message if guarded else self.message)
         fix = self._fix_sum(node, log, total, exp, weight, guarded)
-        self.report(node, template.format(expr=ctx.short(node)), fix)
+        self.report(node, self.say(template, node), fix)
 
     def _fix_sum(self, node: cst.Call, log: Op, total: Op, exp: Op,
                  weight: cst.BaseExpression | None, guarded: bool) -> FixSpec | None:

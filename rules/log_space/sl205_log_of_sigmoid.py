@@ -282,7 +282,7 @@ class LogOfSigmoid(Rule):
                 code, imports = spelled
                 applicability = Applicability.UNSAFE if guarded else Applicability.SAFE
                 fix = patterns.replacement(ctx, node, code, applicability, imports)
-        self.report(node, template.format(expr=ctx.short(node)), fix)
+        self.report(node, self.say(template, node), fix)
 
     def _complement(self, node: cst.Call, log: Op) -> None:
         """`logsigmoid(1 - x)`: `log(1 - sigmoid(x))` misread; unsafe fix to `logsigmoid(-x)`."""
@@ -296,4 +296,4 @@ class LogOfSigmoid(Rule):
                 args=[log.call.args[0].with_changes(value=cst.parse_expression(
                     negate(patterns.arg(ctx, rest, node))))]))
             fix = patterns.replacement(ctx, node, code, Applicability.UNSAFE)
-        self.report(node, self.complement_message.format(expr=ctx.short(node)), fix)
+        self.report(node, self.say(self.complement_message, node), fix)

@@ -54,7 +54,7 @@ class SoftplusByHand(Rule):
 
     code = "SL206"
     name = "softplus-by-hand"
-    message = "`{expr}` overflows to `inf` for inputs above ~709; use softplus"
+    message = "`{expr}` overflows to `inf` for inputs above {limit}; use softplus"
     fix_title = "Replace with the framework's softplus"
     fix_availability = FixAvailability.SOMETIMES
     applicability = Applicability.SAFE

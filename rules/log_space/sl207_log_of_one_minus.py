@@ -66,8 +66,8 @@ class LogOfOneMinus(Rule):
     fix_availability = FixAvailability.SOMETIMES
     applicability = Applicability.SAFE
     triggers = (("log", "exp"), ("-", "+"))
-    log1mexp_message = "`{expr}` is `-inf` or inexact for `a` near 0; `log(-expm1(a))` is exact"
-    expm1_message = "`{expr}` cancels to few digits for `a` near 0; `expm1` keeps them"
+    log1mexp_message = "`{expr}` is `-inf` or inexact for `{arg}` near 0; `log(-expm1({arg}))` is exact"
+    expm1_message = "`{expr}` cancels to few digits for `{arg}` near 0; `expm1` keeps them"
     guarded_message = "`{expr}` floors the log at `log(eps)`; `log1p` is exact without it"
 
     flagged = (
@@ -241,16 +241,17 @@ class LogOfOneMinus(Rule):
             spelled = f"{ctx.code(log.call.func)}(-{expm1[0]})", expm1[1]
         elif expm1 is not None and (logged := ctx.spelling.call("log", dialect, f"-{expm1[0]}")):
             spelled = logged[0], (*expm1[1], *logged[1])
-        self._report(node, self.log1mexp_message, spelled, guarded)
+        self._report(node, self.log1mexp_message, spelled, guarded, arg=ctx.short(exp.operand, 20))  # type: ignore[arg-type]
 
     def _report(self, node: cst.Call, template: str,
-                spelled: tuple[str, tuple[InsertLine, ...]] | None, guarded: bool) -> None:
+                spelled: tuple[str, tuple[InsertLine, ...]] | None, guarded: bool,
+                **values: str) -> None:
         fix = None
         if spelled is not None:
             applicability = Applicability.UNSAFE if guarded else Applicability.SAFE
             fix = patterns.replacement(self.ctx, node, spelled[0], applicability, spelled[1])
         template = self.guarded_message if guarded else template
-        self.report(node, template.format(expr=self.ctx.short(node)), fix)
+        self.report(node, self.say(template, node, **values), fix)
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
         """`1 - exp(a)` and `exp(a) - 1` where `a` is a log-probability or a rate."""
@@ -269,4 +270,4 @@ class LogOfOneMinus(Rule):
             if spelled is not None:
                 code = f"-{spelled[0]}" if negative else spelled[0]
                 fix = patterns.replacement(ctx, node, code, self.applicability, spelled[1])
-        self.report(node, self.expm1_message.format(expr=ctx.short(node)), fix)
+        self.report(node, self.say(self.expm1_message, node, arg=ctx.short(exp.operand, 20)), fix)

@@ -31,6 +31,14 @@ class SoftmaxWithoutMaxSubtraction(Rule):
     with every exponent at most 0. For `x = [1000.0, 999.0]`, the unshifted
     form gives `[nan, nan]`; the right answer is `[0.731, 0.269]`.
 
+    It fails the other way for inputs far below 0, such as log-likelihoods:
+    `exp` underflows to 0 below -745.1 in float64 (-103.3 in float32, -87.3
+    for normal numbers; -17.3 in float16, -92 in bfloat16), and once every
+    input is that low the quotient is `0 / 0 = nan`. For `x = [-800., -801.]`
+    the unshifted form gives `[nan, nan]` where the answer is again
+    `[0.731, 0.269]`. The message names the dtype the code shows (`.half()`,
+    `dtype=torch.float16`, `.astype(np.float32)`), else float32 and float64.
+
     ## Example
     ```python
     e = np.exp(logits)
@@ -66,11 +74,12 @@ class SoftmaxWithoutMaxSubtraction(Rule):
 
     code = "SL102"
     name = "softmax-without-max-subtraction"
-    message = "`{expr}` overflows to `inf / inf = nan` for logits above ~709"
+    message = "`{expr}` overflows to `inf / inf = nan` for logits above {limit}"
+    underflow_message = "`{expr}` underflows to `0 / 0 = nan` once every input is below {floor}"
     clip_message = ("`{expr}` clips one side only: a clip is not a shift, and the other "
-                    "`exp` still overflows above ~709")
+                    "`exp` still overflows above {limit}")
     python_message = ("`{expr}` divides by a sum of `exp`s with no max subtracted; `exp` "
-                      "overflows above ~709")
+                      "overflows above {limit}")
     fix_title = "Replace with the framework's softmax"
     fix_availability = FixAvailability.SOMETIMES
     applicability = Applicability.SAFE
@@ -270,13 +279,16 @@ class SoftmaxWithoutMaxSubtraction(Rule):
             return
         if ctx.same(top.operand, bottom.operand):
             if not facts.is_shifted(ctx, top.operand):
-                self.report(node, fix=self._fix(node, top, total))
+                # Log-likelihoods far below 0 fail the other way: every `exp` is 0, and 0 / 0.
+                template = (self.underflow_message if facts.in_log_space(ctx, top.operand)
+                            else self.message)
+                self.report(node, self.say(template, node), self._fix(node, top, total))
             return
         # `exp(clip(x)) / sum(exp(x))`: a clip is not a shift; the unclipped side still overflows.
         top_value, bottom_value = _unclipped(ctx, top.operand), _unclipped(ctx, bottom.operand)
         if (top_value is not top.operand or bottom_value is not bottom.operand) \
                 and ctx.same(top_value, bottom_value) and not facts.is_shifted(ctx, top_value):
-            self.report(node, self.clip_message.format(expr=ctx.short(node)))
+            self.report(node, self.say(self.clip_message, node))
 
     def _python_softmax(self, node: cst.CSTNode, numerator: cst.BaseExpression,
                         summed: cst.BaseExpression) -> bool:
@@ -301,7 +313,7 @@ class SoftmaxWithoutMaxSubtraction(Rule):
             source = _element_source(ctx, numerator)
             matches = source is not None and _exp_terms(ctx, source) == terms
         if matches:
-            self.report(node, self.python_message.format(expr=ctx.short(node)))
+            self.report(node, self.say(self.python_message, node))
         return matches
 
     def _fix(self, node: cst.CSTNode, exp, total) -> FixSpec | None:
