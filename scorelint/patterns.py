@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import libcst as cst
-from libcst import matchers as m
 
 from scorelint import facts, origins
 from scorelint.context import FileContext
@@ -81,13 +80,11 @@ def arg(ctx: FileContext, node: cst.BaseExpression, at: cst.CSTNode) -> str:
 
 def replacement(ctx: FileContext, node: cst.CSTNode, code: str, applicability: Applicability,
                  imports: tuple[InsertLine, ...] = ()) -> FixSpec | None:
-    """`ctx.replacement`, made unsafe if it would delete a comment inside `node` (as in Ruff),
-    and withheld if it would drop a floor that is not a tiny constant (see `keeps_floors`)."""
+    """`ctx.replacement`, withheld if it would drop a floor that is not a tiny constant (see
+    `keeps_floors`). A deleted comment makes a fix unsafe in the engine, for every rule
+    (scorelint.safety)."""
     if not keeps_floors(ctx, node, code):
         return None
-    comments = m.findall(node, m.Comment())
-    if any(c.value not in code for c in comments):  # type: ignore[union-attr]
-        applicability = Applicability.UNSAFE
     return ctx.replacement(node, code, applicability, imports)
 
 
