@@ -358,7 +358,8 @@ def main(argv: list[str] | None = None) -> int:
             sweep(tool, work, counts, args.kills, args.seed)
         concurrent(tool, work, counts, args.synthetic)
         wall = time.perf_counter() - started
-    print(f"scorelint {tool.version()} from {args.src} on {', '.join(label for label, _ in roots)}"
+        imported = tool.version()  # while the scratch folder still exists
+    print(f"scorelint {imported} from {args.src} on {', '.join(label for label, _ in roots)}"
           f"{f' (sample {args.sample} per root)' if args.sample else ''}; {wall:.0f} s")
     for name, value in vars(counts).items():
         if name != "notes":
