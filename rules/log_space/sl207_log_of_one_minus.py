@@ -55,8 +55,9 @@ class LogOfOneMinus(Rule):
     `log(1 - p)` is reported only when `p` is visibly a probability; a
     `1 - exp(a)` only when `a` reads as a log-probability or rate (a decay
     schedule `1 - exp(-t / tau)` is left alone). `log(1 - sigmoid(x))` is
-    SL205's and `log(1 + exp(x))` SL206's. A complement built in one name
-    and logged in another (`q = 1 - p; log(q)`) is not followed.
+    SL205's and `log(1 + exp(x))` SL206's. A complement kept in a name
+    (`q = 1 - p; log(q)`) is followed when that one assignment reaches the
+    log; `q = 1 - exp(a)` is reported on its own line instead.
     """
 
     code = "SL207"
@@ -213,8 +214,9 @@ class LogOfOneMinus(Rule):
             return
         inner = facts.without_epsilon(ctx, log.operand)  # type: ignore[arg-type]
         guarded = inner is not log.operand
-        if not ctx.contains(node, inner):
-            return  # `q = 1 - p; log(q)`: the complement lives elsewhere
+        if not ctx.contains(node, inner) or isinstance(inner, cst.Name):
+            self._complement_elsewhere(node, log, inner, guarded)  # `q = 1 - p; log(q)`
+            return
         if (p := patterns.one_minus(inner)) is not None:
             self._claimed.add(inner)
             if facts.sigmoid_of(ctx, p) is not None:
@@ -231,6 +233,22 @@ class LogOfOneMinus(Rule):
                 self._claimed.add(inner)
                 log1p = ctx.spelling.call("log1p", ctx.dialect(log), patterns.arg(ctx, p, node))
                 self._report(node, self.message, log1p, guarded)
+
+    def _complement_elsewhere(self, node: cst.Call, log: Op, inner: cst.BaseExpression,
+                              guarded: bool) -> None:
+        """`q = 1 - p` ... `log(q)` with `q` bound to that one value: the same loss of digits.
+        (`1 - exp(a)` kept in a name is left to the `1 - exp(a)` finding on its own line.)"""
+        ctx = self.ctx
+        p = patterns.one_minus(ctx.resolve(inner))
+        if p is None or facts.sigmoid_of(ctx, p) is not None or not facts.is_probability(ctx, p):
+            return
+        exp = ctx.op(p)
+        if exp is not None and exp.kind == "exp":
+            return
+        log1p = None
+        if ctx.copyable(node, p):
+            log1p = ctx.spelling.call("log1p", ctx.dialect(log), negate(patterns.arg(ctx, p, node)))
+        self._report(node, self.message, log1p, guarded)
 
     def _log1mexp(self, node: cst.Call, log: Op, exp: Op, guarded: bool) -> None:
         ctx, dialect = self.ctx, self.ctx.dialect(log)
