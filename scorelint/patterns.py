@@ -3,6 +3,7 @@ to a loss, selections of a value, and the fix pieces built from them."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import libcst as cst
@@ -258,3 +259,218 @@ def drop_activation(ctx: FileContext, loss: Loss, call: cst.Call, argument: cst.
 def one_line(code: str) -> str:
     text = " ".join(code.split())
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+# -- sequences: time windows, the model call behind logits, ranked values -------------------
+# Shared by the sequence rules (SL401-SL403) and SL202. A "window" is the slice a value takes
+# along the time axis, `[lower, upper)`, each end an offset from the start, the end, or a name.
+
+
+@dataclass(frozen=True)
+class Bound:
+    """One end of a time slice: `base + offset`; base "" (the start), "end", or a name's code."""
+
+    base: str
+    offset: int
+
+    def plus(self, n: int) -> Bound:
+        return Bound(self.base, self.offset + n)
+
+
+@dataclass(frozen=True)
+class Window:
+    lower: Bound
+    upper: Bound
+
+    @property
+    def full(self) -> bool:
+        return self == FULL
+
+    def shifted(self, n: int) -> Window:
+        return Window(self.lower.plus(n), self.upper.plus(n))
+
+
+FULL = Window(Bound("", 0), Bound("end", 0))
+# Methods that keep the positions of a tensor of ids or logits (dtype, device, copies).
+_ID_CASTS = frozenset({"long", "int", "contiguous", "clone", "detach", "to", "cpu", "cuda",
+                       "float", "double", "numpy", "astype", "squeeze", "unsqueeze"})
+_NORMALIZERS = frozenset({"log_softmax", "softmax", "log"})
+
+
+def _integer(node: cst.BaseExpression) -> int | None:
+    if isinstance(node, cst.Integer):
+        return int(node.evaluated_value)
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus) \
+            and isinstance(node.expression, cst.Integer):
+        return -int(node.expression.evaluated_value)
+    return None
+
+
+def _bound(ctx: FileContext, node: cst.BaseExpression | None, upper: bool) -> Bound:
+    if node is None:
+        return Bound("end", 0) if upper else Bound("", 0)
+    n = _integer(node)
+    if n is not None:
+        return Bound("end", n) if n < 0 else Bound("", n)
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, (cst.Add, cst.Subtract)):
+        k = _integer(node.right)
+        if k is not None:
+            base = _bound(ctx, node.left, upper)
+            return base.plus(k if isinstance(node.operator, cst.Add) else -k)
+        k = _integer(node.left)
+        if k is not None and isinstance(node.operator, cst.Add):
+            return _bound(ctx, node.right, upper).plus(k)
+    return Bound(_squeezed(ctx.code(node)), 0)
+
+
+def _squeezed(code: str) -> str:
+    return "".join(code.split())
+
+
+def time_window(ctx: FileContext, node: cst.Subscript) -> Window | None:
+    """The window a subscript takes along time: `x[:, :-1]`, `x[..., 1:]`, `x[k + 1:]`;
+    FULL for a new axis or a leading row pick (`x[0]`, `x[..., None]`); None when unclear
+    (two sliced axes, a step, a time index such as `x[:, -1]`)."""
+    found: Window | None = None
+    seen_slice = False
+    for position, element in enumerate(node.slice):
+        part = element.slice
+        if isinstance(part, cst.Slice):
+            seen_slice = True
+            if part.step is not None:
+                return None
+            if part.lower is None and part.upper is None:
+                continue
+            if found is not None:
+                return None
+            found = Window(_bound(ctx, part.lower, False), _bound(ctx, part.upper, True))
+            continue
+        value = part.value
+        if isinstance(value, cst.Ellipsis) or (isinstance(value, cst.Name) and value.value == "None"):
+            seen_slice = seen_slice or isinstance(value, cst.Ellipsis)
+            continue
+        if seen_slice or position > 0 and found is None and len(node.slice) > 2:
+            return None  # an index after a slice picks a time step
+        if isinstance(value, cst.SimpleString):
+            return None  # `out["logits"]`: handled by the caller
+    return found or FULL
+
+
+@dataclass(frozen=True)
+class Traced:
+    """A value followed back to its base through names, casts, reshapes and time slices."""
+
+    base: cst.BaseExpression
+    window: Window
+    normalized: bool  # a log_softmax / softmax / log was passed on the way
+
+
+def trace_positions(ctx: FileContext, node: cst.BaseExpression, depth: int = 14) -> Traced | None:
+    """Follow ids or logits back to where they were made, keeping the one time slice taken
+    on the way; None when two slices compose or a step is unclear."""
+    window, normalized = FULL, False
+    while depth:
+        depth -= 1
+        if isinstance(node, cst.Name):
+            value = ctx.value(node)
+            if value is None:
+                break
+            node = value
+            continue
+        if isinstance(node, cst.Subscript):
+            key = node.slice[0].slice if len(node.slice) == 1 else None
+            if isinstance(key, cst.Index) and isinstance(key.value, cst.SimpleString):
+                if key.value.evaluated_value != "logits":
+                    break  # `batch["input_ids"]`: a base
+                node = node.value
+                continue
+            step = time_window(ctx, node)
+            if step is None:
+                return None
+            if not step.full:
+                if not window.full:
+                    return None
+                window = step
+            node = node.value
+            continue
+        if isinstance(node, cst.Attribute) and node.attr.value == "logits":
+            node = node.value
+            continue
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Divide):
+            node = node.left  # a temperature
+            continue
+        if isinstance(node, cst.Call):
+            op = ctx.op(node, follow=False)
+            if op is not None and op.operand is not None and (
+                    op.kind in ("reshape", "copy", "cast") or op.kind in _NORMALIZERS):
+                normalized = normalized or op.kind in _NORMALIZERS
+                node = op.operand
+                continue
+            if op is None and isinstance(node.func, cst.Attribute) \
+                    and node.func.attr.value in _ID_CASTS:
+                node = node.func.value
+                continue
+        break
+    return Traced(node, window, normalized)
+
+
+def compose(outer: Window, inner: Window) -> Window | None:
+    """The window of `f(ids[inner])[outer]` in the positions of `ids`, when one is full."""
+    if outer.full:
+        return inner
+    if inner.full:
+        return outer
+    return None
+
+
+_INPUT_KEYWORDS = ("input_ids", "ids", "input", "inputs", "tokens", "idx", "x")
+
+
+def model_call(ctx: FileContext, node: cst.BaseExpression) -> cst.Call | None:
+    """The call of a model whose output `node` is (not a known operation or a loss)."""
+    if not isinstance(node, cst.Call) or ctx.op(node, follow=False) is not None \
+            or ctx.loss(node) is not None:
+        return None
+    if vocab_name(node) in ("tensor", "array", "asarray", "zeros", "ones", "randn", "rand",
+                            "where", "cat", "stack", "len", "list", "range"):
+        return None
+    return node
+
+
+def vocab_name(call: cst.Call) -> str | None:
+    func = call.func
+    if isinstance(func, cst.Name):
+        return func.value
+    if isinstance(func, cst.Attribute):
+        return func.attr.value
+    return None
+
+
+def model_input(call: cst.Call) -> cst.BaseExpression | None:
+    """The ids a model is called on: `input_ids=`, or its first positional argument."""
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value in _INPUT_KEYWORDS:
+            return arg.value
+    return next((a.value for a in call.args if a.keyword is None and not a.star), None)
+
+
+def keyword(call: cst.Call, *names: str) -> cst.BaseExpression | None:
+    return next((a.value for a in call.args if a.keyword is not None and a.keyword.value in names),
+                None)
+
+
+def is_masklike(ctx: FileContext, node: cst.BaseExpression) -> bool:
+    """A padding / attention mask in hand: a value named so (`attention_mask`,
+    `batch["attention_mask"]`, `inputs.attention_mask`, `mask`), or a comparison with a pad id."""
+    name = facts._name_of(node)
+    if name and MASK_NAME.search(name):
+        return True
+    value = ctx.resolve(node)
+    if isinstance(value, cst.Comparison) and any(
+            isinstance(c.operator, (cst.NotEqual, cst.Equal)) for c in value.comparisons):
+        return any(PAD_NAME.search(facts._name_of(c.comparator) or "") for c in value.comparisons)
+    return value is not node and is_masklike(ctx, value)
+
+
+MASK_NAME = re.compile(r"(^|_)mask(s|ed)?($|_)|attention_mask|padding_mask", re.IGNORECASE)
+PAD_NAME = re.compile(r"pad(_token)?_?(id|idx|index)|padding_idx", re.IGNORECASE)
