@@ -11,6 +11,7 @@ from libcst import matchers as m
 
 from scorelint import facts, origins
 from scorelint.context import FileContext
+from scorelint.dataflow import ASSIGN, AUGMENT
 from scorelint.findings import Applicability
 from scorelint.proposal import FixSpec, InsertLine, Replace
 from scorelint.spelling import negate, paren
@@ -293,7 +294,8 @@ class Window:
 FULL = Window(Bound("", 0), Bound("end", 0))
 # Methods that keep the positions of a tensor of ids or logits (dtype, device, copies).
 _ID_CASTS = frozenset({"long", "int", "contiguous", "clone", "detach", "to", "cpu", "cuda",
-                       "float", "double", "numpy", "astype", "squeeze", "unsqueeze"})
+                       "float", "double", "numpy", "astype", "squeeze", "unsqueeze", "bool",
+                       "byte", "type_as"})
 _NORMALIZERS = frozenset({"log_softmax", "softmax", "log"})
 
 
@@ -474,3 +476,257 @@ def is_masklike(ctx: FileContext, node: cst.BaseExpression) -> bool:
 
 MASK_NAME = re.compile(r"(^|_)mask(s|ed)?($|_)|attention_mask|padding_mask", re.IGNORECASE)
 PAD_NAME = re.compile(r"pad(_token)?_?(id|idx|index)|padding_idx", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class TokenScores:
+    """Per-token log-probabilities found behind a value: a log-space op whose output was
+    gathered at token ids (or a token loss with `reduction="none"`)."""
+
+    made: cst.CSTNode  # the log_softmax / log / loss call
+    masked: bool  # a mask was applied on the way (`* mask`, `masked_fill`, `where`)
+
+
+_LOG_KINDS = frozenset({"log_softmax", "log", "log_sigmoid"})
+
+
+def token_logprobs(ctx: FileContext, node: cst.BaseExpression, depth: int = 16,
+                   require_log: bool = True) -> TokenScores | None:
+    """The per-token log-probabilities `node` holds, seen through names, selections
+    (`gather`, `take_along_axis`, `lp[t, ids[t]]`), reshapes, negation and masking. With
+    `require_log=False`, a gather of a value we cannot see (a parameter) counts too."""
+    selected = masked = False
+    gathered: cst.Call | None = None
+    seen: set[int] = set()
+    while depth and id(node) not in seen:
+        depth -= 1
+        seen.add(id(node))
+        if isinstance(node, cst.Name):
+            value = ctx.value(node)
+            if value is None:
+                return TokenScores(gathered, masked) if gathered and not require_log else None
+            node = value
+        elif isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+            node = node.expression
+        elif isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Multiply):
+            if is_masklike(ctx, node.right) or _mask_value(ctx, node.right):
+                masked, node = True, node.left
+            elif is_masklike(ctx, node.left) or _mask_value(ctx, node.left):
+                masked, node = True, node.right
+            else:
+                return None
+        elif isinstance(node, cst.Subscript):
+            selected = selected or any(
+                isinstance(e.slice, cst.Index) and not isinstance(e.slice.value, (
+                    cst.Integer, cst.Ellipsis, cst.SimpleString, cst.UnaryOperation))
+                and not (isinstance(e.slice.value, cst.Name) and e.slice.value.value == "None")
+                for e in node.slice)
+            if any(isinstance(e.slice, cst.Index) and (is_masklike(ctx, e.slice.value)
+                                                       or _mask_value(ctx, e.slice.value))
+                   for e in node.slice):
+                masked = True  # `lp[mask]`: only the real tokens
+            node = node.value
+        elif isinstance(node, cst.Call):
+            loss = ctx.loss(node)
+            if loss is not None:
+                reduction = keyword(node, "reduction")
+                if isinstance(reduction, cst.SimpleString) and reduction.evaluated_value == "none":
+                    return TokenScores(node, masked)
+                return None
+            name = vocab_name(node)
+            if name in ("masked_fill", "masked_fill_", "where"):
+                masked = True
+                args = [a.value for a in node.args if a.keyword is None]
+                node = node.func.value if name != "where" and isinstance(node.func, cst.Attribute) \
+                    else args[1] if len(args) == 3 else node
+                if node is None or isinstance(node, cst.Call) and vocab_name(node) == "where":
+                    return None
+                continue
+            op = ctx.op(node, follow=False)
+            if op is None or op.operand is None:
+                return None
+            if op.kind in _LOG_KINDS:
+                return TokenScores(op.call, masked) if selected else None
+            if op.kind == "select":
+                selected, gathered = True, op.call
+            elif op.kind not in ("reshape", "copy", "cast"):
+                return None
+            node = op.operand
+        else:
+            return None
+    return None
+
+
+def _mask_value(ctx: FileContext, node: cst.BaseExpression) -> bool:
+    """`mask.float()`, `mask[:, 1:]`, `(labels != pad_id)`: a mask under casts and slices."""
+    for _ in range(6):
+        if isinstance(node, cst.Subscript):
+            node = node.value
+        elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) \
+                and node.func.attr.value in (*_ID_CASTS, "type_as", "to"):
+            node = node.func.value
+        else:
+            break
+        if is_masklike(ctx, node):
+            return True
+    return False
+
+
+@dataclass(frozen=True)
+class Summed:
+    """A sum of per-token log-probabilities: the sequence's `log Pr`."""
+
+    node: cst.CSTNode  # the sum call, or the `+=` statement
+    tokens: TokenScores
+
+
+_SUMS = ("sum", "fsum")
+
+
+def summed_logprob(ctx: FileContext, node: cst.BaseExpression, depth: int = 8) -> Summed | None:
+    """The raw (un-normalized) summed token log-probabilities `node` holds: `lp.sum(-1)`,
+    `sum(lp[t, ids[t]] for t ...)`, a `total += lp[...]` accumulator, a same-module
+    helper returning one, seen through names, `float()`, `.item()` and row picks."""
+    if depth <= 0:
+        return None
+    node = _unwrapped(node)
+    if isinstance(node, cst.Name):
+        found = ctx.definitions(node) or ()
+        for definition in found:
+            if definition.kind == AUGMENT and isinstance(definition.statement, cst.AugAssign) \
+                    and isinstance(definition.statement.operator, cst.AddAssign):
+                tokens = token_logprobs(ctx, definition.statement.value)
+                if tokens is not None:
+                    return Summed(definition.statement, tokens)
+        value = ctx.value(node)
+        return summed_logprob(ctx, value, depth - 1) if value is not None else None
+    if isinstance(node, cst.Subscript):
+        return summed_logprob(ctx, node.value, depth - 1)
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+        loss = ctx.loss(node.expression) if isinstance(node.expression, cst.Call) else None
+        reduction = keyword(node.expression, "reduction") if loss is not None else None  # type: ignore[arg-type]
+        if isinstance(reduction, cst.SimpleString) and reduction.evaluated_value == "sum":
+            return Summed(node.expression, TokenScores(node.expression, False))
+        return None
+    if not isinstance(node, cst.Call):
+        return None
+    op = ctx.op(node, follow=False)
+    if op is not None and op.kind in _SUMS and op.operand is not None:
+        operand = op.operand
+        if isinstance(operand, (cst.GeneratorExp, cst.ListComp)):
+            operand = operand.elt
+        tokens = token_logprobs(ctx, operand)
+        return Summed(node, tokens) if tokens is not None else None
+    if op is not None and op.kind in ("reshape", "copy", "cast") and op.operand is not None:
+        return summed_logprob(ctx, op.operand, depth - 1)
+    if op is None:
+        for made in origins.helper_returns(ctx, node):
+            found = summed_logprob(ctx, made, depth - 1)
+            if found is not None:
+                return found
+    return None
+
+
+def _unwrapped(node: cst.BaseExpression) -> cst.BaseExpression:
+    """`float(x)`, `x.item()`, `x.tolist()`: the same number."""
+    while isinstance(node, cst.Call):
+        if isinstance(node.func, cst.Name) and node.func.value in ("float", "int") and node.args:
+            node = node.args[0].value
+        elif isinstance(node.func, cst.Attribute) and node.func.attr.value in ("item", "tolist",
+                                                                               "cpu", "numpy"):
+            node = node.func.value
+        else:
+            break
+    return node
+
+
+# Calls that choose among candidates by their values.
+RANKERS = frozenset({"max", "min", "sorted", "argmax", "argmin", "argsort", "topk", "sort",
+                     "nlargest", "nsmallest"})
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """A value being ranked, and whether it came one candidate at a time (a comprehension,
+    a loop's `append`, a key function), which is where candidates can differ in length."""
+
+    value: cst.BaseExpression
+    per_candidate: bool
+
+
+def ranked_values(ctx: FileContext, call: cst.Call) -> list[Ranked]:
+    """The values a ranking call (`max`, `sorted`, `argmax`, `topk`, ...) compares."""
+    name = vocab_name(call)
+    if name not in RANKERS:
+        return []
+    key = keyword(call, "key")
+    if key is not None:
+        if isinstance(key, cst.Lambda):
+            return [Ranked(key.body, True)]
+        return [Ranked(v, True) for v in origins.function_returns(ctx, key)]
+    positional = [a.value for a in call.args if a.keyword is None and not a.star]
+    if isinstance(call.func, cst.Attribute) and not ctx.qualified_names(call.func) \
+            and name not in ("max", "min", "sorted", "nlargest", "nsmallest"):
+        operand: cst.BaseExpression | None = call.func.value  # `scores.argmax()`
+    else:
+        operand = positional[-1] if name in ("nlargest", "nsmallest") and positional else \
+            positional[0] if positional else None
+        if name in ("max", "min") and len(positional) > 1:
+            return [Ranked(p, False) for p in positional]
+    return list(_elements(ctx, operand, False, 6)) if operand is not None else []
+
+
+def _elements(ctx: FileContext, node: cst.BaseExpression, per_candidate: bool,
+              depth: int) -> list[Ranked]:
+    if depth <= 0:
+        return [Ranked(node, per_candidate)]
+    if isinstance(node, (cst.List, cst.Tuple, cst.Set)):
+        return [r for e in node.elements for r in _elements(ctx, e.value, per_candidate, depth - 1)]
+    if isinstance(node, (cst.ListComp, cst.GeneratorExp)):
+        return _elements(ctx, node.elt, True, depth - 1)
+    if isinstance(node, cst.Call) and vocab_name(node) in ("array", "asarray", "tensor", "stack",
+                                                           "as_tensor", "Tensor", "list"):
+        args = [a.value for a in node.args if a.keyword is None]
+        return _elements(ctx, args[0], per_candidate, depth - 1) if args else []
+    if isinstance(node, cst.Call) and vocab_name(node) in ("zip", "enumerate"):
+        return [r for a in node.args for r in _elements(ctx, a.value, per_candidate, depth - 1)]
+    if isinstance(node, cst.Name):
+        appended = _appended(ctx, node)
+        if appended:
+            return [r for v in appended for r in _elements(ctx, v, True, depth - 1)]
+        value = ctx.value(node)
+        if value is not None:
+            return _elements(ctx, value, per_candidate, depth - 1)
+    return [Ranked(node, per_candidate)]
+
+
+def _appended(ctx: FileContext, name: cst.Name) -> list[cst.BaseExpression]:
+    """What a list bound to `name` gets in `name.append(v)` calls (in a loop)."""
+    found: list[cst.BaseExpression] = []
+    for definition in ctx.definitions(name) or ():
+        if definition.kind != ASSIGN or not isinstance(definition.value, (cst.List, cst.Tuple)):
+            continue
+        for read in ctx.flow.reads_of(definition, name):
+            parents = iter(ctx.flow.ancestors(read))
+            attribute, call = next(parents, None), next(parents, None)
+            if isinstance(attribute, cst.Attribute) and attribute.attr.value == "append" \
+                    and isinstance(call, cst.Call) and call.args:
+                found.append(call.args[0].value)
+    return found
+
+
+def normalized_sibling(ctx: FileContext, at: cst.CSTNode, value: cst.BaseExpression) -> bool:
+    """Is `value` also divided by something in the function around `at` (a length-normalized
+    score computed beside the raw one, as lm-eval's `acc_norm` is beside `acc`)?"""
+    home = ctx.flow.home(at)
+    if home is None:
+        return False
+    target = "".join(ctx.code(value).split())
+    stack: list[cst.CSTNode] = [home]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.BinaryOperation) and isinstance(current.operator, cst.Divide) \
+                and "".join(ctx.code(current.left).split()) == target:
+            return True
+        stack.extend(current.children)
+    return False
