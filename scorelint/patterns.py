@@ -491,11 +491,12 @@ _LOG_KINDS = frozenset({"log_softmax", "log", "log_sigmoid"})
 
 
 def token_logprobs(ctx: FileContext, node: cst.BaseExpression, depth: int = 16,
-                   require_log: bool = True) -> TokenScores | None:
+                   require_log: bool = True, per_token: bool = False) -> TokenScores | None:
     """The per-token log-probabilities `node` holds, seen through names, selections
     (`gather`, `take_along_axis`, `lp[t, ids[t]]`), reshapes, negation and masking. With
-    `require_log=False`, a gather of a value we cannot see (a parameter) counts too."""
-    selected = masked = False
+    `require_log=False`, a gather of a value we cannot see (a parameter) counts too;
+    `per_token`: `node` is already one token's term (a generator's element, a `+=` in a loop)."""
+    selected, masked = per_token, False
     gathered: cst.Call | None = None
     seen: set[int] = set()
     while depth and id(node) not in seen:
@@ -595,7 +596,8 @@ def summed_logprob(ctx: FileContext, node: cst.BaseExpression, depth: int = 8) -
         for definition in found:
             if definition.kind == AUGMENT and isinstance(definition.statement, cst.AugAssign) \
                     and isinstance(definition.statement.operator, cst.AddAssign):
-                tokens = token_logprobs(ctx, definition.statement.value)
+                tokens = token_logprobs(ctx, definition.statement.value,
+                                        per_token=definition.loop is not None)
                 if tokens is not None:
                     return Summed(definition.statement, tokens)
         value = ctx.value(node)
@@ -612,10 +614,10 @@ def summed_logprob(ctx: FileContext, node: cst.BaseExpression, depth: int = 8) -
         return None
     op = ctx.op(node, follow=False)
     if op is not None and op.kind in _SUMS and op.operand is not None:
-        operand = op.operand
+        operand, per_token = op.operand, False
         if isinstance(operand, (cst.GeneratorExp, cst.ListComp)):
-            operand = operand.elt
-        tokens = token_logprobs(ctx, operand)
+            operand, per_token = operand.elt, True
+        tokens = token_logprobs(ctx, operand, per_token=per_token)
         return Summed(node, tokens) if tokens is not None else None
     if op is not None and op.kind in ("reshape", "copy", "cast") and op.operand is not None:
         return summed_logprob(ctx, op.operand, depth - 1)
@@ -665,8 +667,8 @@ def ranked_values(ctx: FileContext, call: cst.Call) -> list[Ranked]:
             return [Ranked(key.body, True)]
         return [Ranked(v, True) for v in origins.function_returns(ctx, key)]
     positional = [a.value for a in call.args if a.keyword is None and not a.star]
-    if isinstance(call.func, cst.Attribute) and not ctx.qualified_names(call.func) \
-            and name not in ("max", "min", "sorted", "nlargest", "nsmallest"):
+    if isinstance(call.func, cst.Attribute) and not _is_module(ctx, call.func.value) \
+            and name not in ("sorted", "nlargest", "nsmallest"):
         operand: cst.BaseExpression | None = call.func.value  # `scores.argmax()`
     else:
         operand = positional[-1] if name in ("nlargest", "nsmallest") and positional else \
@@ -674,6 +676,11 @@ def ranked_values(ctx: FileContext, call: cst.Call) -> list[Ranked]:
         if name in ("max", "min") and len(positional) > 1:
             return [Ranked(p, False) for p in positional]
     return list(_elements(ctx, operand, False, 6)) if operand is not None else []
+
+
+def _is_module(ctx: FileContext, node: cst.BaseExpression) -> bool:
+    """`np` in `np.argmax(x)`, `heapq` in `heapq.nlargest(...)`: an imported module."""
+    return isinstance(node, (cst.Name, cst.Attribute)) and bool(ctx.qualified_names(node))
 
 
 def _elements(ctx: FileContext, node: cst.BaseExpression, per_candidate: bool,
