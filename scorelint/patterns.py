@@ -544,7 +544,13 @@ def token_logprobs(ctx: FileContext, node: cst.BaseExpression, depth: int = 16,
                     return None
                 continue
             op = ctx.op(node, follow=False)
-            if op is None or op.operand is None:
+            if op is None:  # a same-module helper returning per-token log-probs
+                for value in origins.helper_returns(ctx, node):
+                    found = token_logprobs(ctx, value, depth, require_log, selected)
+                    if found is not None:
+                        return TokenScores(found.made, found.masked or masked)
+                return None
+            if op.operand is None:
                 return None
             if op.kind in _LOG_KINDS:
                 return TokenScores(op.call, masked) if selected else None
