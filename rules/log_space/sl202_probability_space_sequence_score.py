@@ -58,7 +58,8 @@ class ProbabilitySpaceSequenceScore(Rule):
     name = "probability-space-sequence-score"
     message = "`{expr}` ranks sequences by a product of probabilities, which underflows to 0.0"
     follows = ("prod", "exp")
-    triggers = (("prod", "exp", "*=", "reduce_prod"),)
+    triggers = (("prod", "exp", "*=", "reduce_prod"),
+                ("softmax", "log_softmax", "log", "sigmoid", "exp", "cross_entropy"))
 
     flagged = (
         Flagged(

@@ -68,7 +68,8 @@ class UnshiftedCausalTargets(Rule):
     fix_availability = FixAvailability.SOMETIMES
     applicability = Applicability.UNSAFE
     triggers = (("gather", "take_along_axis", "take_along_dim", "cross_entropy",
-                 "CrossEntropyLoss", "log_softmax", "nll_loss"),)
+                 "CrossEntropyLoss", "nll_loss", "log_softmax"),
+                ("log_softmax", "softmax", "log", "cross_entropy", "CrossEntropyLoss", "nll_loss"))
 
     flagged = (
         Flagged(

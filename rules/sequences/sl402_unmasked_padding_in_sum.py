@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
-from scorelint import patterns
+from scorelint import facts, patterns
 from scorelint import vocabulary as vocab
 from scorelint.findings import Applicability, FixAvailability
 from scorelint.proposal import FixSpec, Replace
@@ -69,7 +71,10 @@ class UnmaskedPaddingInSum(Rule):
     fix_title = "Use the neutral value `0.0` / divide by the mask's count"
     fix_availability = FixAvailability.SOMETIMES
     applicability = Applicability.UNSAFE
-    triggers = (("sum", "masked_fill", "where", "cross_entropy", "CrossEntropyLoss", "fsum"),)
+    follows = ("log_softmax", "log")
+    triggers = (("sum", "masked_fill", "where", "cross_entropy", "CrossEntropyLoss", "fsum"),
+                ("log_softmax", "log", "log_sigmoid", "logsigmoid", "cross_entropy", "CrossEntropyLoss",
+                 "gather", "take_along_axis", "take_along_dim"))
 
     flagged = (
         Flagged(
@@ -141,8 +146,9 @@ class UnmaskedPaddingInSum(Rule):
         Flagged(
             """
             import torch.nn.functional as F
-            def loss(logits, labels, tokenizer):
+            def loss(logits, input_ids, tokenizer):
                 pad_id = tokenizer.pad_token_id
+                labels = input_ids.clone()
                 return F.cross_entropy(logits.view(-1, logits.size(-1)), labels.view(-1))
             """,
         ),
@@ -239,6 +245,16 @@ class UnmaskedPaddingInSum(Rule):
         Clean(
             """
             import torch
+            def nll(logits, labels, ignore_index=-100):
+                padding_mask = labels.eq(ignore_index)
+                nll_loss = -torch.log_softmax(logits, -1).gather(-1, labels.clamp(min=0)[..., None])
+                nll_loss.masked_fill_(padding_mask[..., None], 0.0)
+                return nll_loss.sum()
+            """
+        ),
+        Clean(
+            """
+            import torch
             def smoothed(logits, attention_mask, eps):
                 lp = torch.log_softmax(logits, -1)
                 return -eps * lp.sum(-1).mean()
@@ -277,7 +293,8 @@ class UnmaskedPaddingInSum(Rule):
         summed = patterns.summed_logprob(self.ctx, node)
         if summed is None or summed.node is not node or summed.tokens.masked:
             return
-        if not _holds_mask(self.ctx, node) or _mask_used_on(self.ctx, node):
+        if not _holds_mask(self.ctx, node) or _mask_used_on(self.ctx, node) \
+                or _masked_in_place(self.ctx, node):
             return
         self.report(node, f"`{self.ctx.short(node)}` sums the log-probs of padding tokens; "
                           "multiply by the (shifted) attention mask first")
@@ -298,6 +315,16 @@ class UnmaskedPaddingInSum(Rule):
         self.report(node, f"`{self.ctx.short(node)}` fills log-probs with 1, which adds +1 per "
                           "padding token; the neutral value in log space is 0", fix)
 
+    def _token_ids_as_labels(self, node: cst.Call, loss: vocab.Loss) -> bool:
+        """Are the targets the (padded) token ids themselves (`labels = input_ids.clone()`)?
+        Labels passed in (`labels=` of a model) follow the `-100` convention of the data
+        collator and a pad id read for `decoder_input_ids` says nothing about them."""
+        positional = [a.value for a in node.args if a.keyword is None]
+        target = patterns.keyword(node, "target") or (positional[1] if len(positional) > 1 else None)
+        traced = patterns.trace_positions(self.ctx, target) if target is not None else None
+        name = facts._name_of(traced.base) if traced is not None else None
+        return bool(name and _TOKEN_IDS.search(name))
+
     def _check_loss(self, node: cst.Call) -> None:
         loss = self.ctx.loss(node)
         assert loss is not None
@@ -311,10 +338,14 @@ class UnmaskedPaddingInSum(Rule):
         if isinstance(reduction, cst.SimpleString) and reduction.evaluated_value == "none":
             return  # per-token losses: judged where they are summed
         home = self.ctx.flow.home(node)
-        if home is None or not _reads_pad_id(home) or _writes_ignore(home):
+        if home is None or not _reads_pad_id(home) or _writes_ignore(home) \
+                or not self._token_ids_as_labels(node, loss):
             return
         self.report(node, f"`{self.ctx.short(node)}` counts padding labels in the loss: a pad id "
                           "is in scope and no `ignore_index` is given")
+
+
+_TOKEN_IDS = re.compile(r"input_ids|^ids$|_ids$|^tokens$|token_ids", re.IGNORECASE)
 
 
 def _is_one(node: cst.BaseExpression) -> bool:
@@ -371,6 +402,34 @@ def _mask_used_on(ctx, node: cst.Call) -> bool:
     parent = next(parents, None)
     return isinstance(parent, cst.BinaryOperation) and isinstance(parent.operator, cst.Multiply) \
         and any(patterns.is_masklike(ctx, side) for side in (parent.left, parent.right))
+
+
+_IN_PLACE = frozenset({"masked_fill_", "mul_", "masked_scatter_", "zero_", "fill_", "where_"})
+
+
+def _masked_in_place(ctx, node: cst.Call) -> bool:
+    """`lp.masked_fill_(pad, 0.0)`, `lp *= mask`, `lp[pad] = 0` in the function: the
+    summed name is masked by a statement of its own."""
+    op = ctx.op(node, follow=False)
+    operand = op.operand if op is not None else None
+    while isinstance(operand, (cst.Subscript, cst.Attribute)):
+        operand = operand.value
+    home = ctx.flow.home(node)
+    if not isinstance(operand, cst.Name) or home is None:
+        return False
+    name = operand.value
+    for current in _function_nodes(home):
+        if isinstance(current, cst.Call) and isinstance(current.func, cst.Attribute) \
+                and current.func.attr.value in _IN_PLACE \
+                and isinstance(current.func.value, cst.Name) and current.func.value.value == name:
+            return True
+        if isinstance(current, cst.AugAssign) and isinstance(current.operator, cst.MultiplyAssign) \
+                and isinstance(current.target, cst.Name) and current.target.value == name:
+            return True
+        if isinstance(current, cst.AssignTarget) and isinstance(current.target, cst.Subscript) \
+                and isinstance(current.target.value, cst.Name) and current.target.value.value == name:
+            return True
+    return False
 
 
 def _reads_pad_id(home: cst.CSTNode) -> bool:

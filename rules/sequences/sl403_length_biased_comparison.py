@@ -57,9 +57,9 @@ class LengthBiasedComparison(Rule):
     code = "SL403"
     name = "length-biased-comparison"
     message = "`{expr}` ranks candidates by summed log-probs, which favours the shortest"
-    follows = ("sum",)
-    triggers = (("max", "min", "sorted", "argmax", "argmin", "argsort", "topk", "sort",
-                 "nlargest", "nsmallest", "sum", "fsum", "+", "+="),)
+    follows = ("sum", "log_softmax", "log")
+    triggers = (("sum", "fsum", "+", "+="),
+                ("log_softmax", "log", "log_sigmoid", "logsigmoid", "cross_entropy", "CrossEntropyLoss"))
 
     flagged = (
         Flagged(
