@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from proof import framework_of, numeric_fixtures, prove, torch_available
+from proof import NUMERIC, framework_of, numeric_fixtures, prove, torch_available
 
 CASES = [
     pytest.param(
@@ -25,45 +25,19 @@ def test_fix_is_numerically_proven(path) -> None:
     assert proof.wrong_cases  # the original was measurably wrong somewhere
 
 
-_SUGGESTION = '''
-import numpy as np
-from scipy.special import log_softmax
-
-from scorelint import reference
-
-RULE = "SL402"
-
-
-def buggy(logits, ids, attention_mask):
-    tok = np.take_along_axis(log_softmax(logits, axis=-1), ids[..., None], axis=-1)[..., 0]
-    return tok.sum(-1)
-
-
-def fixed(logits, ids, attention_mask):
-    tok = np.take_along_axis(log_softmax(logits, axis=-1), ids[..., None], axis=-1)[..., 0]
-    return {FIXED}
-
-
-def expected(logits, ids, attention_mask):
-    return reference.sequence_logprob(logits, ids, shift=False, mask=attention_mask)
-
-
-def cases():
-    rng = np.random.default_rng(0)
-    mask = np.array([[1, 1, 1], [1, 0, 0]])
-    yield "padded", (rng.normal(size=(2, 3, 4)), rng.integers(0, 4, size=(2, 3)), mask)
-'''
-
 
 def test_report_only_proof_checks_the_suggested_edit(tmp_path) -> None:
+    source = (NUMERIC / "sl402_unmasked_sum_suggested.py").read_text()
+    edit = "    return (tok * attention_mask).sum(-1)\n"
+    assert source.count(edit) == 1
     good = tmp_path / "good.py"
-    good.write_text(_SUGGESTION.replace("{FIXED}", "(tok * attention_mask).sum(-1)"))
-    assert prove(good).wrong_cases == ["padded"]
+    good.write_text(source)
+    assert prove(good).wrong_cases
     still_buggy = tmp_path / "still_buggy.py"
-    still_buggy.write_text(_SUGGESTION.replace("{FIXED}", "tok.sum(-1)"))
+    still_buggy.write_text(source.replace(edit, "    return tok.sum(-1)\n"))
     with pytest.raises(AssertionError, match="still reported inside `fixed`"):
         prove(still_buggy)
     wrong = tmp_path / "wrong.py"
-    wrong.write_text(_SUGGESTION.replace("{FIXED}", "(tok * attention_mask).sum(-1) + 1"))
+    wrong.write_text(source.replace(edit, "    return (tok * attention_mask).sum(-1) + 1\n"))
     with pytest.raises(AssertionError, match="disagrees with the reference"):
         prove(wrong)
