@@ -28,11 +28,11 @@ class UnshiftedCausalTargets(Rule):
     logits at position `t` are the distribution of token `t + 1`, computed
     from tokens `0..t`. Gathering them at `ids[t]` asks "how likely is the
     token the model has just read?", which a model that can copy its input
-    answers with near certainty. For a bigram toy model whose logits at `t`
-    put 5.0 on the token after `ids[t]`, the unshifted score of `[0, 1, 2]`
-    is about `-3 * 5.0 = -15` where the true `log Pr` is `-0.04`: every
-    candidate is scored by how well the model echoes it, and the ranking of
-    answers is noise.
+    answers with near certainty. For a bigram toy model over 5 tokens whose
+    logits at `t` put 5.0 on the token after `ids[t]` (0 elsewhere), the
+    unshifted score of `[0, 1, 2]` is `-15.08` where the true
+    `log Pr(1, 2 | 0)` is `-0.053`: every candidate is scored by how well the
+    model echoes it, and the ranking of answers is noise.
 
     ## Example
     ```python
