@@ -239,3 +239,15 @@ def returns(function: cst.FunctionDef) -> list[cst.BaseExpression]:
             found.append(node.value)
         stack.extend(node.children)
     return found
+
+
+def function_returns(ctx: FileContext, func: cst.BaseExpression) -> list[cst.BaseExpression]:
+    """What the same-module function or method `func` names returns (`score` in
+    `max(cands, key=score)`, `self.score` in `self.score(c)`); [] when it is not one."""
+    target = _callee(ctx, func)
+    return returns(target) if isinstance(target, cst.FunctionDef) else []
+
+
+def helper_returns(ctx: FileContext, call: cst.Call) -> list[cst.BaseExpression]:
+    """What a call of a same-module function or method returns."""
+    return function_returns(ctx, call.func)

@@ -3,12 +3,14 @@ to a loss, selections of a value, and the fix pieces built from them."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import libcst as cst
 
 from scorelint import facts, origins
 from scorelint.context import FileContext
+from scorelint.dataflow import ASSIGN, AUGMENT
 from scorelint.findings import Applicability
 from scorelint.proposal import FixSpec, InsertLine, Replace
 from scorelint.spelling import negate, paren
@@ -255,3 +257,486 @@ def drop_activation(ctx: FileContext, loss: Loss, call: cst.Call, argument: cst.
 def one_line(code: str) -> str:
     text = " ".join(code.split())
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+# -- sequences: time windows, the model call behind logits, ranked values -------------------
+# Shared by the sequence rules (SL401-SL403) and SL202. A "window" is the slice a value takes
+# along the time axis, `[lower, upper)`, each end an offset from the start, the end, or a name.
+
+
+@dataclass(frozen=True)
+class Bound:
+    """One end of a time slice: `base + offset`; base "" (the start), "end", or a name's code."""
+
+    base: str
+    offset: int
+
+    def plus(self, n: int) -> Bound:
+        return Bound(self.base, self.offset + n)
+
+
+@dataclass(frozen=True)
+class Window:
+    lower: Bound
+    upper: Bound
+
+    @property
+    def full(self) -> bool:
+        return self == FULL
+
+    def shifted(self, n: int) -> Window:
+        return Window(self.lower.plus(n), self.upper.plus(n))
+
+
+FULL = Window(Bound("", 0), Bound("end", 0))
+# Methods that keep the positions of a tensor of ids or logits (dtype, device, copies).
+_ID_CASTS = frozenset({"long", "int", "contiguous", "clone", "detach", "to", "cpu", "cuda",
+                       "float", "double", "numpy", "astype", "squeeze", "unsqueeze", "bool",
+                       "byte", "type_as"})
+_NORMALIZERS = frozenset({"log_softmax", "softmax", "log"})
+
+
+def _integer(node: cst.BaseExpression) -> int | None:
+    if isinstance(node, cst.Integer):
+        return int(node.evaluated_value)
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus) \
+            and isinstance(node.expression, cst.Integer):
+        return -int(node.expression.evaluated_value)
+    return None
+
+
+def _bound(ctx: FileContext, node: cst.BaseExpression | None, upper: bool) -> Bound:
+    if node is None:
+        return Bound("end", 0) if upper else Bound("", 0)
+    n = _integer(node)
+    if n is not None:
+        return Bound("end", n) if n < 0 else Bound("", n)
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, (cst.Add, cst.Subtract)):
+        k = _integer(node.right)
+        if k is not None:
+            base = _bound(ctx, node.left, upper)
+            return base.plus(k if isinstance(node.operator, cst.Add) else -k)
+        k = _integer(node.left)
+        if k is not None and isinstance(node.operator, cst.Add):
+            return _bound(ctx, node.right, upper).plus(k)
+    return Bound(_squeezed(ctx.code(node)), 0)
+
+
+def _squeezed(code: str) -> str:
+    return "".join(code.split())
+
+
+def time_window(ctx: FileContext, node: cst.Subscript) -> Window | None:
+    """The window a subscript takes along time: `x[:, :-1]`, `x[..., 1:]`, `x[k + 1:]`;
+    FULL for a new axis or a leading row pick (`x[0]`, `x[..., None]`); None when unclear
+    (two sliced axes, a step, a time index such as `x[:, -1]`)."""
+    found: Window | None = None
+    seen_slice = False
+    for position, element in enumerate(node.slice):
+        part = element.slice
+        if isinstance(part, cst.Slice):
+            seen_slice = True
+            if part.step is not None:
+                return None
+            if part.lower is None and part.upper is None:
+                continue
+            if found is not None:
+                return None
+            found = Window(_bound(ctx, part.lower, False), _bound(ctx, part.upper, True))
+            continue
+        value = part.value
+        if isinstance(value, cst.Ellipsis) or (isinstance(value, cst.Name) and value.value == "None"):
+            seen_slice = seen_slice or isinstance(value, cst.Ellipsis)
+            continue
+        if seen_slice or position > 0 and found is None and len(node.slice) > 2:
+            return None  # an index after a slice picks a time step
+        if isinstance(value, cst.SimpleString):
+            return None  # `out["logits"]`: handled by the caller
+    return found or FULL
+
+
+@dataclass(frozen=True)
+class Traced:
+    """A value followed back to its base through names, casts, reshapes and time slices."""
+
+    base: cst.BaseExpression
+    window: Window
+    normalized: bool  # a log_softmax / softmax / log was passed on the way
+
+
+def trace_positions(ctx: FileContext, node: cst.BaseExpression, depth: int = 14) -> Traced | None:
+    """Follow ids or logits back to where they were made, keeping the one time slice taken
+    on the way; None when two slices compose or a step is unclear."""
+    window, normalized = FULL, False
+    while depth:
+        depth -= 1
+        if isinstance(node, cst.Name):
+            value = ctx.value(node)
+            if value is None:
+                break
+            node = value
+            continue
+        if isinstance(node, cst.Subscript):
+            key = node.slice[0].slice if len(node.slice) == 1 else None
+            if isinstance(key, cst.Index) and isinstance(key.value, cst.SimpleString):
+                if key.value.evaluated_value != "logits":
+                    break  # `batch["input_ids"]`: a base
+                node = node.value
+                continue
+            step = time_window(ctx, node)
+            if step is None:
+                return None
+            if not step.full:
+                if not window.full:
+                    return None
+                window = step
+            node = node.value
+            continue
+        if isinstance(node, cst.Attribute) and node.attr.value == "logits":
+            node = node.value
+            continue
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Divide):
+            node = node.left  # a temperature
+            continue
+        if isinstance(node, cst.Call):
+            op = ctx.op(node, follow=False)
+            if op is not None and op.operand is not None and (
+                    op.kind in ("reshape", "copy", "cast") or op.kind in _NORMALIZERS):
+                normalized = normalized or op.kind in _NORMALIZERS
+                node = op.operand
+                continue
+            if op is None and isinstance(node.func, cst.Attribute) \
+                    and node.func.attr.value in _ID_CASTS:
+                node = node.func.value
+                continue
+        break
+    return Traced(node, window, normalized)
+
+
+def compose(outer: Window, inner: Window) -> Window | None:
+    """The window of `f(ids[inner])[outer]` in the positions of `ids`, when one is full."""
+    if outer.full:
+        return inner
+    if inner.full:
+        return outer
+    return None
+
+
+_INPUT_KEYWORDS = ("input_ids", "ids", "input", "inputs", "tokens", "idx", "x")
+
+
+def model_call(ctx: FileContext, node: cst.BaseExpression) -> cst.Call | None:
+    """The call of a model whose output `node` is (not a known operation or a loss)."""
+    if not isinstance(node, cst.Call) or ctx.op(node, follow=False) is not None \
+            or ctx.loss(node) is not None:
+        return None
+    if vocab_name(node) in ("tensor", "array", "asarray", "zeros", "ones", "randn", "rand",
+                            "where", "cat", "stack", "len", "list", "range"):
+        return None
+    return node
+
+
+def vocab_name(call: cst.Call) -> str | None:
+    func = call.func
+    if isinstance(func, cst.Name):
+        return func.value
+    if isinstance(func, cst.Attribute):
+        return func.attr.value
+    return None
+
+
+def model_input(call: cst.Call) -> cst.BaseExpression | None:
+    """The ids a model is called on: `input_ids=`, or its first positional argument."""
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value in _INPUT_KEYWORDS:
+            return arg.value
+    return next((a.value for a in call.args if a.keyword is None and not a.star), None)
+
+
+def keyword(call: cst.Call, *names: str) -> cst.BaseExpression | None:
+    return next((a.value for a in call.args if a.keyword is not None and a.keyword.value in names),
+                None)
+
+
+def is_masklike(ctx: FileContext, node: cst.BaseExpression) -> bool:
+    """A padding / attention mask in hand: a value named so (`attention_mask`,
+    `batch["attention_mask"]`, `inputs.attention_mask`, `mask`), or a comparison with a pad id."""
+    name = facts._name_of(node)
+    if name and MASK_NAME.search(name):
+        return True
+    value = ctx.resolve(node)
+    if isinstance(value, cst.Comparison) and any(
+            isinstance(c.operator, (cst.NotEqual, cst.Equal)) for c in value.comparisons):
+        return any(PAD_NAME.search(facts._name_of(c.comparator) or "") for c in value.comparisons)
+    return value is not node and is_masklike(ctx, value)
+
+
+MASK_NAME = re.compile(r"(^|_)mask(s|ed)?($|_)|attention_mask|padding_mask", re.IGNORECASE)
+PAD_NAME = re.compile(r"pad(_token)?_?(id|idx|index)|padding_idx", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class TokenScores:
+    """Per-token log-probabilities found behind a value: a log-space op whose output was
+    gathered at token ids (or a token loss with `reduction="none"`)."""
+
+    made: cst.CSTNode  # the log_softmax / log / loss call
+    masked: bool  # a mask was applied on the way (`* mask`, `masked_fill`, `where`)
+
+
+_LOG_KINDS = frozenset({"log_softmax", "log", "log_sigmoid"})
+
+
+def token_logprobs(ctx: FileContext, node: cst.BaseExpression, depth: int = 16,
+                   require_log: bool = True, per_token: bool = False) -> TokenScores | None:
+    """The per-token log-probabilities `node` holds, seen through names, selections
+    (`gather`, `take_along_axis`, `lp[t, ids[t]]`), reshapes, negation and masking. With
+    `require_log=False`, a gather of a value we cannot see (a parameter) counts too;
+    `per_token`: `node` is already one token's term (a generator's element, a `+=` in a loop)."""
+    selected, masked = per_token, False
+    gathered: cst.Call | None = None
+    seen: set[int] = set()
+    while depth and id(node) not in seen:
+        depth -= 1
+        seen.add(id(node))
+        if isinstance(node, cst.Name):
+            value = ctx.value(node)
+            if value is None:
+                return TokenScores(gathered, masked) if gathered and not require_log else None
+            node = value
+        elif isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+            node = node.expression
+        elif isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Multiply):
+            if is_masklike(ctx, node.right) or _mask_value(ctx, node.right):
+                masked, node = True, node.left
+            elif is_masklike(ctx, node.left) or _mask_value(ctx, node.left):
+                masked, node = True, node.right
+            else:
+                return None
+        elif isinstance(node, cst.Subscript):
+            selected = selected or any(
+                isinstance(e.slice, cst.Index) and not isinstance(e.slice.value, (
+                    cst.Integer, cst.Ellipsis, cst.SimpleString, cst.UnaryOperation))
+                and not (isinstance(e.slice.value, cst.Name) and e.slice.value.value == "None")
+                for e in node.slice)
+            if any(isinstance(e.slice, cst.Index) and (is_masklike(ctx, e.slice.value)
+                                                       or _mask_value(ctx, e.slice.value))
+                   for e in node.slice):
+                masked = True  # `lp[mask]`: only the real tokens
+            node = node.value
+        elif isinstance(node, cst.Call):
+            loss = ctx.loss(node)
+            if loss is not None:
+                reduction = keyword(node, "reduction")
+                if isinstance(reduction, cst.SimpleString) and reduction.evaluated_value == "none":
+                    return TokenScores(node, masked)
+                return None
+            name = vocab_name(node)
+            if name in ("masked_fill", "masked_fill_", "where"):
+                masked = True
+                args = [a.value for a in node.args if a.keyword is None]
+                node = node.func.value if name != "where" and isinstance(node.func, cst.Attribute) \
+                    else args[1] if len(args) == 3 else node
+                if node is None or isinstance(node, cst.Call) and vocab_name(node) == "where":
+                    return None
+                continue
+            op = ctx.op(node, follow=False)
+            if op is None:  # a same-module helper returning per-token log-probs
+                for value in origins.helper_returns(ctx, node):
+                    found = token_logprobs(ctx, value, depth, require_log, selected)
+                    if found is not None:
+                        return TokenScores(found.made, found.masked or masked)
+                return None
+            if op.operand is None:
+                return None
+            if op.kind in _LOG_KINDS:
+                return TokenScores(op.call, masked) if selected else None
+            if op.kind == "select":
+                selected, gathered = True, op.call
+            elif op.kind not in ("reshape", "copy", "cast"):
+                return None
+            node = op.operand
+        else:
+            return None
+    return None
+
+
+def _mask_value(ctx: FileContext, node: cst.BaseExpression) -> bool:
+    """`mask.float()`, `mask[:, 1:]`, `(labels != pad_id)`: a mask under casts and slices."""
+    for _ in range(6):
+        if isinstance(node, cst.Subscript):
+            node = node.value
+        elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) \
+                and node.func.attr.value in (*_ID_CASTS, "type_as", "to"):
+            node = node.func.value
+        else:
+            break
+        if is_masklike(ctx, node):
+            return True
+    return False
+
+
+@dataclass(frozen=True)
+class Summed:
+    """A sum of per-token log-probabilities: the sequence's `log Pr`."""
+
+    node: cst.CSTNode  # the sum call, or the `+=` statement
+    tokens: TokenScores
+
+
+_SUMS = ("sum", "fsum")
+
+
+def summed_logprob(ctx: FileContext, node: cst.BaseExpression, depth: int = 8) -> Summed | None:
+    """The raw (un-normalized) summed token log-probabilities `node` holds: `lp.sum(-1)`,
+    `sum(lp[t, ids[t]] for t ...)`, a `total += lp[...]` accumulator, a same-module
+    helper returning one, seen through names, `float()`, `.item()` and row picks."""
+    if depth <= 0:
+        return None
+    node = _unwrapped(node)
+    if isinstance(node, cst.Name):
+        found = ctx.definitions(node) or ()
+        for definition in found:
+            if definition.kind == AUGMENT and isinstance(definition.statement, cst.AugAssign) \
+                    and isinstance(definition.statement.operator, cst.AddAssign):
+                tokens = token_logprobs(ctx, definition.statement.value,
+                                        per_token=definition.loop is not None)
+                if tokens is not None:
+                    return Summed(definition.statement, tokens)
+        value = ctx.value(node)
+        return summed_logprob(ctx, value, depth - 1) if value is not None else None
+    if isinstance(node, cst.Subscript):
+        return summed_logprob(ctx, node.value, depth - 1)
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+        loss = ctx.loss(node.expression) if isinstance(node.expression, cst.Call) else None
+        reduction = keyword(node.expression, "reduction") if loss is not None else None  # type: ignore[arg-type]
+        if isinstance(reduction, cst.SimpleString) and reduction.evaluated_value == "sum":
+            return Summed(node.expression, TokenScores(node.expression, False))
+        return None
+    if not isinstance(node, cst.Call):
+        return None
+    op = ctx.op(node, follow=False)
+    if op is not None and op.kind in _SUMS and op.operand is not None:
+        operand, per_token = op.operand, False
+        if isinstance(operand, (cst.GeneratorExp, cst.ListComp)):
+            operand, per_token = operand.elt, True
+        tokens = token_logprobs(ctx, operand, per_token=per_token)
+        return Summed(node, tokens) if tokens is not None else None
+    if op is not None and op.kind in ("reshape", "copy", "cast") and op.operand is not None:
+        return summed_logprob(ctx, op.operand, depth - 1)
+    if op is None:
+        for made in origins.helper_returns(ctx, node):
+            found = summed_logprob(ctx, made, depth - 1)
+            if found is not None:
+                return found
+    return None
+
+
+def _unwrapped(node: cst.BaseExpression) -> cst.BaseExpression:
+    """`float(x)`, `x.item()`, `x.tolist()`: the same number."""
+    while isinstance(node, cst.Call):
+        if isinstance(node.func, cst.Name) and node.func.value in ("float", "int") and node.args:
+            node = node.args[0].value
+        elif isinstance(node.func, cst.Attribute) and node.func.attr.value in ("item", "tolist",
+                                                                               "cpu", "numpy"):
+            node = node.func.value
+        else:
+            break
+    return node
+
+
+# Calls that choose among candidates by their values.
+RANKERS = frozenset({"max", "min", "sorted", "argmax", "argmin", "argsort", "topk", "sort",
+                     "nlargest", "nsmallest"})
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """A value being ranked, and whether it came one candidate at a time (a comprehension,
+    a loop's `append`, a key function), which is where candidates can differ in length."""
+
+    value: cst.BaseExpression
+    per_candidate: bool
+
+
+def ranked_values(ctx: FileContext, call: cst.Call) -> list[Ranked]:
+    """The values a ranking call (`max`, `sorted`, `argmax`, `topk`, ...) compares."""
+    name = vocab_name(call)
+    if name not in RANKERS:
+        return []
+    key = keyword(call, "key")
+    if key is not None:
+        if isinstance(key, cst.Lambda):
+            return [Ranked(key.body, True)]
+        return [Ranked(v, True) for v in origins.function_returns(ctx, key)]
+    positional = [a.value for a in call.args if a.keyword is None and not a.star]
+    if isinstance(call.func, cst.Attribute) and not _is_module(ctx, call.func.value) \
+            and name not in ("sorted", "nlargest", "nsmallest"):
+        operand: cst.BaseExpression | None = call.func.value  # `scores.argmax()`
+    else:
+        operand = positional[-1] if name in ("nlargest", "nsmallest") and positional else \
+            positional[0] if positional else None
+        if name in ("max", "min") and len(positional) > 1:
+            return [Ranked(p, False) for p in positional]
+    return list(_elements(ctx, operand, False, 6)) if operand is not None else []
+
+
+def _is_module(ctx: FileContext, node: cst.BaseExpression) -> bool:
+    """`np` in `np.argmax(x)`, `heapq` in `heapq.nlargest(...)`: an imported module."""
+    return isinstance(node, (cst.Name, cst.Attribute)) and bool(ctx.qualified_names(node))
+
+
+def _elements(ctx: FileContext, node: cst.BaseExpression, per_candidate: bool,
+              depth: int) -> list[Ranked]:
+    if depth <= 0:
+        return [Ranked(node, per_candidate)]
+    if isinstance(node, (cst.List, cst.Tuple, cst.Set)):
+        return [r for e in node.elements for r in _elements(ctx, e.value, per_candidate, depth - 1)]
+    if isinstance(node, (cst.ListComp, cst.GeneratorExp)):
+        return _elements(ctx, node.elt, True, depth - 1)
+    if isinstance(node, cst.Call) and vocab_name(node) in ("array", "asarray", "tensor", "stack",
+                                                           "as_tensor", "Tensor", "list"):
+        args = [a.value for a in node.args if a.keyword is None]
+        return _elements(ctx, args[0], per_candidate, depth - 1) if args else []
+    if isinstance(node, cst.Call) and vocab_name(node) in ("zip", "enumerate"):
+        return [r for a in node.args for r in _elements(ctx, a.value, per_candidate, depth - 1)]
+    if isinstance(node, cst.Name):
+        appended = _appended(ctx, node)
+        if appended:
+            return [r for v in appended for r in _elements(ctx, v, True, depth - 1)]
+        value = ctx.value(node)
+        if value is not None:
+            return _elements(ctx, value, per_candidate, depth - 1)
+    return [Ranked(node, per_candidate)]
+
+
+def _appended(ctx: FileContext, name: cst.Name) -> list[cst.BaseExpression]:
+    """What a list bound to `name` gets in `name.append(v)` calls (in a loop)."""
+    found: list[cst.BaseExpression] = []
+    for definition in ctx.definitions(name) or ():
+        if definition.kind != ASSIGN or not isinstance(definition.value, (cst.List, cst.Tuple)):
+            continue
+        for read in ctx.flow.reads_of(definition, name):
+            parents = iter(ctx.flow.ancestors(read))
+            attribute, call = next(parents, None), next(parents, None)
+            if isinstance(attribute, cst.Attribute) and attribute.attr.value == "append" \
+                    and isinstance(call, cst.Call) and call.args:
+                found.append(call.args[0].value)
+    return found
+
+
+def normalized_sibling(ctx: FileContext, at: cst.CSTNode, value: cst.BaseExpression) -> bool:
+    """Is `value` also divided by something in the function around `at` (a length-normalized
+    score computed beside the raw one, as lm-eval's `acc_norm` is beside `acc`)?"""
+    home = ctx.flow.home(at)
+    if home is None:
+        return False
+    target = "".join(ctx.code(value).split())
+    stack: list[cst.CSTNode] = [home]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.BinaryOperation) and isinstance(current.operator, cst.Divide) \
+                and "".join(ctx.code(current.left).split()) == target:
+            return True
+        stack.extend(current.children)
+    return False

@@ -65,6 +65,7 @@ __all__ = [
     "sequence_logprob",
     "sum_logprobs",
     "length_normalized",
+    "text_length",
     "score_candidates",
     "rank_candidates",
 ]
@@ -607,11 +608,29 @@ def length_normalized(
     return _scalar_if_0d(out)
 
 
+def text_length(text: str, unit: Literal["bytes", "chars"] = "bytes") -> int:
+    """Return the length of a candidate's text, the way evaluation harnesses normalize
+    multiple-choice answers: UTF-8 bytes (``"bytes"``) or Unicode characters (``"chars"``,
+    lm-eval's ``acc_norm``). Pass it as ``length`` to :func:`length_normalized` or in
+    ``lengths=`` to :func:`score_candidates`, so that a tokenizer's choices do not decide
+    which answer wins.
+
+    Raises:
+        ValueError: On an unknown ``unit``.
+    """
+    if unit == "bytes":
+        return len(text.encode("utf-8"))
+    if unit == "chars":
+        return len(text)
+    raise ValueError(f"unknown unit {unit!r}; expected 'bytes' or 'chars'")
+
+
 def score_candidates(
     candidate_token_logprobs: Iterable[npt.ArrayLike],
     *,
     normalize: NormalizeMethod = "mean",
     alpha: float = 0.6,
+    lengths: Iterable[float] | None = None,
 ) -> FloatArray:
     """Return the length-normalized score of each candidate sequence.
 
@@ -620,19 +639,26 @@ def score_candidates(
             per candidate; candidates may have different lengths (none empty).
         normalize: Method for :func:`length_normalized`.
         alpha: Exponent for ``normalize="gnmt"``.
+        lengths: Optional length of each candidate to normalize by in place of
+            its token count (e.g. :func:`text_length` in bytes or characters).
 
     Returns:
         A 1-D array of scores, one per candidate, higher is better.
     """
     _check_method(normalize)  # fail fast, even for an empty candidate list
+    candidates = list(candidate_token_logprobs)
+    given = None if lengths is None else list(lengths)
+    if given is not None and len(given) != len(candidates):
+        raise ValueError(f"{len(given)} lengths for {len(candidates)} candidates")
     scores = []
-    for i, cand in enumerate(candidate_token_logprobs):
+    for i, cand in enumerate(candidates):
         lp = _as_float(cand, f"candidate {i}")
         if lp.ndim != 1:
             raise ValueError(f"candidate {i} must be 1-D per-token log-probs, got shape {lp.shape}")
         if lp.size == 0:
             raise ValueError(f"candidate {i} has no tokens")
-        scores.append(length_normalized(np.sum(lp), lp.size, method=normalize, alpha=alpha))
+        n = lp.size if given is None else given[i]
+        scores.append(length_normalized(np.sum(lp), n, method=normalize, alpha=alpha))
     return np.array(scores) if scores else np.empty(0, dtype=np.float64)
 
 
@@ -641,6 +667,7 @@ def rank_candidates(
     *,
     normalize: NormalizeMethod = "mean",
     alpha: float = 0.6,
+    lengths: Iterable[float] | None = None,
 ) -> list[int]:
     """Return candidate indices best-first by length-normalized score.
 
@@ -648,12 +675,14 @@ def rank_candidates(
         candidate_token_logprobs: As for :func:`score_candidates`.
         normalize: Method for :func:`length_normalized`.
         alpha: Exponent for ``normalize="gnmt"``.
+        lengths: As for :func:`score_candidates`.
 
     Returns:
         Indices into the candidates, highest score first; equal scores keep
         their input order (lower index first) and ``nan`` scores come last.
     """
-    scores = score_candidates(candidate_token_logprobs, normalize=normalize, alpha=alpha)
+    scores = score_candidates(candidate_token_logprobs, normalize=normalize, alpha=alpha,
+                              lengths=lengths)
     # lexsort: last key is primary; sorting -score ascending puts the best
     # first and nan last; the index key makes tie-breaking explicit.
     order = np.lexsort((np.arange(scores.size), -scores))

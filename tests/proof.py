@@ -7,7 +7,10 @@ A numeric fixture is a module in `fixtures/numeric/` that defines:
 - `buggy(*args)`: the code under test, written the wrong way;
 - `expected(*args)`: the right answer, computed with `scorelint.reference`;
 - `cases()`: yields `(label, args)` ordinary and adversarial inputs (numpy arrays);
-  a case with a float32 array is checked to float32 precision (`FLOAT32_RTOL`).
+  a case with a float32 array is checked to float32 precision (`FLOAT32_RTOL`);
+- `fixed(*args)` (report-only rules): the edit the rule's message and docs suggest,
+  written by hand. Then scorelint must report `RULE` inside `buggy` and nothing of
+  it inside `fixed`, and `fixed` is what is checked against `expected`.
 
 The harness fixes the fixture's source with scorelint's own fixes (unsafe
 included), executes the original and the fixed module (our fixtures, never
@@ -79,13 +82,18 @@ def prove(path: Path) -> Proof:
     original = path.read_text()
     spec = load(original, path.stem)
     rule = spec.RULE
-    found = {f.code for f in engine.lint(original, str(path), all_rules())}
+    findings = engine.lint(original, str(path), all_rules())
+    found = {f.code for f in findings}
     assert rule in found, f"{path.name}: scorelint does not report {rule} ({sorted(found)})"
-    result = fixes.fix_text(original, str(path), all_rules(), unsafe=True)
-    assert result.refused is None, result.refused
-    assert rule not in {f.code for f in result.remaining}, f"{path.name}: {rule} remains after fix"
-    fixed = load(result.text, path.stem + "_fixed")
-    proof = Proof(path, rule, original, result.text)
+    if hasattr(spec, "fixed"):  # a report-only rule: prove the suggested edit
+        _check_suggestion(path, original, rule, findings)
+        fixed, text = types.SimpleNamespace(buggy=spec.fixed), original
+    else:
+        result = fixes.fix_text(original, str(path), all_rules(), unsafe=True)
+        assert result.refused is None, result.refused
+        assert rule not in {f.code for f in result.remaining}, f"{path.name}: {rule} remains after fix"
+        fixed, text = load(result.text, path.stem + "_fixed"), result.text
+    proof = Proof(path, rule, original, text)
     convert = _converter(getattr(spec, "FRAMEWORK", "numpy"))
     for label, args in spec.cases():
         want = to_numpy(spec.expected(*args))
@@ -105,6 +113,20 @@ def prove(path: Path) -> Proof:
             proof.wrong_cases.append(label)
     assert proof.wrong_cases, f"{path.name}: the buggy code was right on every case"
     return proof
+
+
+def _check_suggestion(path: Path, source: str, rule: str, findings: list) -> None:
+    """`rule` is reported inside `buggy` and never inside the hand-written `fixed`."""
+    import ast
+
+    spans = {node.name: (node.lineno, node.end_lineno or node.lineno)
+             for node in ast.parse(source).body if isinstance(node, ast.FunctionDef)}
+    rows = [f.start.row for f in findings if f.code == rule]
+    assert "buggy" in spans and "fixed" in spans, f"{path.name}: needs `buggy` and `fixed`"
+    assert any(spans["buggy"][0] <= r <= spans["buggy"][1] for r in rows), (
+        f"{path.name}: {rule} is not reported inside `buggy`")
+    assert not any(spans["fixed"][0] <= r <= spans["fixed"][1] for r in rows), (
+        f"{path.name}: {rule} is still reported inside `fixed`, the suggested edit")
 
 
 def _converter(framework: str):

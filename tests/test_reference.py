@@ -304,6 +304,7 @@ def test_public_api_is_declared():
         "sequence_logprob",
         "sum_logprobs",
         "length_normalized",
+        "text_length",
         "score_candidates",
         "rank_candidates",
     }
@@ -794,3 +795,73 @@ def test_softmax_rows_are_distributions_even_with_minus_inf(x):
         assert abs(math.fsum(row.tolist()) - 1.0) <= 1e-12
     np.testing.assert_array_equal(p[np.isneginf(x)], 0.0)
     np.testing.assert_allclose(np.exp(log_softmax(x)), p, rtol=1e-13, atol=1e-300)
+
+
+# -- issue 8: length normalization by tokens, bytes, characters and a GNMT penalty, against
+# an exact oracle (Fractions over the float inputs, exact until the final rounding).
+
+
+def _exact_oracle_scores(token_lps, lengths, method, alpha=0.6):
+    from fractions import Fraction
+
+    out = []
+    for lp, n in zip(token_lps, lengths):
+        total = sum((Fraction(float(v)) for v in lp), Fraction(0))
+        if method == "mean":
+            out.append(float(total / Fraction(n)))
+        else:  # gnmt: the penalty itself is irrational; exact sum, one rounding of it
+            out.append(float(total) / ((5 + n) / 6) ** alpha)
+    return np.array(out)
+
+
+@pytest.mark.parametrize("unit", ["bytes", "chars"])
+def test_text_length_normalization_matches_exact_oracle(rng, unit):
+    answers = ["yes", "no way", "naïve café", "一二三", "the longest answer of them all"]
+    token_lps = [rng.uniform(-6, -1e-3, size=rng.integers(1, 12)) for _ in answers]
+    lengths = [ref.text_length(a, unit) for a in answers]
+    assert lengths == ([len(a.encode("utf-8")) for a in answers] if unit == "bytes"
+                       else [len(a) for a in answers])
+    got = ref.score_candidates(token_lps, lengths=lengths)
+    np.testing.assert_allclose(got, _exact_oracle_scores(token_lps, lengths, "mean"), rtol=1e-15)
+    order = ref.rank_candidates(token_lps, lengths=lengths)
+    assert order == sorted(range(len(answers)), key=lambda i: (-got[i], i))
+
+
+def test_text_length_units_differ_on_non_ascii_and_reject_unknown():
+    assert ref.text_length("café", "bytes") == 5 and ref.text_length("café", "chars") == 4
+    with pytest.raises(ValueError):
+        ref.text_length("x", "tokens")  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        ref.score_candidates([[-1.0], [-2.0]], lengths=[1])
+
+
+@pytest.mark.parametrize("method", ["mean", "gnmt"])
+def test_token_length_normalization_matches_exact_oracle(rng, method):
+    token_lps = [rng.uniform(-30, -1e-9, size=n) for n in (1, 2, 7, 40, 400)]
+    got = ref.score_candidates(token_lps, normalize=method)
+    want = _exact_oracle_scores(token_lps, [len(t) for t in token_lps], method)
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_masked_shifted_token_logprobs_match_slow_loop(rng):
+    """Shift and mask together, against a per-position loop with math.fsum logsumexp."""
+    import math
+
+    B, T, V = 3, 9, 11
+    logits = rng.normal(scale=50.0, size=(B, T, V))
+    ids = rng.integers(0, V, size=(B, T))
+    lengths = [9, 5, 2]
+    mask = np.array([[1] * n + [0] * (T - n) for n in lengths])
+    ids[mask == 0] = 0
+    got = ref.token_logprobs(logits, ids, shift=True, mask=mask)
+    for b in range(B):
+        for t in range(T - 1):
+            if t + 1 < lengths[b]:
+                row = logits[b, t]
+                m = max(row)
+                lse = m + math.log(math.fsum(math.exp(v - m) for v in row))
+                assert got[b, t] == pytest.approx(row[ids[b, t + 1]] - lse, rel=1e-13)
+            else:
+                assert got[b, t] == 0.0
+    seq = ref.sequence_logprob(logits, ids, mask=mask)
+    np.testing.assert_allclose(seq, got.sum(-1), rtol=1e-14)

@@ -1,0 +1,7 @@
+"""SL4: sequence scoring."""
+
+from scorelint.rules.sequences import (  # noqa: F401  (importing registers the rules)
+    sl401_unshifted_causal_targets,
+    sl402_unmasked_padding_in_sum,
+    sl403_length_biased_comparison,
+)

@@ -1,0 +1,344 @@
+"""SL401 unshifted-causal-targets."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from scorelint import patterns
+from scorelint import vocabulary as vocab
+from scorelint.findings import Applicability, FixAvailability
+from scorelint.proposal import FixSpec, Replace
+from scorelint.rule import Clean, Flagged, Rule
+
+_GATHERS = frozenset({"gather", "take_along_axis", "take_along_dim"})
+
+
+class UnshiftedCausalTargets(Rule):
+    """
+    ## What it does
+    Finds per-token log-probabilities of a causal language model gathered at
+    the same positions as the ids the model was called on:
+    `log_softmax(model(ids).logits, -1).gather(-1, ids[..., None])`,
+    `np.take_along_axis(lp, ids[..., None], -1)`, `lp[t, ids[t]]` in a loop,
+    `cross_entropy(logits.view(-1, V), ids.view(-1))`, with neither side
+    shifted, or both sliced alike (`logits[:, :-1]` with `ids[:, :-1]`).
+
+    ## Why is this bad?
+    A causal LM factorizes `log Pr(y|x) = sum_i log Pr(y_i | x, y_<i)`: the
+    logits at position `t` are the distribution of token `t + 1`, computed
+    from tokens `0..t`. Gathering them at `ids[t]` asks "how likely is the
+    token the model has just read?", which a model that can copy its input
+    answers with near certainty. For a bigram toy model over 5 tokens whose
+    logits at `t` put 5.0 on the token after `ids[t]` (0 elsewhere), the
+    unshifted score of `[0, 1, 2]` is `-15.08` where the true
+    `log Pr(1, 2 | 0)` is `-0.053`: every candidate is scored by how well the
+    model echoes it, and the ranking of answers is noise.
+
+    ## Example
+    ```python
+    lp = F.log_softmax(model(ids).logits, dim=-1)
+    tok = lp.gather(-1, ids.unsqueeze(-1)).squeeze(-1)
+    ```
+
+    ## Use instead
+    ```python
+    lp = F.log_softmax(model(ids).logits[:, :-1], dim=-1)
+    tok = lp.gather(-1, ids[:, 1:].unsqueeze(-1)).squeeze(-1)
+    ```
+    `scorelint.reference.token_logprobs(logits, ids, shift=True)` is the
+    reference.
+
+    ## Fix safety
+    Unsafe, and offered only when neither side is sliced and the gather is
+    along the last axis: the fix gathers `X[..., :-1, :]` at
+    `IDX[..., 1:, :]`. The result has one position fewer (the first token has
+    no prediction), so code that indexes it by position must be checked.
+
+    ## Known limitations
+    The model call must be visible in the function (or bound once in it), and
+    the targets must be the ids it was called on: labels built elsewhere,
+    `torch.roll` shifts, and two slices composed on one side are left alone.
+    A model called with `labels=` shifts internally and is not reported.
+    """
+
+    code = "SL401"
+    name = "unshifted-causal-targets"
+    message = "`{expr}` scores each token with logits that already saw it: targets are not shifted"
+    fix_title = "Gather the logits of `[..., :-1]` at the ids of `[..., 1:]`"
+    fix_availability = FixAvailability.SOMETIMES
+    applicability = Applicability.UNSAFE
+    triggers = (("gather", "take_along_axis", "take_along_dim", "cross_entropy",
+                 "CrossEntropyLoss", "nll_loss", "log_softmax"),
+                ("log_softmax", "softmax", "log", "cross_entropy", "CrossEntropyLoss", "nll_loss"))
+
+    flagged = (
+        Flagged(
+            """
+            import torch.nn.functional as F
+            def score(model, ids):
+                lp = F.log_softmax(model(ids).logits, dim=-1)
+                return lp.gather(-1, ids.unsqueeze(-1)).squeeze(-1).sum(-1)
+            """,
+            """
+            import torch.nn.functional as F
+            def score(model, ids):
+                lp = F.log_softmax(model(ids).logits, dim=-1)
+                return lp[..., :-1, :].gather(-1, ids.unsqueeze(-1)[..., 1:, :]).squeeze(-1).sum(-1)
+            """,
+        ),
+        Flagged(
+            """
+            import torch
+            def score(model, input_ids, attention_mask):
+                out = model(input_ids=input_ids, attention_mask=attention_mask)
+                logprobs = torch.log_softmax(out.logits, dim=-1)
+                return torch.gather(logprobs, 2, input_ids[:, :, None]).squeeze(2)
+            """,
+        ),
+        Flagged(
+            """
+            import numpy as np
+            from scipy.special import log_softmax
+            def score(lm, ids):
+                lp = log_softmax(lm(ids), axis=-1)
+                return np.take_along_axis(lp, ids[..., None], axis=-1)[..., 0].sum(-1)
+            """,
+            """
+            import numpy as np
+            from scipy.special import log_softmax
+            def score(lm, ids):
+                lp = log_softmax(lm(ids), axis=-1)
+                return np.take_along_axis(lp[..., :-1, :], ids[..., None][..., 1:, :], axis=-1)[..., 0].sum(-1)
+            """,
+        ),
+        Flagged(
+            """
+            import torch.nn.functional as F
+            def loss(model, ids):
+                logits = model(ids).logits
+                return F.cross_entropy(logits.view(-1, logits.size(-1)), ids.view(-1))
+            """,
+        ),
+        Flagged(
+            """
+            import torch.nn.functional as F
+            def score(model, ids):
+                logits = model(ids).logits[:, :-1]
+                lp = logits.log_softmax(-1)
+                return lp.gather(-1, ids[:, :-1].unsqueeze(-1))
+            """,
+        ),
+        Flagged(
+            """
+            import torch
+            def score(model, ids):
+                lp = torch.log_softmax(model(ids)[0], -1)
+                total = 0.0
+                for t in range(ids.shape[1]):
+                    total += lp[0, t, ids[0, t]]
+                return total
+            """,
+        ),
+        Flagged(
+            """
+            import torch.nn as nn
+            def loss(model, batch):
+                ids = batch["input_ids"]
+                logits = model(input_ids=ids).logits
+                loss_fct = nn.CrossEntropyLoss()
+                return loss_fct(logits.reshape(-1, logits.shape[-1]), ids.reshape(-1))
+            """,
+        ),
+        Flagged(
+            """
+            import jax
+            import jax.numpy as jnp
+            def score(apply_fn, params, ids):
+                logits = apply_fn(ids)
+                lp = jax.nn.log_softmax(logits, axis=-1)
+                return jnp.take_along_axis(lp, ids[..., None], axis=-1).sum()
+            """,
+            """
+            import jax
+            import jax.numpy as jnp
+            def score(apply_fn, params, ids):
+                logits = apply_fn(ids)
+                lp = jax.nn.log_softmax(logits, axis=-1)
+                return jnp.take_along_axis(lp[..., :-1, :], ids[..., None][..., 1:, :], axis=-1).sum()
+            """,
+        ),
+    )
+    clean = (
+        Clean(
+            """
+            import torch.nn.functional as F
+            def score(model, ids):
+                lp = F.log_softmax(model(ids).logits[:, :-1], dim=-1)
+                return lp.gather(-1, ids[:, 1:].unsqueeze(-1)).squeeze(-1).sum(-1)
+            """
+        ),
+        Clean(
+            """
+            def loss(model, ids):
+                return model(input_ids=ids, labels=ids).loss
+            """
+        ),
+        Clean(
+            """
+            import torch.nn.functional as F
+            def loss(model, ids):
+                logits = model(ids).logits
+                shift_logits = logits[..., :-1, :].contiguous()
+                shift_labels = ids[..., 1:].contiguous()
+                return F.cross_entropy(shift_logits.view(-1, shift_logits.size(-1)), shift_labels.view(-1))
+            """
+        ),
+        Clean(
+            """
+            import torch
+            def score(model, ids, k):
+                lp = torch.log_softmax(model(ids).logits[:, k:-1], -1)
+                return lp.gather(-1, ids[:, k + 1:, None])
+            """
+        ),
+        Clean(
+            """
+            import torch
+            def score(model, ids):
+                lp = torch.log_softmax(model(ids)[0], -1)
+                total = 0.0
+                for t in range(ids.shape[1] - 1):
+                    total += lp[0, t, ids[0, t + 1]]
+                return total
+            """
+        ),
+        Clean(
+            """
+            import torch
+            def pll(mlm, masked_ids, ids):
+                lp = torch.log_softmax(mlm(masked_ids).logits, -1)
+                return lp.gather(-1, ids.unsqueeze(-1))
+            """
+        ),
+        Clean(
+            """
+            import torch
+            def score(model, prompt_ids, answer_ids):
+                lp = torch.log_softmax(model(prompt_ids).logits[:, -1], -1)
+                return lp.gather(-1, answer_ids[:, :1])
+            """
+        ),
+        Clean(
+            """
+            import torch.nn.functional as F
+            def loss(model, ids, labels):
+                logits = model(ids).logits
+                return F.cross_entropy(logits.view(-1, logits.size(-1)), labels.view(-1))
+            """
+        ),
+        Clean(
+            """
+            import torch
+            def score(model, ids):
+                inputs, targets = ids[:, :-1], ids[:, 1:]
+                lp = torch.log_softmax(model(ids[:, :-1]).logits, -1)
+                return lp.gather(-1, ids[:, 1:, None])
+            """
+        ),
+    )
+
+    def visit_Call(self, node: cst.Call) -> None:
+        pair = self._pair(node)
+        if pair is None:
+            return
+        scores, targets, plain_gather = pair
+        verdict = self._verdict(scores, targets)
+        if verdict is None:
+            return
+        fix = self._fix(node, scores, targets) if plain_gather and verdict == "plain" else None
+        message = (f"`{self.ctx.short(node)}` scores each token with logits that already saw it; "
+                   "gather `logits[:, :-1]` at `ids[:, 1:]`")
+        self.report(node, message, fix)
+
+    def visit_Subscript(self, node: cst.Subscript) -> None:
+        """`lp[b, t, ids[b, t]]`: the log-prob of the token at the position that read it."""
+        if len(node.slice) < 2 or not all(isinstance(e.slice, cst.Index) for e in node.slice):
+            return
+        last = node.slice[-1].slice.value  # type: ignore[union-attr]
+        if not isinstance(last, cst.Subscript) or len(last.slice) != len(node.slice) - 1 \
+                or not all(isinstance(e.slice, cst.Index) for e in last.slice):
+            return
+        code = self.ctx.code
+        if [code(e.slice.value) for e in node.slice[:-1]] != [code(e.slice.value) for e in last.slice]:  # type: ignore[union-attr]
+            return
+        traced = patterns.trace_positions(self.ctx, node.value)
+        ids = patterns.trace_positions(self.ctx, last.value)
+        if traced is None or ids is None or not traced.normalized or not traced.window.full \
+                or not ids.window.full:
+            return
+        call = patterns.model_call(self.ctx, traced.base)
+        fed = self._fed(call)
+        if fed is not None and fed.window.full and self.ctx.same(fed.base, ids.base):
+            self.report(node, f"`{self.ctx.short(node)}` scores token `t` with the logits at "
+                              "`t`, which read it; use the logits at `t - 1`")
+
+    def _pair(self, node: cst.Call) -> tuple[cst.BaseExpression, cst.BaseExpression, bool] | None:
+        """(scores, target ids, is a plain last-axis gather) of a gather or a token loss."""
+        loss = self.ctx.loss(node)
+        if loss is not None:
+            if loss.kind not in (vocab.CROSS_ENTROPY, vocab.NLL) or loss.framework != "torch" \
+                    or loss.prediction is None:
+                return None
+            target = patterns.keyword(node, "target") or next(
+                (a.value for i, a in enumerate(a for a in node.args if a.keyword is None) if i == 1), None)
+            return (loss.prediction, target, False) if target is not None else None
+        name = patterns.vocab_name(node)
+        if name not in _GATHERS:
+            return None
+        positional = [a.value for a in node.args if a.keyword is None and not a.star]
+        if name == "gather" and isinstance(node.func, cst.Attribute) \
+                and not self.ctx.qualified_names(node.func):
+            index = patterns.keyword(node, "index") or (positional[1] if len(positional) > 1 else None)
+            axis = patterns.keyword(node, "dim") or (positional[0] if positional else None)
+            scores = node.func.value
+        else:
+            scores = positional[0] if positional else None
+            index = patterns.keyword(node, "index", "indices") or (
+                positional[-1] if name == "gather" and len(positional) > 2 else
+                positional[1] if len(positional) > 1 else None)
+            axis = patterns.keyword(node, "axis", "dim") or (
+                positional[1] if name == "gather" and len(positional) > 2 else
+                positional[2] if len(positional) > 2 else None)
+        if scores is None or index is None:
+            return None
+        plain = axis is not None and self.ctx.code(axis) == "-1"
+        return scores, index, plain
+
+    def _fed(self, call: cst.Call | None) -> patterns.Traced | None:
+        if call is None or patterns.keyword(call, "labels", "decoder_input_ids") is not None:
+            return None
+        fed = patterns.model_input(call)
+        return patterns.trace_positions(self.ctx, fed) if fed is not None else None
+
+    def _verdict(self, scores: cst.BaseExpression, targets: cst.BaseExpression) -> str | None:
+        """"plain" (no slices), "same" (equal slices), or None (shifted, or unclear)."""
+        logits = patterns.trace_positions(self.ctx, scores)
+        ids = patterns.trace_positions(self.ctx, targets)
+        if logits is None or ids is None:
+            return None
+        fed = self._fed(patterns.model_call(self.ctx, logits.base))
+        if fed is None or not self.ctx.same(fed.base, ids.base):
+            return None
+        window = patterns.compose(logits.window, fed.window)
+        if window is None or window != ids.window:
+            return None
+        return "plain" if window.full and logits.window.full else "same"
+
+    def _fix(self, node: cst.Call, scores: cst.BaseExpression,
+             targets: cst.BaseExpression) -> FixSpec | None:
+        ctx = self.ctx
+        if not (ctx.contains(node, scores) and ctx.contains(node, targets)):
+            return None
+        return FixSpec(self.fix_title, self.applicability, (
+            Replace(scores, f"{ctx.render(scores, node)}[..., :-1, :]"),
+            Replace(targets, f"{ctx.render(targets, node)}[..., 1:, :]")))
