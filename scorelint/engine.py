@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import libcst as cst
 from libcst.metadata import ByteSpanPositionProvider, MetadataWrapper, ScopeProvider
 
-from scorelint import limits, prefilter, recovery, safety
+from scorelint import funnel, limits, prefilter, recovery, safety
 from scorelint import vocabulary as vocab
 from scorelint.context import FileContext
 from scorelint.findings import (
@@ -81,6 +81,7 @@ def parse(text: str, cpython_checked: bool = False) -> cst.Module:
 
 def lint(text: str, path: str, rules: Sequence[type[Rule]]) -> list[Finding]:
     """Every finding of `rules` in `text`; raises `LintError` if it cannot be parsed."""
+    funnel.reached("1 read", text)
     candidates = prefilter.candidates(rules, prefilter.text_tokens(text, rules))
     # CPython's parser is ~10x cheaper than LibCST's; every file gets it so a
     # syntax error is reported everywhere, as Ruff does, and LibCST never sees
@@ -94,11 +95,16 @@ def lint(text: str, path: str, rules: Sequence[type[Rule]]) -> list[Finding]:
         return recovery.report(partial, path, lint(partial.text, path, rules))
     if not candidates:
         return []
+    funnel.reached("2 text triggers", text)
     per_statement = prefilter.statement_tokens(tree)
     candidates = prefilter.candidates(candidates, set().union(*per_statement))
     if not candidates:
         return []
     keep = _candidate_statements(tree, per_statement, candidates), len(tree.body)
+    funnel.reached("3 LibCST parse", text)
+    funnel.reached_lines("4 scopes (kept statements)", sum(
+        (stmt.end_lineno or stmt.lineno) - stmt.lineno + 1
+        for i, stmt in enumerate(tree.body) if i in keep[0]))
     module = parse(text, cpython_checked=True)
     try:
         return limits.on_deep_stack(_run_rules, module, _narrow(module, keep), text, path,
@@ -215,6 +221,7 @@ def _run_rules(module: cst.Module, narrowed: cst.Module, text: str, path: str,
     narrowed.visit(_Batched([members, recorder, *instances], broken))
     if not ctx.findings and not broken:
         return []
+    funnel.reached("5 with a finding", text)
     spans = MetadataWrapper(module, unsafe_skip_copy=True).resolve(ByteSpanPositionProvider)
     locator = _Locator(module, text, spans)
     findings: list[Finding] = []
