@@ -83,9 +83,12 @@ def lint(text: str, path: str, rules: Sequence[type[Rule]]) -> list[Finding]:
     """Every finding of `rules` in `text`; raises `LintError` if it cannot be parsed."""
     funnel.reached("1 read", text)
     candidates = prefilter.candidates(rules, prefilter.text_tokens(text, rules))
-    # CPython's parser is ~10x cheaper than LibCST's; every file gets it so a
-    # syntax error is reported everywhere, as Ruff does, and LibCST never sees
-    # a text CPython rejects (its native parser can overflow its stack on one).
+    # A text with no trigger cannot hold a finding: it is not parsed at all (a syntax
+    # error in it is not this linter's business). The others get CPython's parser,
+    # ~10x cheaper than LibCST's, so LibCST never sees a text CPython rejects (its
+    # native parser can overflow its stack on one).
+    if not candidates:
+        return []
     try:
         tree = limits.cpython_check(text)
     except limits.Rejected as exc:  # lint what parses around a syntax error
@@ -93,8 +96,6 @@ def lint(text: str, path: str, rules: Sequence[type[Rule]]) -> list[Finding]:
         if partial is None:
             raise LintError(str(exc), exc.row, exc.column) from None
         return recovery.report(partial, path, lint(partial.text, path, rules))
-    if not candidates:
-        return []
     funnel.reached("2 text triggers", text)
     per_statement = prefilter.statement_tokens(tree)
     candidates = prefilter.candidates(candidates, set().union(*per_statement))
