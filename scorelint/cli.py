@@ -11,16 +11,14 @@ imported where they are used, so `scorelint --version` answers at once.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import difflib
-import json
 import re
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NoReturn
 
 from scorelint import __version__, color
-from scorelint.reporters import FORMATS
+from scorelint.output_formats import FORMATS
 
 if TYPE_CHECKING:
     from scorelint import config, runner
@@ -317,6 +315,8 @@ def _report(args: argparse.Namespace, settings: config.Settings,
         body = reporters.render(output_format, report)
         if args.quiet or not args.show_fixes:
             return body
+        import dataclasses
+
         body = reporters.render(output_format, dataclasses.replace(report, quiet=True))
         body += "\n" if output_format == "text" and body else ""  # text: a blank line, as before
     if args.quiet:
@@ -384,6 +384,8 @@ def run_rules(args: argparse.Namespace) -> int:
         for r in all_rules()
     ]
     if args.output_format == "json":
+        import json
+
         print(json.dumps(rows, indent=2))
         return EXIT_CLEAN
     print(f"{'code':<7} {'name':<34} {'fix':<10} safety")
@@ -395,6 +397,8 @@ def run_rules(args: argparse.Namespace) -> int:
 
 def run_version(args: argparse.Namespace) -> int:
     if args.output_format == "json":
+        import json
+
         print(json.dumps({"version": __version__}))
     else:
         print(f"scorelint {__version__}")
