@@ -129,11 +129,11 @@ def scorelint_argv(src: Path, python: str, paths: list[Path], jobs: int,
     return argv + [str(p) for p in paths]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _has_cache(src: Path, python: str) -> bool:
     """Older commits have no cache: then every run is a cold run."""
     out = subprocess.run([python, "-m", "scorelint", "check", "--help"], capture_output=True,
-                         text=True, cwd=src.parent, env=_env(src)).stdout
+                         check=False, text=True, cwd=src.parent, env=_env(src)).stdout
     return "--cache-dir" in out
 
 
@@ -154,9 +154,9 @@ def funnel(src: Path, files: list[Path]) -> None:
     sys.path.insert(0, str(src))
     for name in [m for m in sys.modules if m == "scorelint" or m.startswith("scorelint.")]:
         del sys.modules[name]
-    from scorelint import funnel as stages  # noqa: PLC0415  (the checkout under test)
-    from scorelint import runner  # noqa: PLC0415
-    from scorelint.rule import all_rules  # noqa: PLC0415
+    from scorelint import funnel as stages
+    from scorelint import runner
+    from scorelint.rule import all_rules
 
     options = runner.Options(codes=tuple(r.code for r in all_rules() if r.default))
     recorder = stages.Recorder()

@@ -79,7 +79,7 @@ class Cache:
         """The stored outcome, or None (absent, unreadable, or from another layout)."""
         try:
             with open(self._entry(key), "rb") as handle:
-                return pickle.load(handle)  # noqa: S301  (our own folder, our own entries)
+                return pickle.load(handle)  # our own folder, our own entries
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError,
                 TypeError, ValueError):
             return None

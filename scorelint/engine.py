@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import libcst as cst
 from libcst.metadata import ByteSpanPositionProvider, MetadataWrapper, ScopeProvider
 
-from scorelint import funnel, limits, prefilter, recovery, safety
+from scorelint import funnel, limits, prefilter, recovery, safety, screens
 from scorelint import vocabulary as vocab
 from scorelint.context import FileContext
 from scorelint.findings import (
@@ -102,13 +102,15 @@ def lint(text: str, path: str, rules: Sequence[type[Rule]]) -> list[Finding]:
     if not candidates:
         return []
     keep = _candidate_statements(tree, per_statement, candidates), len(tree.body)
+    # LibCST sees only what the screens keep, the rest blanked in place (same offsets).
+    masked = screens.mask(text, tree, per_statement, keep[0], candidates) \
+        if screens.ENABLED else None
     funnel.reached("3 LibCST parse", text)
-    funnel.reached_lines("4 scopes (kept statements)", sum(
-        (stmt.end_lineno or stmt.lineno) - stmt.lineno + 1
-        for i, stmt in enumerate(tree.body) if i in keep[0]))
-    module = parse(text, cpython_checked=True)
+    funnel.reached_code("4 kept for LibCST", masked or text)
+    module = parse(masked or text, cpython_checked=True)
+    narrowed = module if masked else _narrow(module, keep)
     try:
-        return limits.on_deep_stack(_run_rules, module, _narrow(module, keep), text, path,
+        return limits.on_deep_stack(_run_rules, module, narrowed, masked or text, path,
                                     candidates)
     except RecursionError:
         raise LintError("too deeply nested to analyse") from None

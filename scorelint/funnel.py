@@ -30,12 +30,6 @@ def reached(stage: str, text: str) -> None:
         RECORDER.add(stage, text.count("\n") + (not text.endswith("\n") and bool(text)))
 
 
-def reached_lines(stage: str, lines: int) -> None:
-    """As `reached`, for a count of lines already known."""
-    if RECORDER is not None:
-        RECORDER.add(stage, lines)
-
-
 def reached_code(stage: str, text: str) -> None:
     """As `reached`, counting only the lines that are not blank (what was kept of a file)."""
     if RECORDER is not None:
