@@ -11,19 +11,17 @@ imported where they are used, so `scorelint --version` answers at once.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import difflib
-import json
 import re
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NoReturn
 
 from scorelint import __version__, color
-from scorelint.reporters import FORMATS
+from scorelint.output_formats import FORMATS
 
 if TYPE_CHECKING:
-    from scorelint import config, runner
+    from scorelint import cache, config, discovery, progress, runner
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 STDIN = "-"
@@ -144,6 +142,15 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
                        help="check again whenever a checked file or pyproject.toml changes")
     check.add_argument("-j", "--jobs", type=int, default=None,
                        help="worker processes (default: one per core)")
+    check.add_argument("--no-cache", action="store_true",
+                       help="check every file again, neither reading nor writing the cache")
+    check.add_argument("--cache-dir", metavar="PATH", default=None,
+                       help="where results are cached (default: .scorelint_cache, or "
+                            "$SCORELINT_CACHE_DIR)")
+
+    clean = commands.add_parser("clean", allow_abbrev=False,
+                                help="remove the cache (.scorelint_cache, or --cache-dir)")
+    clean.add_argument("--cache-dir", metavar="PATH", default=None)
 
     explain = commands.add_parser("explain", allow_abbrev=False,
                                   help="print a rule's documentation")
@@ -247,7 +254,14 @@ def check_once(args: argparse.Namespace, stdin: bool) -> int:
             return runner.Options(codes=own.codes_for(path), fix=args.fix and not args.diff,
                                   unsafe_fixes=own.unsafe_fixes, diff=args.diff)
 
-        source_bytes, outcomes = None, runner.run(candidates, options_for, jobs=args.jobs)
+        line = _progress(args, settings.output_format, candidates)
+        try:
+            outcomes = runner.run(candidates, options_for, jobs=args.jobs, cache=_cache(args),
+                                  done=line.advance if line else None)
+        finally:
+            if line:
+                line.close()
+        source_bytes = None
     failed = any(o.failed for o in outcomes)
     if args.diff:
         return _report_diff(args, outcomes, failed)
@@ -273,6 +287,37 @@ def check_once(args: argparse.Namespace, stdin: bool) -> int:
         return EXIT_ERROR
     if any(not f.suppressed for o in outcomes for f in o.findings) and not args.exit_zero:
         return EXIT_FINDINGS
+    return EXIT_CLEAN
+
+
+def _cache(args: argparse.Namespace) -> cache.Cache | None:
+    """The results cache of a check run (none with `--no-cache`)."""
+    from scorelint import cache
+
+    return None if args.no_cache else cache.Cache(args.cache_dir or cache.default_dir())
+
+
+def _progress(args: argparse.Namespace, output_format: str,
+              candidates: Sequence[discovery.Candidate]) -> progress.Progress | None:
+    """The progress line on stderr, for people watching a terminal."""
+    from scorelint import progress
+
+    if args.quiet or args.silent or not progress.wanted(sys.stderr, output_format):
+        return None
+    return progress.Progress(sum(1 for c in candidates if not (c.error or c.skipped)),
+                             sys.stderr)
+
+
+def run_clean(args: argparse.Namespace) -> int:
+    """`scorelint clean`: remove the cache folder."""
+    from scorelint import cache
+
+    folder = args.cache_dir or cache.default_dir()
+    try:
+        removed = cache.clean(folder)
+    except OSError as exc:
+        raise UsageError(str(exc)) from None
+    print(f"Removed {folder}" if removed else f"No cache at {folder}", file=sys.stderr)
     return EXIT_CLEAN
 
 
@@ -317,6 +362,8 @@ def _report(args: argparse.Namespace, settings: config.Settings,
         body = reporters.render(output_format, report)
         if args.quiet or not args.show_fixes:
             return body
+        import dataclasses
+
         body = reporters.render(output_format, dataclasses.replace(report, quiet=True))
         body += "\n" if output_format == "text" and body else ""  # text: a blank line, as before
     if args.quiet:
@@ -384,6 +431,8 @@ def run_rules(args: argparse.Namespace) -> int:
         for r in all_rules()
     ]
     if args.output_format == "json":
+        import json
+
         print(json.dumps(rows, indent=2))
         return EXIT_CLEAN
     print(f"{'code':<7} {'name':<34} {'fix':<10} safety")
@@ -395,6 +444,8 @@ def run_rules(args: argparse.Namespace) -> int:
 
 def run_version(args: argparse.Namespace) -> int:
     if args.output_format == "json":
+        import json
+
         print(json.dumps({"version": __version__}))
     else:
         print(f"scorelint {__version__}")
@@ -439,7 +490,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_ERROR
-    handlers = {"check": run_check, "explain": run_explain, "rules": run_rules,
+    handlers = {"check": run_check, "clean": run_clean, "explain": run_explain,
+                "rules": run_rules,
                 "server": run_server, "version": run_version}
     if getattr(sys.stdout, "errors", None) == "strict" and hasattr(sys.stdout, "reconfigure"):
         # File names that are not UTF-8, lone surrogates in a notebook: printable anyway.

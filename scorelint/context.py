@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import libcst as cst
-from libcst._nodes.internal import CodegenState  # LibCST's own renderer (see `render`)
 from libcst.metadata import (
     Assignment,
     ClassScope,
@@ -53,6 +52,8 @@ class FileContext:
     _ops: dict[cst.Call, vocab.Op | None] = field(default_factory=dict)
     _losses: dict[cst.Call, vocab.Loss | None] = field(default_factory=dict)
     _spelling: Spelling | None = None
+    # The indents of the blocks around each node (see `_indent_tokens`), built on first use.
+    _blocks: dict[cst.CSTNode, tuple[str, ...]] | None = None
 
     def __post_init__(self) -> None:
         self.flow = DataFlow(self.scopes, self._scoped_module())
@@ -360,26 +361,36 @@ class FileContext:
         lines indented like the block around `at` (`code()` renders them unindented)."""
         if isinstance(node, cst.BaseExpression) and getattr(node, "lpar", None):
             node = node.with_changes(lpar=[], rpar=[])
+        indents = self._indent_tokens(at)
+        if not indents or not isinstance(node, cst.BaseExpression):
+            return self.module.code_for_node(node)
         # LibCST indents a line continued inside brackets by the enclosing blocks' indent
-        # tokens; `Module.code_for_node` starts from none, so pass them in ourselves.
-        state = CodegenState(default_indent=self.module.default_indent,
-                             default_newline=self.module.default_newline,
-                             indent_tokens=self._indent_tokens(at))
-        node._codegen(state)
-        return "".join(state.tokens)
+        # tokens. With public API only: write the expression as a statement inside as many
+        # `if _:` blocks, with those indents, and cut it out of the code.
+        newline = self.module.default_newline
+        inner: cst.BaseStatement = cst.SimpleStatementLine([cst.Expr(node)])
+        for indent in reversed(indents):
+            inner = cst.If(test=cst.Name("_"), body=cst.IndentedBlock([inner], indent=indent))
+        code = self.module.with_changes(body=[inner], header=[], footer=[],
+                                        has_trailing_newline=True).code
+        header = sum(len("".join(indents[:depth])) + len("if _:") + len(newline)
+                     for depth in range(len(indents)))
+        return code[header + len("".join(indents)):len(code) - len(newline)]
 
     def _indent_tokens(self, node: cst.CSTNode) -> list[str]:
-        """The indentation of each block enclosing `node`, outermost first."""
-        stack: list[tuple[cst.CSTNode, list[str]]] = [(self.module, [])]
-        while stack:
-            current, indents = stack.pop()
-            if current is node:
-                return indents
-            if isinstance(current, cst.IndentedBlock):
-                indents = [*indents, self.module.default_indent if current.indent is None
-                           else current.indent]
-            stack.extend((child, indents) for child in current.children)
-        return []
+        """The indentation of each block enclosing `node`, outermost first (from a map of
+        the module's blocks built once per file, on the first fix that needs it)."""
+        if self._blocks is None:
+            self._blocks = {}
+            stack: list[tuple[cst.CSTNode, tuple[str, ...]]] = [(self.module, ())]
+            while stack:
+                current, indents = stack.pop()
+                if isinstance(current, cst.IndentedBlock):
+                    indents = (*indents, self.module.default_indent if current.indent is None
+                               else current.indent)
+                self._blocks[current] = indents
+                stack.extend((child, indents) for child in current.children)
+        return list(self._blocks.get(node, ()))
 
     def _module_alias(self, node: cst.BaseExpression) -> str | None:
         """`xp` in `xp = np` (bound once) stands for the module `numpy`."""

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import libcst as cst
 from libcst.metadata import ByteSpanPositionProvider, MetadataWrapper, ScopeProvider
 
-from scorelint import limits, prefilter, recovery, safety
+from scorelint import funnel, limits, prefilter, recovery, safety, screens
 from scorelint import vocabulary as vocab
 from scorelint.context import FileContext
 from scorelint.findings import (
@@ -81,10 +81,14 @@ def parse(text: str, cpython_checked: bool = False) -> cst.Module:
 
 def lint(text: str, path: str, rules: Sequence[type[Rule]]) -> list[Finding]:
     """Every finding of `rules` in `text`; raises `LintError` if it cannot be parsed."""
+    funnel.reached("1 read", text)
     candidates = prefilter.candidates(rules, prefilter.text_tokens(text, rules))
-    # CPython's parser is ~10x cheaper than LibCST's; every file gets it so a
-    # syntax error is reported everywhere, as Ruff does, and LibCST never sees
-    # a text CPython rejects (its native parser can overflow its stack on one).
+    # A text with no trigger cannot hold a finding: it is not parsed at all (a syntax
+    # error in it is not this linter's business). The others get CPython's parser,
+    # ~10x cheaper than LibCST's, so LibCST never sees a text CPython rejects (its
+    # native parser can overflow its stack on one).
+    if not candidates:
+        return []
     try:
         tree = limits.cpython_check(text)
     except limits.Rejected as exc:  # lint what parses around a syntax error
@@ -92,16 +96,21 @@ def lint(text: str, path: str, rules: Sequence[type[Rule]]) -> list[Finding]:
         if partial is None:
             raise LintError(str(exc), exc.row, exc.column) from None
         return recovery.report(partial, path, lint(partial.text, path, rules))
-    if not candidates:
-        return []
+    funnel.reached("2 text triggers", text)
     per_statement = prefilter.statement_tokens(tree)
     candidates = prefilter.candidates(candidates, set().union(*per_statement))
     if not candidates:
         return []
     keep = _candidate_statements(tree, per_statement, candidates), len(tree.body)
-    module = parse(text, cpython_checked=True)
+    # LibCST sees only what the screens keep, the rest blanked in place (same offsets).
+    masked = screens.mask(text, tree, per_statement, keep[0], candidates) \
+        if screens.ENABLED else None
+    funnel.reached("3 LibCST parse", text)
+    funnel.reached_code("4 kept for LibCST", masked or text)
+    module = parse(masked or text, cpython_checked=True)
+    narrowed = module if masked else _narrow(module, keep)
     try:
-        return limits.on_deep_stack(_run_rules, module, _narrow(module, keep), text, path,
+        return limits.on_deep_stack(_run_rules, module, narrowed, masked or text, path,
                                     candidates)
     except RecursionError:
         raise LintError("too deeply nested to analyse") from None
@@ -215,6 +224,7 @@ def _run_rules(module: cst.Module, narrowed: cst.Module, text: str, path: str,
     narrowed.visit(_Batched([members, recorder, *instances], broken))
     if not ctx.findings and not broken:
         return []
+    funnel.reached("5 with a finding", text)
     spans = MetadataWrapper(module, unsafe_skip_copy=True).resolve(ByteSpanPositionProvider)
     locator = _Locator(module, text, spans)
     findings: list[Finding] = []

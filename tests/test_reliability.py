@@ -52,7 +52,9 @@ def bad_tree(tmp_path: Path) -> Path:
     tree = tmp_path / "tree"
     tree.mkdir()
     (tree / "good.py").write_text(BUGGY)
-    (tree / "syntax.py").write_text("import numpy as np\nx = 1\ndef broken(:\n    pass\ny = 2\n")
+    # The comment holds a trigger: a file without one is not parsed at all (see test_gate).
+    (tree / "syntax.py").write_text("import numpy as np  # w / np.sum(w)\nx = 1\ndef broken(:\n"
+                                    "    pass\ny = 2\n")
     (tree / "latin.py").write_bytes(b"import numpy as np\nname = 'caf\xe9'\n")
     (tree / "binary.py").write_bytes(b"\x7fELF\x02\x01\x01\x00\x00\x00")
     (tree / "cookie.py").write_bytes(b"# -*- coding: klingon -*-\nx = 1\n")

@@ -61,7 +61,7 @@ SAMPLES = {
     ),
     # A finding that spans two lines.
     "multi.py": "import numpy as np\nt = np.log(np.prod(\n    q, axis=-1))\n",
-    "broken.py": "def broken(:\n",
+    "broken.py": "def broken(:  # w / np.sum(w)\n",  # a trigger: parsed (see test_gate)
 }
 
 

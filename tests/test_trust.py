@@ -25,7 +25,9 @@ from scorelint.rule import all_rules
 
 BUGGY = "import numpy as np\n\ndef score(p):\n    return np.log(np.prod(p, axis=-1))\n"
 FIXED = "import numpy as np\n\ndef score(p):\n    return np.sum(np.log(p), axis=-1)\n"
-NESTED = "x = " + "(" * 2000 + "1" + ")" * 2000 + "\n"  # CPython: too many nested parentheses
+# CPython: too many nested parentheses. The comment holds a trigger: a file without one
+# is not parsed at all (see test_gate).
+NESTED = "x = " + "(" * 2000 + "1" + ")" * 2000 + "  # w / np.sum(w)\n"
 
 
 def run_json(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, list[dict], str]:

@@ -14,14 +14,12 @@ from pathlib import Path, PurePath
 from typing import TYPE_CHECKING
 
 from scorelint.findings import Finding
+from scorelint.output_formats import FORMATS  # noqa: F401  (re-exported)
 from scorelint.source import LineIndex
 
 if TYPE_CHECKING:  # the runner pulls in LibCST; `scorelint --version` should not
     from scorelint.runner import FileOutcome
 
-FORMATS = (
-    "text", "concise", "json", "json-lines", "sarif", "github", "gitlab", "rdjson", "review",
-)
 TOOL_NAME = "scorelint"
 HOMEPAGE = "https://scorelint.readthedocs.io/"
 _SPACE = re.compile(r"\s+")

@@ -1,0 +1,278 @@
+"""How fast is scorelint next to Ruff and Fixit, on the corpus of DESIGN.md?
+
+Builds (or reuses) the corpus from the pinned wheels, hashes checked: transformers
+5.24.0, lm-eval 0.4.13, peft 0.21.2, trl 1.16.0 (.py files only), and a venv with
+the peers (ruff, fixit). Then, interleaved so that a busy machine hurts every tool
+alike, the median of `--repeat` runs of:
+
+- scorelint cold (an empty cache), warm (the cache of a previous run) and `-j 1`;
+- `ruff check --select ALL --no-cache`, concise and full output;
+- on lm-eval + peft + trl: scorelint cold and Fixit's default rules;
+
+and prints wall time, CPU time (the process and its children) and peak RSS (the
+largest single process), with the scorelint/Ruff ratios of the issue. `--funnel`
+then checks every file once in this process and prints how many files and lines
+pass each stage of the engine, and the 10 slowest files.
+
+The findings of cold, warm and `-j 1` runs are compared (a difference fails the
+script); `--save-findings FILE` keeps them to compare two commits:
+
+    python benchmarks/speed.py --repeat 3 --funnel --save-findings /tmp/after.txt
+    python benchmarks/speed.py --src /tmp/sl-base --skip fixit --save-findings /tmp/before.txt
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import hashlib
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent.parent
+PINS = {  # name, version -> sha256 of the wheel (as /work/shared/corpus/make_corpus.sh)
+    ("transformers", "5.24.0"): "ff5ebedf9359f94bb63772b6380eba6e7104d010cbbb2cb82c788817ea7486f6",
+    ("lm-eval", "0.4.13"): "5daaa1973bf874005f64f28d3834b875f6886f0d6475878e6a6c821994a5286a",
+    ("peft", "0.21.2"): "106ab6077ff72c54d21577f9af5970e34bac7582cb14209f7b2b511e322a4eae",
+    ("trl", "1.16.0"): "c4726e139dd40e1a41661511c639c8a68416782b2e3e8c0befebd77bb7ba0396",
+}
+PEER_PINS = ("ruff==0.17.6", "fixit==2.2.1", "libcst==1.9.0")
+SUBSET = ("lm-eval", "peft", "trl")
+
+
+# --- the corpus -------------------------------------------------------------------------
+
+def build_corpus(corpus: Path, peers: Path) -> None:
+    """Download the pinned wheels (hashes checked) and unpack their .py files; make the
+    peers' venv. Both are reused when present."""
+    pip = peers / "bin" / "pip"
+    if not (peers / "bin" / "ruff").exists():
+        subprocess.run([sys.executable, "-m", "venv", str(peers)], check=True)
+        subprocess.run([str(pip), "install", "-q", *PEER_PINS], check=True)
+    wheels = Path(f"{corpus}.wheels")
+    wheels.mkdir(parents=True, exist_ok=True)
+    for (name, version), sha in PINS.items():
+        target = corpus / name
+        if target.is_dir() and any(target.rglob("*.py")):
+            continue
+        subprocess.run([str(pip), "download", "-q", "--no-deps", "--only-binary=:all:",
+                        "-d", str(wheels), f"{name}=={version}"], check=True)
+        wheel = next(wheels.glob(f"{name.replace('-', '_')}-{version}-*.whl"))
+        digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+        if digest != sha:
+            sys.exit(f"{wheel}: sha256 {digest}, expected {sha}")
+        shutil.rmtree(target, ignore_errors=True)
+        with zipfile.ZipFile(wheel) as archive:
+            archive.extractall(target, [n for n in archive.namelist() if n.endswith(".py")])
+
+
+def corpus_files(folders: list[Path]) -> list[Path]:
+    return sorted(p for folder in folders for p in folder.rglob("*.py"))
+
+
+# --- measuring ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Run:
+    wall: float
+    cpu: float
+    rss_mb: float
+    output: bytes
+
+
+def measure(argv: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> Run:
+    """Wall, CPU (user + system of the process and the children it waited for) and the
+    peak RSS of the largest of them (Linux's wait4)."""
+    start = time.perf_counter()
+    with tempfile.TemporaryFile() as out:
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.DEVNULL, env=env,
+                                cwd=cwd)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        output = out.read()
+    if proc.returncode not in (0, 1):
+        sys.exit(f"{argv[0]} exited {proc.returncode}: {' '.join(argv)}")
+    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, output)
+
+
+def median(runs: list[Run]) -> Run:
+    return Run(statistics.median(r.wall for r in runs), statistics.median(r.cpu for r in runs),
+               statistics.median(r.rss_mb for r in runs), runs[0].output)
+
+
+def package_dir(src: Path, scratch: Path) -> Path:
+    """A folder to put on PYTHONPATH that imports `scorelint` (with its rules) from `src`
+    (as benchmarks/trust_sweep.py): the runs are run from its parent, where no other
+    `scorelint` folder shadows it."""
+    root = scratch / "pkg"
+    shutil.copytree(src / "scorelint", root / "scorelint")
+    shutil.copytree(src / "rules", root / "scorelint" / "rules")
+    return root
+
+
+def scorelint_argv(src: Path, python: str, paths: list[Path], jobs: int,
+                   cache: Path | None) -> list[str]:
+    argv = [python, "-m", "scorelint", "check", "--output-format", "concise", "--exit-zero",
+            "-j", str(jobs)]
+    if _has_cache(src, python):
+        argv += ["--cache-dir", str(cache)] if cache else ["--no-cache"]
+    return argv + [str(p) for p in paths]
+
+
+@functools.cache
+def _has_cache(src: Path, python: str) -> bool:
+    """Older commits have no cache: then every run is a cold run."""
+    out = subprocess.run([python, "-m", "scorelint", "check", "--help"], capture_output=True,
+                         check=False, text=True, cwd=src.parent, env=_env(src)).stdout
+    return "--cache-dir" in out
+
+
+def _env(src: Path) -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(src)}
+
+
+def findings(output: bytes) -> list[str]:
+    """The finding lines of a concise report, sorted (the summary line left out)."""
+    lines = output.decode("utf-8", "replace").splitlines()
+    return sorted(line for line in lines if ": SL" in line)
+
+
+# --- the funnel ---------------------------------------------------------------------------
+
+def funnel(src: Path, files: list[Path]) -> None:
+    """Check every file in this process, counting what passes each stage of the engine."""
+    sys.path.insert(0, str(src))
+    for name in [m for m in sys.modules if m == "scorelint" or m.startswith("scorelint.")]:
+        del sys.modules[name]
+    from scorelint import funnel as stages
+    from scorelint import runner
+    from scorelint.rule import all_rules
+
+    options = runner.Options(codes=tuple(r.code for r in all_rules() if r.default))
+    recorder = stages.Recorder()
+    stages.RECORDER = recorder
+    timings = []
+    for path in files:
+        start = time.perf_counter()
+        runner.check_file(str(path), options)
+        timings.append((time.perf_counter() - start, path))
+    stages.RECORDER = None
+    print("\nfunnel (files, lines reaching each stage):")
+    for stage, (count, lines) in recorder.stages.items():
+        print(f"  {stage:<28} {count:>6} files {lines:>10,} lines")
+    print("\n10 slowest files (one process, seconds):")
+    for seconds, path in sorted(timings, reverse=True)[:10]:
+        print(f"  {seconds:7.3f}  {path}")
+
+
+# --- main ---------------------------------------------------------------------------------
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--corpus", type=Path, default=Path("/tmp/sl-corpus"))
+    parser.add_argument("--peers", type=Path, default=Path("/tmp/sl-peers"))
+    parser.add_argument("--src", type=Path, default=HERE, help="the scorelint checkout to time")
+    parser.add_argument("--python", default=sys.executable,
+                        help="the interpreter with scorelint's dependencies")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--skip", default="", help="comma-separated: fixit,j1,warm,full")
+    parser.add_argument("--funnel", action="store_true",
+                        help="also print the funnel and the 10 slowest files")
+    parser.add_argument("--save-findings", type=Path, metavar="FILE")
+    args = parser.parse_args()
+    skip = set(filter(None, args.skip.split(",")))
+
+    build_corpus(args.corpus, args.peers)
+    everything = [args.corpus / name for name, _ in PINS]
+    subset = [args.corpus / name for name in SUBSET]
+    files = corpus_files(everything)
+    lines = sum(p.read_bytes().count(b"\n") for p in files)
+    print(f"corpus: {len(files):,} files, {lines:,} lines; {args.jobs} processes; "
+          f"median of {args.repeat}")
+    ruff, fixit = str(args.peers / "bin" / "ruff"), str(args.peers / "bin" / "fixit")
+    scratch = Path(tempfile.mkdtemp(prefix="sl-speed-"))
+    src = package_dir(args.src.resolve(), scratch)  # what runs: a copy of --src
+    env = _env(src)
+    cache = Path(tempfile.mkdtemp(prefix="sl-speed-cache-"))
+    cold_cache = Path(tempfile.mkdtemp(prefix="sl-speed-cold-"))
+
+    def cold(paths: list[Path], jobs: int) -> list[str]:
+        shutil.rmtree(cold_cache, ignore_errors=True)
+        return scorelint_argv(src, args.python, paths, jobs, cold_cache)
+
+    commands: dict[str, tuple[callable, dict | None]] = {
+        "scorelint cold": (lambda: cold(everything, args.jobs), env),
+        "scorelint warm": (lambda: scorelint_argv(src, args.python, everything,
+                                                  args.jobs, cache), env),
+        "scorelint -j 1": (lambda: cold(everything, 1), env),
+        "ruff concise": (lambda: [ruff, "check", "--select", "ALL", "--no-cache", "--exit-zero",
+                                  "--output-format", "concise", *map(str, everything)], None),
+        "ruff full": (lambda: [ruff, "check", "--select", "ALL", "--no-cache", "--exit-zero",
+                               *map(str, everything)], None),
+        "subset: scorelint cold": (lambda: cold(subset, args.jobs), env),
+        "subset: fixit": (lambda: [fixit, "lint", *map(str, subset)], None),
+    }
+    if "warm" in skip:
+        del commands["scorelint warm"]
+    else:  # the warm runs read the cache this run fills
+        measure(scorelint_argv(src, args.python, everything, args.jobs, cache), env, src.parent)
+    if "j1" in skip:
+        del commands["scorelint -j 1"]
+    if "full" in skip:
+        del commands["ruff full"]
+    if "fixit" in skip:
+        del commands["subset: fixit"], commands["subset: scorelint cold"]
+    results: dict[str, list[Run]] = {name: [] for name in commands}
+    for _ in range(args.repeat):
+        for name, (argv, run_env) in commands.items():
+            results[name].append(measure(argv(), run_env, src.parent))
+    shutil.rmtree(cold_cache, ignore_errors=True)
+    shutil.rmtree(cache, ignore_errors=True)
+
+    medians = {name: median(runs) for name, runs in results.items()}
+    print(f"\n{'':<24} {'wall s':>8} {'CPU s':>8} {'peak RSS MB':>12}")
+    for name, run in medians.items():
+        print(f"{name:<24} {run.wall:8.2f} {run.cpu:8.2f} {run.rss_mb:12.0f}")
+    base = medians["ruff concise"]
+    cold_run = medians["scorelint cold"]
+    print("\nratios:")
+    print(f"  scorelint cold / ruff concise, wall {cold_run.wall / base.wall:6.2f}x  (goal <= 2.0)")
+    print(f"  scorelint cold / ruff concise, CPU  {cold_run.cpu / base.cpu:6.2f}x")
+    print(f"  scorelint peak RSS / ruff's         {cold_run.rss_mb / base.rss_mb:6.2f}x  "
+          "(goal <= 2.0)")
+    if "scorelint warm" in medians:
+        print(f"  scorelint warm / cold, wall         "
+              f"{medians['scorelint warm'].wall / cold_run.wall:6.2f}x  (goal <= 0.1)")
+    if "subset: fixit" in medians:
+        print(f"  fixit / scorelint on the subset     "
+              f"{medians['subset: fixit'].wall / medians['subset: scorelint cold'].wall:6.1f}x"
+              "  (goal >= 20)")
+
+    found = findings(cold_run.output)
+    print(f"\nscorelint findings: {len(found)}")
+    same = True
+    for name in ("scorelint warm", "scorelint -j 1"):
+        if name in medians and findings(medians[name].output) != found:
+            same = False
+            print(f"  {name}: DIFFERENT findings from the cold run")
+    if args.save_findings:
+        args.save_findings.write_text("".join(f"{line}\n" for line in found))
+    if args.funnel:
+        funnel(src, files)
+    shutil.rmtree(scratch, ignore_errors=True)
+    return 0 if same else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""The screens (scorelint.screens) never change a finding: every rule example and every
+fixture file gives the same findings, fixes included, with and without them."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from scorelint import engine, prefilter, screens
+from scorelint.rule import all_rules
+
+ROOT = Path(__file__).resolve().parent.parent
+RULES = all_rules()
+EXAMPLES = [(f"{rule.code}-{kind}{i}", example.code)
+            for rule in RULES
+            for kind, cases in (("flagged", rule.flagged), ("clean", rule.clean))
+            for i, example in enumerate(cases)]
+FILES = sorted((ROOT / "fixtures").rglob("*.py"))
+
+
+def _findings(text: str, on: bool, monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    monkeypatch.setattr(screens, "ENABLED", on)
+    try:
+        found = engine.lint(text, "case.py", RULES)
+    except engine.LintError as exc:
+        return [str(exc)]
+    return [(f.code, f.start, f.end, f.message, f.fix, f.extra) for f in found]
+
+
+@pytest.mark.parametrize("text", [code for _, code in EXAMPLES],
+                         ids=[name for name, _ in EXAMPLES])
+def test_examples_same_with_and_without_screens(text: str,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _findings(text, True, monkeypatch) == _findings(text, False, monkeypatch)
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_fixtures_same_with_and_without_screens(path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert _findings(text, True, monkeypatch) == _findings(text, False, monkeypatch)
+
+
+MODEL = '''import torch
+
+
+class Scorer:
+    def __init__(self, logits):
+        self.logits = logits
+        self.name = "scorer"
+
+    def probs(self):
+        return torch.softmax(self.logits, dim=-1)
+
+    def describe(self):
+        return f"{self.name}: {len(self.name)} chars"
+
+    def report(self):
+        print(self.describe())
+
+    def score(self):
+        return torch.log(self.probs())
+'''
+
+
+def test_a_method_no_rule_needs_is_blanked_in_place() -> None:
+    tree = ast.parse(MODEL)
+    per_statement = prefilter.statement_tokens(tree)
+    masked = screens.mask(MODEL, tree, per_statement, set(range(len(tree.body))), RULES)
+    assert masked is not None and len(masked) == len(MODEL)
+    assert masked.count("\n") == MODEL.count("\n")
+    assert "def describe" not in masked and "def report" not in masked  # no trigger, no flow
+    # The softmax's maker, its reader, and the member they read stay.
+    for kept in ("def probs", "def score", "def __init__"):
+        assert kept in masked
+    ast.parse(masked)  # still Python, with a `pass` where each dropped method began
+
+
+def test_the_finding_through_a_method_survives_screening() -> None:
+    found = engine.lint(MODEL, "m.py", RULES)
+    assert [f.code for f in found] == ["SL203"]
+    assert found[0].start.row == MODEL.splitlines().index(
+        "        return torch.log(self.probs())") + 1
