@@ -512,17 +512,26 @@ class DataFlow:
     def definitions(self, name: cst.Name) -> tuple[Definition, ...] | None:
         """The definitions of `name` that may reach this read of it, or None when the
         code cannot say (a `global` declaration, a name we have no scope for)."""
+        found_flow = self._local_flow(name)
+        if found_flow is None:
+            return None
+        scope, flow = found_flow
+        if name.value in flow.all or (name in flow.uses and flow.uses[name]):
+            found = flow.uses.get(name)
+            if found is not None:
+                return _in_order(flow, name.value, found)
+        return self._outside(scope, name)
+
+    def _local_flow(self, name: cst.Name) -> tuple[Scope, ScopeFlow] | None:
+        """The scope `name` is read in and its analysis; None when the code cannot say
+        (no scope for it, or a `global` / `nonlocal` declaration)."""
         scope = self._home(name)
         if scope is None:
             return None
         flow = self.flow(self._owner(scope))
         if name.value in flow.declared_outside:
             return None
-        if name.value in flow.all or (name in flow.uses and flow.uses[name]):
-            found = flow.uses.get(name)
-            if found is not None:
-                return _in_order(flow, name.value, found)
-        return self._outside(scope, name)
+        return scope, flow
 
     def _outside(self, scope: Scope, name: cst.Name) -> tuple[Definition, ...] | None:
         """A name bound in an enclosing scope (a global, a closure) may hold any value that
@@ -552,12 +561,10 @@ class DataFlow:
 
     def every(self, name: cst.Name) -> tuple[Definition, ...] | None:
         """Every definition of `name` in the scope that binds it, wherever it stands."""
-        scope = self._home(name)
-        if scope is None:
+        found_flow = self._local_flow(name)
+        if found_flow is None:
             return None
-        flow = self.flow(self._owner(scope))
-        if name.value in flow.declared_outside:
-            return None
+        scope, flow = found_flow
         if name.value in flow.all:
             return tuple(flow.all[name.value])
         return self._outside(scope, name)
