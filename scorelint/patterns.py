@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import libcst as cst
-from libcst import matchers as m
 
 from scorelint import facts, origins
 from scorelint.context import FileContext
@@ -85,6 +84,8 @@ def replacement(ctx: FileContext, node: cst.CSTNode, code: str, applicability: A
     and withheld if it would drop a floor that is not a tiny constant (see `keeps_floors`)."""
     if not keeps_floors(ctx, node, code):
         return None
+    from libcst import matchers as m  # ~0.4 s to import: only when a fix is made
+
     comments = m.findall(node, m.Comment())
     if any(c.value not in code for c in comments):  # type: ignore[union-attr]
         applicability = Applicability.UNSAFE
