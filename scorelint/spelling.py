@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import libcst as cst
-from libcst import matchers as m
 
 from scorelint.proposal import InsertLine
 from scorelint.vocabulary import FUNCTIONS
@@ -182,6 +181,8 @@ class Spelling:
         self.before = _first_code_statement(module)
         # Packages imported only inside a function (or a nested block): often optional
         # dependencies, so a fix must not add a top-level import of one.
+        from libcst import matchers as m  # ~0.4 s to import: only when a fix is spelled
+
         self.nested = {_dotted(a.name).split(".")[0] for node in m.findall(module, m.Import())
                        for a in node.names} | {  # type: ignore[union-attr]
             _dotted(node.module).split(".")[0] for node in m.findall(module, m.ImportFrom())
@@ -332,9 +333,15 @@ class Spelling:
 def _has_call(code: str) -> bool:
     """Does the expression call anything (which repeating it would call again)?"""
     try:
-        return bool(m.findall(cst.parse_expression(code), m.Call()))
+        stack: list[cst.CSTNode] = [cst.parse_expression(code)]
     except cst.ParserSyntaxError:
         return True
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Call):
+            return True
+        stack.extend(node.children)
+    return False
 
 
 def _is_name_chain(code: str) -> bool:
@@ -343,6 +350,8 @@ def _is_name_chain(code: str) -> bool:
         node = cst.parse_expression(code)
     except cst.ParserSyntaxError:
         return False
+    from libcst import matchers as m  # ~0.4 s to import: only when a fix is spelled
+
     while isinstance(node, (cst.Attribute, cst.Subscript)):
         if isinstance(node, cst.Subscript) and any(
             m.matches(e, m.SubscriptElement(m.Index(m.Call()))) for e in node.slice
