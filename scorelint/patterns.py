@@ -90,6 +90,20 @@ def replacement(ctx: FileContext, node: cst.CSTNode, code: str, applicability: A
     return ctx.replacement(node, code, applicability, imports)
 
 
+def divided_by_sum(ctx: FileContext, node: cst.CSTNode, kinds: tuple[str, ...] = ("sum",)
+                   ) -> tuple[cst.BaseExpression, cst.BaseExpression, Op] | None:
+    """`x / total(y)` in any spelling (`/`, `/=`, `divide`) with `total` a reduction of
+    `kinds`: (numerator, denominator, the reduction), else None."""
+    division = ctx.division(node)
+    if division is None:
+        return None
+    numerator, denominator = division
+    total = ctx.op(denominator)
+    if total is None or total.kind not in kinds or total.operand is None:
+        return None
+    return numerator, denominator, total
+
+
 def keeps_floors(ctx: FileContext, node: cst.CSTNode, code: str) -> bool:
     """May a fix replace `node` with `code`? Not when it drops a guard whose floor is a
     deliberate threshold: a named setting, a parameter, a value of at least 1e-3

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from scorelint import facts
+from scorelint import facts, patterns
 from scorelint import vocabulary as vocab
 from scorelint.findings import Applicability, FixAvailability
 from scorelint.proposal import FixSpec
@@ -210,13 +210,10 @@ class LogitsDividedBySum(Rule):
 
     def _check(self, node: cst.CSTNode) -> None:
         ctx = self.ctx
-        division = ctx.division(node)
-        if division is None:
+        found = patterns.divided_by_sum(ctx, node)
+        if found is None:
             return
-        numerator, denominator = division
-        total = ctx.op(denominator)
-        if total is None or total.kind != "sum" or total.operand is None:
-            return
+        numerator, denominator, total = found
         if not ctx.same(numerator, total.operand) or not facts.is_score_like(ctx, numerator):
             return
         if facts.is_guarded_division(ctx, node, denominator):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from scorelint import facts
+from scorelint import facts, patterns
 from scorelint.context import FileContext
 from scorelint.dataflow import ELEMENT
 from scorelint import vocabulary as vocab
@@ -263,13 +263,10 @@ class SoftmaxWithoutMaxSubtraction(Rule):
 
     def _check(self, node: cst.CSTNode) -> None:
         ctx = self.ctx
-        division = ctx.division(node)
-        if division is None:
+        found = patterns.divided_by_sum(ctx, node, ("sum", "fsum"))
+        if found is None:
             return
-        numerator, denominator = division
-        total = ctx.op(denominator)
-        if total is None or total.kind not in ("sum", "fsum") or total.operand is None:
-            return
+        numerator, _, total = found
         if self._python_softmax(node, numerator, total.operand):
             return
         top, bottom = ctx.op(numerator), ctx.op(total.operand)
