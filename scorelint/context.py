@@ -94,10 +94,6 @@ class FileContext:
         """Every definition of `name` in the scope that binds it, wherever it stands."""
         return self.flow.every(name)
 
-    def assigned_values(self, name: cst.Name) -> list[cst.BaseExpression]:
-        """The values of the plain assignments among every binding of a name."""
-        return [d.value for d in self.bindings(name) or () if d.kind == ASSIGN and d.value is not None]
-
     def bound_here(self, node: cst.CSTNode) -> tuple[tuple[cst.CSTNode, str], ...]:
         """The trace of a finding on `node` that read operations through names: where each
         name in it that holds an operation's result was bound (`e = np.exp(z)`)."""

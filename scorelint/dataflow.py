@@ -98,7 +98,6 @@ class ScopeFlow:
         self.all: dict[str, list[Definition]] = {}
         self.declared_outside: set[str] = set()  # `global x` / `nonlocal x`
         self._loops: list[_Loop] = []
-        self._returns: list[State] = []
         self._handlers: list[list[State]] = []  # states seen inside each enclosing `try`
         state: State = {}
         if isinstance(owner, (cst.FunctionDef, cst.Lambda)):
@@ -186,7 +185,6 @@ class ScopeFlow:
     def _s_Return(self, stmt: cst.Return, state: State) -> None:
         if stmt.value is not None:
             self._expr(stmt.value, state)
-        self._returns.append(state)
         return None
 
     def _s_Raise(self, stmt: cst.Raise, state: State) -> None:
@@ -420,10 +418,6 @@ class ScopeFlow:
         for name, defs in inner.items():  # walrus bindings leak out, as Python's do
             if any(d.kind == ASSIGN and isinstance(d.statement, cst.NamedExpr) for d in defs):
                 state[name] = defs
-
-    @property
-    def returns(self) -> list[State]:
-        return self._returns
 
 
 def _same_definition(a: Definition, b: Definition) -> bool:
