@@ -26,8 +26,6 @@ Step = tuple[cst.CSTNode, str]
 
 # Attributes that keep a value's meaning: a transpose, the data of a tensor.
 _PRESERVING_ATTRIBUTES = frozenset({"T", "mT", "H", "data", "real"})
-_FORWARD_NAMES = ("forward", "call", "__call__")
-_SEQUENTIAL_NAMES = frozenset({"Sequential", "ModuleList"})
 _MAX_DEPTH = 16
 
 
@@ -189,12 +187,12 @@ def _callee(ctx: FileContext, func: cst.BaseExpression, depth: int = 4) -> cst.C
 def _instance_of(ctx: FileContext, built: cst.Call, depth: int) -> cst.CSTNode | None:
     """`MyNet(...)` of a same-module class is that class; `nn.Sequential(...)` is itself, and
     so is what a same-module builder function returns (`def build(): return Sequential(...)`)."""
-    if vocab.terminal_name(built.func) in _SEQUENTIAL_NAMES or _is_keras_sequential(built):
+    if vocab.terminal_name(built.func) in vocab.SEQUENTIAL_NAMES or _is_keras_sequential(built):
         return built
     target = _callee(ctx, built.func, depth - 1)
     if isinstance(target, cst.FunctionDef):
         stacks = [r for r in returns(target) if isinstance(r, cst.Call)
-                  and vocab.terminal_name(r.func) in _SEQUENTIAL_NAMES]
+                  and vocab.terminal_name(r.func) in vocab.SEQUENTIAL_NAMES]
         return stacks[0] if len(stacks) == 1 else None
     return target if isinstance(target, cst.ClassDef) else None
 
@@ -208,7 +206,7 @@ def _method(owner: cst.ClassDef, name: str) -> cst.FunctionDef | None:
 
 def _model_outputs(ctx: FileContext, owner: cst.ClassDef) -> list[cst.BaseExpression]:
     """What an instance of a model class returns when called: its `forward` / `call`."""
-    for name in _FORWARD_NAMES:
+    for name in vocab.FORWARD_NAMES:
         method = _method(owner, name)
         if method is not None and self_parameter(method) is not None:
             return returns(method)

@@ -571,6 +571,21 @@ def made_by(*kinds: str) -> frozenset[str]:
     return frozenset(names)
 
 
+# Layer stacks whose last layer makes the value (`nn.Sequential(..., nn.Softmax(-1))`).
+SEQUENTIAL_NAMES = frozenset({"Sequential", "ModuleList"})
+# What calling a model runs (`model(x)` runs `forward` / Keras's `call`).
+FORWARD_NAMES = ("forward", "call", "__call__")
+
+
+@functools.lru_cache(maxsize=None)
+def known_names() -> frozenset[str]:
+    """The last name of every call the vocabulary reads: functions, methods, module
+    classes and losses of any kind."""
+    return frozenset({q.rsplit(".", 1)[1] for q in (*FUNCTIONS, *MODULE_OPS, *LOSS_FUNCTIONS,
+                                                    *LOSS_MODULES)} | set(METHODS)
+                     | SEQUENTIAL_NAMES)
+
+
 # The tokens of a division in any spelling: operators and framework functions.
 DIVISION_TOKENS = ("/", "/=", "divide", "div", "true_divide", "truediv")
 
