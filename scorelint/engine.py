@@ -97,14 +97,14 @@ def lint(text: str, path: str, rules: Sequence[type[Rule]]) -> list[Finding]:
             raise LintError(str(exc), exc.row, exc.column) from None
         return recovery.report(partial, path, lint(partial.text, path, rules))
     funnel.reached("2 text triggers", text)
-    per_statement = prefilter.statement_tokens(tree)
+    aliases: dict[str, str] = {}
+    per_statement = prefilter.statement_tokens(tree, aliases)
     candidates = prefilter.candidates(candidates, set().union(*per_statement))
     if not candidates:
         return []
     keep = _candidate_statements(tree, per_statement, candidates), len(tree.body)
     # LibCST sees only what the screens keep, the rest blanked in place (same offsets).
-    masked = screens.mask(text, tree, per_statement, keep[0], candidates) \
-        if screens.ENABLED else None
+    masked = screens.mask(text, tree, keep[0], candidates, aliases) if screens.ENABLED else None
     funnel.reached("3 LibCST parse", text)
     funnel.reached_code("4 kept for LibCST", masked or text)
     module = parse(masked or text, cpython_checked=True)

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 OPERATORS = ("/=", "*=", "**", "/", "*", "@", "-", "+")
 
-_BINOPS = {ast.Div: "/", ast.Mult: "*", ast.MatMult: "@", ast.Sub: "-", ast.Add: "+",
+BINOPS = {ast.Div: "/", ast.Mult: "*", ast.MatMult: "@", ast.Sub: "-", ast.Add: "+",
            ast.Pow: "**"}
 
 
@@ -83,11 +83,11 @@ def _walk_tokens(root: ast.AST, tokens: set[str], aliases: dict[str, str]) -> No
             elif isinstance(func, ast.Attribute):
                 tokens.add(func.attr)
         elif isinstance(node, ast.BinOp):
-            symbol = _BINOPS.get(type(node.op))
+            symbol = BINOPS.get(type(node.op))
             if symbol:
                 tokens.add(symbol)
         elif isinstance(node, ast.AugAssign):
-            symbol = _BINOPS.get(type(node.op))
+            symbol = BINOPS.get(type(node.op))
             if symbol:
                 tokens.add(symbol + "=")
         elif isinstance(node, ast.ImportFrom):
@@ -96,9 +96,10 @@ def _walk_tokens(root: ast.AST, tokens: set[str], aliases: dict[str, str]) -> No
                     aliases[alias.asname] = alias.name
 
 
-def statement_tokens(tree: ast.Module) -> list[set[str]]:
-    """Tokens of each top-level statement, with from-import aliases mapped back."""
-    aliases: dict[str, str] = {}
+def statement_tokens(tree: ast.Module, aliases: dict[str, str] | None = None) -> list[set[str]]:
+    """Tokens of each top-level statement, with from-import aliases mapped back; the
+    aliases found (`from m import a as b`: b -> a) are added to `aliases` if given."""
+    aliases = {} if aliases is None else aliases
     per_statement = []
     for stmt in tree.body:
         tokens: set[str] = set()

@@ -85,6 +85,9 @@ class Rule(cst.BatchableCSTVisitor):
     # Operations (kinds) whose results the rule follows out of the module's own functions
     # and classes (scorelint.origins): the engine then keeps the callees that make them.
     follows: ClassVar[tuple[str, ...]] = ()
+    # The call names a division's divisor must be made by (through names bound to it) for
+    # the rule to fire there (`x / x.sum()`): the screens keep only such statements.
+    divisor: ClassVar[tuple[str, ...]] = ()
     flagged: ClassVar[tuple[Flagged, ...]] = ()
     clean: ClassVar[tuple[Clean, ...]] = ()
 

@@ -1,23 +1,24 @@
-"""Stage 2 at the level of methods: inside a class a rule could match in, only the methods
-where it can fire, and those its values flow through, go on to LibCST.
+"""Stage 3, by shape: only the functions and methods where a rule can fire, and those
+its values flow through, go on to LibCST.
 
-The engine keeps whole top-level statements (`engine._candidate_statements`); in
-ML code one of them is often a 2,000-line model or trainer class in which only one
-method holds a `softmax`. On CPython's `ast` of each kept class, for each rule
-(see `_closure`):
+The engine keeps whole top-level statements (`engine._candidate_statements`); in ML
+code one of them is often a 2,000-line trainer class that holds a `sum` in one
+method and a `/` in another. A finding, though, rests on one statement and the
+values that flow into it: `log(p)` is SL203's only if `p` comes from a softmax. So,
+on CPython's `ast` of the kept statements:
 
-- a *seed* is a method holding one of the rule's trigger names (`log`, `softmax`),
-  or lent one by a module function it calls;
-- a *hot* value is computed from a call of a trigger name or of a hot method, or
-  from a hot member or local; a method returning or binding one is hot, and a
-  method reading a hot member or calling a hot method is kept (a finding may sit
-  there);
-- `forward`/`call`/`__call__` and the methods other statements call are kept, and
-  so, one step out, is every method binding a member a kept method reads, or named
-  by one (resolving `self.eps` needs every binding of it).
-
-The rule's trigger groups must still be met by the kept methods' tokens with the
-other kept statements', else the rule cannot fire in that class.
+- each binding (a local, a module name, a member `self.x`, a function's or method's
+  `return`) is a *key*, with the trigger tokens (`exp`, `/`, ...) of the value bound
+  to it and the keys that value reads; a list grown by `append` or a tensor changed
+  in place counts as bound again;
+- a statement's *cone* is its own tokens and those of every key it reads, followed
+  through other keys, calls of the module's functions and methods (their returns)
+  and of its classes (their `forward` / `__call__` / `call`), flow-insensitively;
+- a rule can fire in a statement only if its cone meets every trigger group of the
+  rule (the triggers are each rule's necessary tokens, `Rule.triggers`);
+- a function or method is kept when one of its statements passes, or when it binds
+  a key such a statement's cone reaches (the summaries follow values there, and a
+  fact such as "`self.eps` is 1e-8" needs every binding); the rest is dropped.
 
 The text LibCST parses is the file with everything dropped blanked: each character
 but line endings becomes a space (as `scorelint.recovery` blanks a syntax error),
@@ -31,10 +32,11 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from scorelint import prefilter
+from scorelint import vocabulary as vocab
 from scorelint.recovery import blank
 
 if TYPE_CHECKING:
@@ -44,23 +46,47 @@ if TYPE_CHECKING:
 ENABLED = True
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_SCOPES = (*_FUNCTIONS, ast.ClassDef, ast.Lambda)
+# Calls that grow a list: `scores.append(s)` binds `scores` again (`patterns._appended`).
+_MUTATORS = frozenset({"append", "extend", "insert"})
+_BODIES = ("body", "orelse", "finalbody", "handlers", "cases")
+_OPERATORS = frozenset(prefilter.OPERATORS)
+# Calls outside the vocabulary that the rules and facts look through to their arguments
+# (`scorelint.patterns`: rankers, `zip`, `list`, `torch.tensor`, `where`...).
+_SEEN_THROUGH = frozenset({
+    "zip", "enumerate", "list", "tuple", "sorted", "reversed", "len", "range", "map", "filter",
+    "max", "min", "sum", "abs", "round", "float", "int", "iter", "next", "dict", "set",
+    "as_tensor", "Tensor", "tensor", "from_numpy", "convert_to_tensor", "constant",
+    "where", "cat", "concat", "concatenate", "stack", "hstack", "vstack", "split", "chunk",
+    "argmax", "argmin", "argsort", "topk", "sort", "nlargest", "nsmallest", "index",
+    "partial", "reduce", "getattr", "masked_fill", "masked_select", "repeat", "tile",
+})
+
+Key = tuple  # ("L", unit, name) | ("G", name) | ("M", attr) | ("R", class or None, name)
 
 
-def mask(text: str, tree: ast.Module, per_statement: list[set[str]], kept: set[int],
-         rules: Sequence[type[Rule]]) -> str | None:
-    """The text with the top-level statements not in `kept`, and the methods the screens
-    drop from kept classes, blanked; None when nothing would be blanked."""
-    shared: set[str] = set().union(*(per_statement[i] for i, stmt in enumerate(tree.body)
-                                     if not prefilter.is_compound(stmt)))
-    module = _Module(tree, per_statement, kept)
+def mask(text: str, tree: ast.Module, kept: set[int], rules: Sequence[type[Rule]],
+         aliases: dict[str, str]) -> str | None:
+    """The text with the top-level statements not in `kept`, and the functions and
+    methods no rule needs, blanked; None when nothing would be blanked. `aliases` maps
+    `from m import a as b`'s `b` to `a` (`prefilter.statement_tokens` finds them)."""
+    flow = _Flow(tree, kept, rules, aliases)
+    needed = flow.needed_units(rules)
     dropped: list[tuple[int, int, int | None]] = []  # first row, last row, `pass` row
     for i, stmt in enumerate(tree.body):
         if i not in kept:
-            dropped.append((_first_row(stmt), stmt.end_lineno or stmt.lineno, None))
+            dropped.append((_first_row(stmt), _last_row(stmt), None))
+            continue
+        units = flow.units_of.get(i)
+        if units is None:
+            continue  # module-level code: always kept
+        if not needed & set(units):
+            dropped.append((_first_row(stmt), _last_row(stmt), None))
         elif isinstance(stmt, ast.ClassDef):
-            for method in _dropped_methods(i, stmt, shared, module, rules):
-                dropped.append((_first_row(method), method.end_lineno or method.lineno,
-                                method.lineno))
+            for unit in units[1:]:  # the methods; the class's own statements stay
+                method = flow.units[unit].node
+                if unit not in needed:
+                    dropped.append((_first_row(method), _last_row(method), method.lineno))
     if not dropped:
         return None
     lines = _LINE.findall(text)
@@ -79,189 +105,505 @@ def _first_row(stmt: ast.stmt) -> int:
     return min([stmt.lineno, *(d.lineno for d in decorators)])
 
 
-def _aliases(tree: ast.Module) -> dict[str, str]:
-    """`from m import a as b` at module level (also inside a top-level `try`/`if`)."""
-    found = {}
-    for stmt in tree.body:
-        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            continue
-        for node in ast.walk(stmt) if prefilter.is_compound(stmt) else (stmt,):
-            if isinstance(node, ast.ImportFrom):
-                found.update((a.asname, a.name) for a in node.names if a.asname)
-    return found
+def _last_row(stmt: ast.stmt) -> int:
+    return stmt.end_lineno or stmt.lineno
 
 
-class _Method:
-    """What the screens know of one method: its trigger tokens (with those of the module's
-    functions and classes it calls), the attributes it reads (`self.x`, `self.m()`), and
-    its data flow in brief: what each local, member and `return` is computed from."""
+class _Unit:
+    """A piece of the module that is kept or dropped whole: a top-level function, a
+    method, a class's own statements, or the module-level code."""
 
-    def __init__(self, node: ast.FunctionDef | ast.AsyncFunctionDef, module: _Module) -> None:
+    def __init__(self, node: ast.AST | None, cls: str | None, self_name: str | None) -> None:
         self.node = node
-        self.tokens: set[str] = set()
-        prefilter._walk_tokens(node, self.tokens, dict(module.aliases))
-        self.tokens.update(module.aliases[t] for t in list(self.tokens) if t in module.aliases)
-        self.tokens |= module.lent(self.tokens)
-        self.reads: set[str] = set()
-        self.binds: set[str] = set()
-        # (locals bound, members bound, what the value reads); a `return` binds "return".
-        self.flows: list[tuple[set[str], set[str], _Sources]] = []
-        for sub in ast.walk(node):
-            if isinstance(sub, ast.Attribute):
-                (self.reads if isinstance(sub.ctx, ast.Load) else self.binds).add(sub.attr)
-            elif isinstance(sub, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr)):
-                targets = sub.targets if isinstance(sub, ast.Assign) else [sub.target]
-                self._flow(targets, sub.value)
-            elif isinstance(sub, (ast.For, ast.AsyncFor, ast.comprehension)):
-                self._flow([sub.target], sub.iter)
-            elif isinstance(sub, ast.withitem) and sub.optional_vars is not None:
-                self._flow([sub.optional_vars], sub.context_expr)
-            elif isinstance(sub, (ast.Return, ast.Yield, ast.YieldFrom)):
-                self._flow([], sub.value, returns=True)
-
-    def _flow(self, targets: list[ast.expr], value: ast.expr | None,
-              returns: bool = False) -> None:
-        names, members = ({"return"} if returns else set()), set()
-        for target in targets:
-            for sub in ast.walk(target):
-                if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
-                    names.add(sub.id)
-                elif isinstance(sub, ast.Attribute) and not isinstance(sub.ctx, ast.Load):
-                    members.add(sub.attr)
-        self.flows.append((names, members, _Sources(value)))
+        self.cls = cls  # the class a method or a class body belongs to
+        self.self_name = self_name  # what a method calls its instance
+        self.declared: set[str] = set()  # `global` / `nonlocal` names
+        # Each statement's own tokens and the keys it reads: where a finding may sit.
+        self.statements: list[_Statement] = []
 
 
-class _Sources:
-    """What an expression is computed from: the calls it makes (by last name), the
-    attributes and the names it reads."""
+class _Statement:
+    """One statement's tokens and reads (with the keys they reach, its cone), and what
+    each of its divisions divides by: call names, or keys whose values to look at."""
 
-    def __init__(self, value: ast.expr | None) -> None:
-        self.calls: set[str] = set()
-        self.attributes: set[str] = set()
-        self.names: set[str] = set()
-        for sub in ast.walk(value) if value is not None else ():
-            if isinstance(sub, ast.Call):
-                func = sub.func
-                self.calls.add(func.id if isinstance(func, ast.Name)
-                               else func.attr if isinstance(func, ast.Attribute) else "")
-            elif isinstance(sub, ast.Attribute):
-                self.attributes.add(sub.attr)
-            elif isinstance(sub, ast.Name):
-                self.names.add(sub.id)
+    __slots__ = ("tokens", "reads", "divisors")
 
-    def hot(self, makers: set[str], members: set[str], names: set[str]) -> bool:
-        return bool(self.calls & makers or self.attributes & members or self.names & names)
+    def __init__(self, tokens: set[str], reads: set[Key], divisors: set[str | Key]) -> None:
+        self.tokens, self.reads, self.divisors = tokens, reads, divisors
 
 
-class _Module:
-    """What the screens need of the module around a class: import aliases, the tokens of
-    the top-level functions and classes (lent to a method that calls them), and the
-    names the other kept statements call."""
+class _Flow:
+    """The keys of one module's kept code, what each is bound from, and who binds it."""
 
-    def __init__(self, tree: ast.Module, per_statement: list[set[str]], kept: set[int]) -> None:
-        self.aliases = _aliases(tree)
-        self.per_statement = per_statement
-        self.definers = {stmt.name: i for i, stmt in enumerate(tree.body)
-                         if isinstance(stmt, (*_FUNCTIONS, ast.ClassDef))}
-        self.kept = kept
+    def __init__(self, tree: ast.Module, kept: set[int], rules: Sequence[type[Rule]],
+                 aliases: dict[str, str]) -> None:
+        self.interesting = prefilter.trigger_names(rules) | set(prefilter.OPERATORS)
+        self.seen_through = self.interesting | vocab.known_names() | _SEEN_THROUGH
+        self.aliases = aliases
+        self.units: list[_Unit] = [_Unit(None, None, None)]  # 0: module-level code
+        self.units_of: dict[int, list[int]] = {}  # top-level index -> its units
+        self.tokens: dict[Key, set[str]] = {}
+        self.reads: dict[Key, set[Key]] = {}
+        self.owners: dict[Key, set[int]] = {}
+        self.returns: dict[str, set[Key]] = {}  # a function or method name -> its return keys
+        self.classes: dict[str, set[str]] = {}  # a class -> its method names
+        # Where each statement of a function stands, for reads to see only the bindings
+        # before them (or anywhere in a loop around them, or anywhere from a closure).
+        self._position = 0
+        self._loop: list[int] = []  # the first position of each loop the walk is in
+        self._loop_end: dict[int, int] = {}
+        self._nested = 0  # inside a nested function or lambda
+        self._selves: list[str] = []  # what the methods of a class in a function call `self`
+        self._classes_in_function = 0
+        self._bound_at: dict[tuple[int, str], list[int]] = {}
+        self._reads_to_place: list[Key] = []
+        self.tops: dict[Key, set[str | Key]] = {}  # what a binding's value is at its top
+        self._divisors: set[str | Key] = set()  # of the statement being walked
+        self._divide_names = frozenset(vocab.call_names("divide"))
+        body = [(i, stmt) for i, stmt in enumerate(tree.body) if i in kept]
+        for i, stmt in body:
+            if isinstance(stmt, _FUNCTIONS):
+                self.units_of[i] = [self._unit(stmt, None, None)]
+                self.returns.setdefault(stmt.name, set()).add(("R", None, stmt.name))
+            elif isinstance(stmt, ast.ClassDef):
+                units = [self._unit(stmt, stmt.name, None)]
+                methods = self.classes.setdefault(stmt.name, set())
+                for sub in stmt.body:
+                    if isinstance(sub, _FUNCTIONS):
+                        units.append(self._unit(sub, stmt.name, _self_name(sub)))
+                        methods.add(sub.name)
+                        self.returns.setdefault(sub.name, set()).add(("R", stmt.name, sub.name))
+                self.units_of[i] = units
+        for i, stmt in body:
+            units = self.units_of.get(i)
+            if units is None:
+                self._statements([stmt], 0, None)
+            elif isinstance(stmt, _FUNCTIONS):
+                self._bind(("G", stmt.name), set(), {("R", None, stmt.name)}, units[0])
+                self._function(stmt, units[0], ("R", None, stmt.name))
+            else:
+                self._class(stmt, units)
+        self._place_reads()
+        self.closed = _closure(self.tokens, self.reads)
 
-    def lent(self, tokens: set[str], depth: int = 3) -> set[str]:
-        """The tokens of the module's functions and classes named in `tokens`, and of
-        those they name (the engine's `_called_definers` depth)."""
-        found: set[str] = set()
-        frontier = {self.definers[t] for t in tokens if t in self.definers}
-        seen: set[int] = set()
+    # --- building -------------------------------------------------------------------
+
+    def _unit(self, node: ast.AST, cls: str | None, self_name: str | None) -> int:
+        self.units.append(_Unit(node, cls, self_name))
+        return len(self.units) - 1
+
+    def _class(self, cls: ast.ClassDef, units: list[int]) -> None:
+        own = units[0]
+        self._bind(("G", cls.name), set(),
+                   {("R", cls.name, m) for m in vocab.FORWARD_NAMES if m in self.classes[cls.name]}, own)
+        header = [*cls.bases, *(k.value for k in cls.keywords), *cls.decorator_list]
+        self._statement(header, own, None)
+        methods = iter(units[1:])
+        for stmt in cls.body:
+            if isinstance(stmt, _FUNCTIONS):
+                unit = next(methods)
+                self._function(stmt, unit, ("R", cls.name, stmt.name))
+            else:  # `eps = 1e-8` in the class body is also `self.eps`
+                self._statements([stmt], own, None)
+
+    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda, unit: int,
+                  returns: Key) -> None:
+        """A function's header (decorators, defaults) and body; `returns` stands for what
+        it returns."""
+        args = node.args
+        header: list[ast.expr] = [*args.defaults, *(d for d in args.kw_defaults if d)]
+        if not isinstance(node, ast.Lambda):
+            header.extend(node.decorator_list)
+        self._statement(header, unit, None)
+        positional = [*args.posonlyargs, *args.args]
+        defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults))
+        for arg, default in zip([*positional, *args.kwonlyargs],
+                                [*defaults, *args.defaults, *args.kw_defaults]):
+            found = self._value([default], unit) if default is not None else (set(), set())
+            self._bind(self._bound(arg.arg, unit), *found, unit)
+        for arg in (args.vararg, args.kwarg):
+            if arg is not None:
+                self._bind(self._bound(arg.arg, unit), set(), set(), unit)
+        if isinstance(node, ast.Lambda):
+            self._bind(returns, *self._value([node.body], unit), unit)
+        else:
+            self._statements(node.body, unit, returns)
+
+    def _statements(self, body: Iterable[ast.AST], unit: int, returns: Key | None) -> None:
+        for stmt in body:
+            if isinstance(stmt, _FUNCTIONS):
+                inner = ("R", None, stmt.name)
+                self.returns.setdefault(stmt.name, set()).add(inner)
+                self._bind(self._bound(stmt.name, unit), set(), {inner}, unit)
+                self._nested += 1
+                self._function(stmt, unit, inner)
+                self._nested -= 1
+                continue
+            if isinstance(stmt, ast.ClassDef):  # a class inside a function
+                self._nested_class(stmt, unit)
+                continue
+            self._position += 1
+            if isinstance(stmt, (ast.Global, ast.Nonlocal)):
+                self.units[unit].declared.update(stmt.names)
+            looping = isinstance(stmt, (ast.For, ast.AsyncFor, ast.While))
+            if looping:
+                self._loop.append(self._position)
+            own = [value for field, value in ast.iter_fields(stmt) if field not in _BODIES]
+            exprs = [e for value in own for e in (value if isinstance(value, list) else [value])
+                     if isinstance(e, ast.AST)]
+            divides = isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, ast.Div)
+            tokens, reads = self._statement(  # `e /= e.sum()` divides by a sum
+                exprs, unit, returns, self._top(stmt.value, unit) if divides else None)
+            if isinstance(stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+                if isinstance(stmt, ast.AugAssign):
+                    tokens = tokens | self._symbol(stmt.op, "=")
+                for target in targets:
+                    self._bind_target(target, tokens, reads, unit,
+                                      None if isinstance(stmt, ast.AugAssign) or stmt.value is None
+                                      else self._tops(target, stmt.value, unit))
+            elif isinstance(stmt, (ast.For, ast.AsyncFor)):
+                self._bind_target(stmt.target, *self._value([stmt.iter], unit), unit)
+            elif isinstance(stmt, (ast.With, ast.AsyncWith)):
+                for item in stmt.items:
+                    if item.optional_vars is not None:
+                        self._bind_target(item.optional_vars,
+                                          *self._value([item.context_expr], unit), unit)
+            elif isinstance(stmt, ast.Return) and returns is not None and stmt.value is not None:
+                self._bind(returns, tokens, reads, unit)
+            for field in _BODIES:
+                for sub in getattr(stmt, field, ()):
+                    self._statements(getattr(sub, "body", None) if isinstance(
+                        sub, (ast.ExceptHandler, ast.match_case)) else [sub], unit, returns)
+            if looping:
+                self._loop_end[self._loop.pop()] = self._position
+
+    def _nested_class(self, cls: ast.ClassDef, unit: int) -> None:
+        """A class defined in a function: its methods' `self.x` are members too, and
+        calling it runs its `forward` / `call`."""
+        self._bind(self._bound(cls.name, unit), set(),
+                   {("R", None, m) for m in vocab.FORWARD_NAMES}, unit)
+        self._statement([*cls.bases, *cls.decorator_list], unit, None)
+        self._classes_in_function += 1
+        for stmt in cls.body:
+            self_name = _self_name(stmt) if isinstance(stmt, _FUNCTIONS) else None
+            if self_name is not None:
+                self._selves.append(self_name)
+            self._statements([stmt], unit, None)
+            if self_name is not None:
+                self._selves.pop()
+        self._classes_in_function -= 1
+
+    def _statement(self, exprs: list[ast.AST], unit: int, returns: Key | None,
+                   divisors: set[str | Key] | None = None) -> tuple[set[str], set[Key]]:
+        """Record one statement (all its tokens and reads) where a finding may sit, and
+        return what its value is computed from."""
+        outer, self._divisors = self._divisors, divisors or set()
+        tokens, reads, value_tokens, value_reads = self._sources(exprs, unit, returns)
+        if exprs:
+            self.units[unit].statements.append(_Statement(tokens, reads, self._divisors))
+        self._divisors = outer
+        return value_tokens, value_reads
+
+    def _value(self, exprs: list[ast.AST], unit: int) -> tuple[set[str], set[Key]]:
+        return self._sources(exprs, unit)[2:]
+
+    def _sources(self, exprs: list[ast.AST], unit: int, returns: Key | None = None
+                 ) -> tuple[set[str], set[Key], set[str], set[Key]]:
+        """The trigger tokens in `exprs` and the keys they read, then the same for the
+        value they compute: that leaves out an index (`p[i]`: `i`) and the arguments of
+        a call the rules do not look through (`len(xs)`). Bindings made inside an
+        expression (a walrus, a comprehension variable, `xs.append(v)`) are recorded."""
+        tokens: set[str] = set()
+        reads: set[Key] = set()
+        value_tokens: set[str] = set()
+        value_reads: set[Key] = set()
+        stack: list[tuple[ast.AST, bool]] = [(expr, False) for expr in exprs]
+        while stack:
+            node, cut = stack.pop()
+            found_tokens: set[str] = set()
+            found_reads: set[Key] = set()
+            if isinstance(node, ast.Name):
+                if isinstance(node.ctx, ast.Load):
+                    found_reads.add(self._read(node.id, unit))
+            elif isinstance(node, ast.Attribute):
+                member = self._member(node, unit)
+                if member is not None and isinstance(node.ctx, ast.Load):
+                    found_reads.add(member)
+            elif isinstance(node, ast.Call):
+                name = self._call(node, unit, found_tokens, found_reads)
+                if name in self._divide_names:
+                    for arg in node.args:
+                        self._divisors |= self._top(arg, unit)
+                opaque = cut or name not in self.seen_through
+                stack.append((node.func, cut))
+                stack.extend((arg, opaque) for arg in node.args)
+                stack.extend((keyword.value, opaque) for keyword in node.keywords)
+            elif isinstance(node, ast.Subscript):
+                stack.append((node.value, cut))
+                stack.append((node.slice, True))
+            elif isinstance(node, ast.BinOp):
+                found_tokens |= self._symbol(node.op, "")
+                if isinstance(node.op, ast.Div):
+                    self._divisors |= self._top(node.right, unit)
+            elif isinstance(node, ast.Lambda):
+                inner = ("R", None, "<lambda>")
+                self._nested += 1
+                self._function(node, unit, inner)
+                self._nested -= 1
+                found_reads.add(inner)
+            elif isinstance(node, ast.NamedExpr):
+                self._bind_target(node.target, *self._value([node.value], unit), unit,
+                                  self._top(node.value, unit))
+            elif isinstance(node, ast.comprehension):
+                self._bind_target(node.target, *self._value([node.iter], unit), unit)
+            elif isinstance(node, (ast.Yield, ast.YieldFrom)) and returns is not None \
+                    and node.value is not None:
+                self._bind(returns, *self._value([node.value], unit), unit)
+            if not isinstance(node, (ast.Call, ast.Subscript, ast.Lambda)):
+                stack.extend((child, cut) for child in ast.iter_child_nodes(node))
+            tokens |= found_tokens
+            reads |= found_reads
+            if not cut:
+                value_tokens |= found_tokens
+                value_reads |= found_reads
+        return (tokens & self.interesting, reads, value_tokens & self.interesting, value_reads)
+
+    def _call(self, node: ast.Call, unit: int, tokens: set[str], reads: set[Key]) -> str | None:
+        """Record a call's name and the returns it reads; its name."""
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) else \
+            func.attr if isinstance(func, ast.Attribute) else None
+        if name is None:
+            return None
+        tokens.add(name)
+        tokens.add(self.aliases.get(name, name))
+        if not isinstance(func, ast.Attribute):
+            return name
+        owner = self.units[unit].cls
+        mine = isinstance(func.value, ast.Name) and func.value.id == self.units[unit].self_name \
+            and owner is not None and name in self.classes.get(owner, ())
+        reads.update({("R", owner, name)} if mine else self.returns.get(name, ()))
+        if name in _MUTATORS and isinstance(func.value, ast.Name):  # `xs.append(v)`
+            self._bind(self._bound(func.value.id, unit), *self._value(node.args, unit), unit)
+        return name
+
+    def _bind_target(self, target: ast.AST, tokens: set[str], reads: set[Key], unit: int,
+                     top: set[str | Key] | dict[int, set[str | Key]] | None = None) -> None:
+        """Bind each name in `target`; `top` is what the value is at its top (per element
+        of an unpacked literal tuple: `a, b = x.sum(), y`)."""
+        if isinstance(target, (ast.Tuple, ast.List)):
+            for i, element in enumerate(target.elts):
+                self._bind_target(element, tokens, reads, unit,
+                                  top.get(i) if isinstance(top, dict) else None)
+        elif isinstance(target, ast.Starred):
+            self._bind_target(target.value, tokens, reads, unit)
+        else:
+            key = self._root(target, unit)
+            if key is not None:
+                self._bind(key, tokens, reads, unit)
+                if isinstance(target, ast.Name) and isinstance(top, set):
+                    self.tops.setdefault(key, set()).update(top)
+            if isinstance(target, ast.Name) and self.units[unit].node is not None \
+                    and isinstance(self.units[unit].node, ast.ClassDef):
+                self._bind(("M", target.id), tokens, reads, unit)  # a class attribute
+
+    def _top(self, value: ast.AST, unit: int) -> set[str | Key]:
+        """What `value` is at its top, as the rules' `ctx.op` sees it through names bound
+        to it: the name of the call, or the key of the name it reads."""
+        if isinstance(value, ast.Call):
+            func = value.func
+            name = func.id if isinstance(func, ast.Name) else \
+                func.attr if isinstance(func, ast.Attribute) else None
+            return {name, self.aliases.get(name, name)} if name else set()
+        if isinstance(value, ast.Name):
+            return {self._read(value.id, unit)}
+        return set()
+
+    def _tops(self, target: ast.AST, value: ast.AST,
+              unit: int) -> set[str | Key] | dict[int, set[str | Key]]:
+        if isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, (ast.Tuple, ast.List)):
+            return {i: self._top(element, unit) for i, element in enumerate(value.elts)}
+        return self._top(value, unit)
+
+    def _calls_at_top(self, found: set[str | Key], depth: int = 8) -> set[str]:
+        """The call names `found` stands for, following keys to their bindings' tops."""
+        names: set[str] = set()
+        seen: set[Key] = set()
+        frontier = list(found)
         for _ in range(depth):
-            frontier -= seen
-            if not frontier:
-                break
-            seen |= frontier
-            for j in frontier:
-                found |= self.per_statement[j]
-            frontier = {self.definers[t] for t in found if t in self.definers}
-        return found
+            following: list[str | Key] = []
+            for item in frontier:
+                if isinstance(item, str):
+                    names.add(item)
+                elif item not in seen:
+                    seen.add(item)
+                    if item[0] == "N":  # a read: the bindings that reach it
+                        following.extend(self.reads.get(item, ()))
+                    else:
+                        following.extend(self.tops.get(item, ()))
+            frontier = following
+        return names
 
-    def makers(self, names: set[str]) -> set[str]:
-        """The module's functions and classes that make (or call what makes) one of `names`."""
-        return {name for name, j in self.definers.items()
-                if (self.per_statement[j] | self.lent(self.per_statement[j])) & names}
+    def _bind(self, key: Key, tokens: set[str], reads: set[Key], unit: int) -> None:
+        self.tokens.setdefault(key, set()).update(tokens)
+        self.reads.setdefault(key, set()).update(reads)
+        self.owners.setdefault(key, set()).add(unit)
 
-    def called_outside(self, index: int) -> set[str]:
-        """Names the other kept top-level statements call (`obj.method()`)."""
-        return set().union(*(self.per_statement[j] for j in self.kept if j != index))
+    # --- names ----------------------------------------------------------------------
+
+    def _bound(self, name: str, unit: int) -> Key:
+        """The key of a binding of `name` here: in a function or class body, one per
+        statement; at module level (or `global`), the module name's."""
+        if unit == 0 or name in self.units[unit].declared:
+            return ("G", name)
+        self._bound_at.setdefault((unit, name), []).append(self._position)
+        return ("B", unit, name, self._position)
+
+    def _read(self, name: str, unit: int) -> Key:
+        """The key of a read of `name` here: in a function or class body, a key standing
+        for the bindings that may reach it (placed by `_place_reads` once all are known)."""
+        if unit == 0 or name in self.units[unit].declared:
+            return ("G", name)
+        nested = self._nested > 0 or not isinstance(self.units[unit].node, _FUNCTIONS)
+        key = ("N", unit, name, self._position, self._loop[0] if self._loop else -1, nested)
+        self._reads_to_place.append(key)
+        return key
+
+    def _place_reads(self) -> None:
+        """A read sees the bindings before it, those in a loop around it (the next turn),
+        and, from a nested function or lambda, every binding (it may run at any time); a
+        name the function never binds is the module's."""
+        for key in self._reads_to_place:
+            _, unit, name, position, loop, nested = key
+            bound = self._bound_at.get((unit, name))
+            if not bound:
+                self.reads[key] = {("G", name)}
+                continue
+            end = self._loop_end.get(loop, -1)
+            self.reads[key] = {("B", unit, name, p) for p in bound
+                               if nested or p <= position or loop <= p <= end}
+
+    def _member(self, node: ast.Attribute, unit: int) -> Key | None:
+        """`self.x` in a method: the member `x`, whichever method binds it."""
+        if isinstance(node.value, ast.Name) and (
+                node.value.id == self.units[unit].self_name or node.value.id in self._selves):
+            return ("M", node.attr)
+        return None
+
+    def _root(self, target: ast.AST, unit: int) -> Key | None:
+        """The key a store binds, as the summaries read stores: a name, a member
+        `self.x = v`; inside a class `other.x = v` also makes the member `x` unknown.
+        `x[i] = v` binds nothing the rules follow."""
+        if isinstance(target, ast.Name):
+            return self._bound(target.id, unit)
+        if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and (
+                self.units[unit].cls is not None or self._classes_in_function):
+            return ("M", target.attr)
+        return None
+
+    @staticmethod
+    def _symbol(op: ast.operator, suffix: str) -> set[str]:
+        symbol = prefilter.BINOPS.get(type(op))
+        return {symbol + suffix} if symbol else set()
+
+    # --- judging --------------------------------------------------------------------
+
+    def needed_units(self, rules: Sequence[type[Rule]]) -> set[int]:
+        """The units holding a statement some rule can fire in, and those binding a key
+        such a statement reads, directly or through other keys."""
+        needed: set[int] = {0}
+        frontier: list[Key] = []
+        for index, unit in enumerate(self.units):
+            for statement in unit.statements:
+                cone = statement.tokens.union(*(self.closed.get(k, ()) for k in statement.reads))
+                if any(self._fires(rule, statement, cone) for rule in rules):
+                    needed.add(index)
+                    frontier.extend(statement.reads)
+        # What a kept statement reads is kept (a fact such as "`self.eps` is 1e-8" needs
+        # every binding of it); further out, only what carries a trigger name on to it.
+        seen: set[Key] = set()
+        direct = set(frontier)
+        while frontier:
+            key = frontier.pop()
+            if key in seen:
+                continue
+            seen.add(key)
+            needed |= self.owners.get(key, set())
+            for read in self.reads.get(key, ()):
+                if key[0] == "N" and key in direct:  # a read stands for its bindings
+                    direct.add(read)
+                    frontier.append(read)
+                elif read in direct or self.closed.get(read, frozenset()) - _OPERATORS:
+                    frontier.append(read)
+        return needed
+
+    def _fires(self, rule: type[Rule], statement: _Statement, cone: set[str]) -> bool:
+        """Can `rule` fire in `statement`? Its cone meets every trigger group, and it has
+        a division by what the rule needs there (`Rule.divisor`)."""
+        if not all(any(token in cone for token in group) for group in rule.triggers):
+            return False
+        if rule.divisor:
+            return bool(statement.divisors) and not self._calls_at_top(
+                statement.divisors).isdisjoint(rule.divisor)
+        return True
 
 
-# Methods a same-module caller reaches without naming them (`model(x)` runs `forward`).
-_IMPLICIT = frozenset({"__call__", "forward", "call"})
+def _self_name(method: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
+    """The name a method calls its instance by (`self`), None for a static method."""
+    if any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in method.decorator_list):
+        return None
+    params = [*method.args.posonlyargs, *method.args.args]
+    return params[0].arg if params else None
 
 
-def _dropped_methods(index: int, cls: ast.ClassDef, shared: set[str], module: _Module,
-                     rules: Sequence[type[Rule]]) -> list[ast.stmt]:
-    """The methods of `cls` no rule can fire in, nor needs to follow a value through."""
-    methods = [_Method(stmt, module) for stmt in cls.body if isinstance(stmt, _FUNCTIONS)]
-    if len(methods) < 2:
-        return []
-    own: set[str] = set()  # class attributes, nested classes: kept, and their tokens count
-    for stmt in cls.body:
-        if not isinstance(stmt, _FUNCTIONS):
-            prefilter._walk_tokens(stmt, own, dict(module.aliases))
-    outside = module.called_outside(index)
-    entries = {i for i, m in enumerate(methods)
-               if m.node.name in _IMPLICIT or m.node.name in outside}
-    keep: set[int] = set()
-    for rule in rules:
-        names = {t for group in rule.triggers for t in group if t.isidentifier()}
-        seeds = {i for i, m in enumerate(methods) if m.tokens & names}
-        if not seeds:
+def _closure(tokens: dict[Key, set[str]], reads: dict[Key, set[Key]]) -> dict[Key, frozenset[str]]:
+    """Each key's tokens with those of every key it reads, directly or not (Tarjan's
+    strongly connected components, so a loop of bindings costs one pass)."""
+    closed: dict[Key, frozenset[str]] = {}
+    index: dict[Key, int] = {}
+    low: dict[Key, int] = {}
+    stack: list[Key] = []
+    on_stack: set[Key] = set()
+    for root in list(reads):
+        if root in index:
             continue
-        group = _closure(methods, seeds, entries, names | module.makers(names))
-        # Tokens outside the class count: a loss outside may be fed this class's sigmoid.
-        tokens = outside.union(shared, own, *(methods[i].tokens for i in group))
-        if prefilter.candidates([rule], tokens):
-            keep |= group
-    return [m.node for i, m in enumerate(methods) if i not in keep]
-
-
-def _closure(methods: list[_Method], seeds: set[int], entries: set[int],
-             makers: set[str]) -> set[int]:
-    """What a rule needs of a class, given the methods holding its triggers (`seeds`):
-
-    - the *hot* values: a local, member or return computed from a call of a maker (a
-      trigger name, a module function making one), a hot member or method, or a hot
-      local (flow-insensitive, until nothing changes);
-    - the methods that make a hot member or return, those that read one (a finding may
-      sit there), the seeds, the entries (what callers outside the class reach), and
-      every method binding a hot member (the summaries need all its bindings).
-    """
-    names = [m.node.name for m in methods]
-    makers = set(makers)
-    members: set[str] = set()
-    hot: set[int] = set()
-    local: list[set[str]] = [set() for _ in methods]
-    grew = True
-    while grew:
-        grew = False
-        for i, method in enumerate(methods):
-            for bound, bound_members, sources in method.flows:
-                if sources.hot(makers, members, local[i]):
-                    if bound - local[i]:
-                        local[i] |= bound
-                        grew = True
-                    if bound_members - members:
-                        members |= bound_members
-                        grew = True
-            if i not in hot and ("return" in local[i] or method.binds & members):
-                hot.add(i)
-                makers.add(names[i])
-                grew = True
-    readers = {i for i, m in enumerate(methods)
-               if m.reads & (members | {names[j] for j in hot})}
-    return _producers(methods, seeds | hot | readers | entries)
-
-
-def _producers(methods: list[_Method], kept: set[int]) -> set[int]:
-    """`kept`, and the methods binding a member, or named, where a kept one reads it:
-    resolving `self.eps` to its `1e-8` needs every binding of it. One step only: the
-    producers' own reads would pull in most of a large class."""
-    read = set().union(*(methods[i].reads for i in kept))
-    return kept | {i for i, m in enumerate(methods) if m.node.name in read or m.binds & read}
+        work: list[tuple[Key, Iterator[Key]]] = [(root, iter(reads.get(root, ())))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            key, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(reads.get(child, ()))))
+                elif child in on_stack:
+                    low[key] = min(low[key], index[child])
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[key])
+            if low[key] != index[key]:
+                continue
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == key:
+                    break
+            found: set[str] = set()
+            for member in component:
+                found |= tokens.get(member, set())
+                for read in reads.get(member, ()):
+                    if read not in component:
+                        found |= closed.get(read, frozenset())
+            frozen = frozenset(found)
+            for member in component:
+                closed[member] = frozen
+    return closed

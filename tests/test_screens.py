@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from scorelint import engine, prefilter, screens
+from scorelint import engine, screens
 from scorelint.rule import all_rules
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,8 +67,7 @@ class Scorer:
 
 def test_a_method_no_rule_needs_is_blanked_in_place() -> None:
     tree = ast.parse(MODEL)
-    per_statement = prefilter.statement_tokens(tree)
-    masked = screens.mask(MODEL, tree, per_statement, set(range(len(tree.body))), RULES)
+    masked = screens.mask(MODEL, tree, set(range(len(tree.body))), RULES, {})
     assert masked is not None and len(masked) == len(MODEL)
     assert masked.count("\n") == MODEL.count("\n")
     assert "def describe" not in masked and "def report" not in masked  # no trigger, no flow

@@ -59,6 +59,7 @@ class LogitsDividedBySum(Rule):
     fix_availability = FixAvailability.SOMETIMES
     applicability = Applicability.UNSAFE
     triggers = (("sum", "reduce_sum"), vocab.DIVISION_TOKENS)
+    divisor = vocab.call_names("sum")
 
     flagged = (
         Flagged(

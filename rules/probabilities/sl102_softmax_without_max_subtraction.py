@@ -84,6 +84,7 @@ class SoftmaxWithoutMaxSubtraction(Rule):
     fix_availability = FixAvailability.SOMETIMES
     applicability = Applicability.SAFE
     triggers = (("exp",), ("sum", "reduce_sum", "fsum"), vocab.DIVISION_TOKENS)
+    divisor = vocab.call_names("sum", "fsum")
 
     flagged = (
         Flagged(
