@@ -54,6 +54,7 @@ class FileContext:
     _spelling: Spelling | None = None
     # The indents of the blocks around each node (see `_indent_tokens`), built on first use.
     _blocks: dict[cst.CSTNode, tuple[str, ...]] | None = None
+    _names_modules: bool | None = None
 
     def __post_init__(self) -> None:
         self.flow = DataFlow(self.scopes, self._scoped_module())
@@ -292,6 +293,10 @@ class FileContext:
     def module_constructor(self, callee: cst.BaseExpression) -> cst.Call | None:
         """The call that built the module `callee` is: `nn.Softmax(dim=1)` itself, or what a
         name or a member `self.x` bound once holds (only calls that may build a module)."""
+        if self._names_modules is None:  # no module class named here: nothing to trace
+            self._names_modules = any(name in self.text for name in vocab.MODULE_NAMES)
+        if not self._names_modules:
+            return None
         built = self.trace(callee)
         if not isinstance(built, cst.Call):
             return None
