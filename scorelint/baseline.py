@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
 
-from scorelint import fixes, reporters
+from scorelint import reporters, source
 from scorelint.findings import ERROR_CODE, INTERNAL_CODE, Finding
 from scorelint.runner import FileOutcome
 from scorelint.suppressions import suppress
@@ -154,7 +154,7 @@ def write(path: str, outcomes: Sequence[FileOutcome]) -> int:
                       indent=2, ensure_ascii=False) + "\n"
     try:
         if os.path.exists(path):
-            fixes.write_atomic(path, data.encode("utf-8"))
+            source.write_atomic(path, data.encode("utf-8"))
         else:
             with open(path, "x", encoding="utf-8", newline="\n") as handle:
                 handle.write(data)

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from json.decoder import scanstring
 from typing import Any
 
-from scorelint import engine, fixes, limits, recovery
+from scorelint import engine, fixes, limits, recovery, source
 from scorelint.discovery import NOTEBOOK_SUFFIXES
 from scorelint.findings import INTERNAL_CODE, Edit, Finding, Fix, Position, TraceStep
 from scorelint.rule import Rule
@@ -616,7 +616,7 @@ def check(path: str, rules: Sequence[type[Rule]], *, fix: bool, unsafe: bool, wr
     if not write:
         return NotebookCheck(layout.findings(before), layout.texts, len(result.applied), changes)
     try:
-        fixes.write_atomic(path, contents, expected=data, tree=tree)
+        source.write_atomic(path, contents, expected=data, tree=tree)
     except OSError as exc:
         error = engine.error_finding(path, f"cannot write the fixed file: {exc.strerror or exc}")
         return NotebookCheck((*layout.findings(before), error), layout.texts)

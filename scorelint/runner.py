@@ -99,7 +99,7 @@ def check_source(path: str, src: source.Source, options: Options) -> FileOutcome
         outcome.findings = result.original
     else:
         try:
-            fixes.write_atomic(path, src.to_bytes(result.text), expected=src.to_bytes(),
+            source.write_atomic(path, src.to_bytes(result.text), expected=src.to_bytes(),
                                tree=options.tree)
         except OSError as exc:
             outcome.findings = result.original + [

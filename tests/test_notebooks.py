@@ -258,7 +258,7 @@ def test_a_failed_write_leaves_the_notebook_untouched(tmp_path: Path,
     def fail(*args: object, **kwargs: object) -> None:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(notebook.fixes, "write_atomic", fail)
+    monkeypatch.setattr("scorelint.source.write_atomic", fail)
     outcome = runner.check_file(str(path), runner.Options(codes=ALL.codes, fix=True))
     assert path.read_bytes() == before and outcome.fixed == 0
     assert [f.code for f in outcome.findings] == ["SL201", ERROR_CODE]
