@@ -324,7 +324,8 @@ def run_clean(args: argparse.Namespace) -> int:
 def _check_stdin(args: argparse.Namespace, resolver: config.Resolver
                  ) -> tuple[bytes | None, list[runner.FileOutcome]]:
     """Check the source on standard input; with `--fix`, also the fixed source's bytes."""
-    from scorelint import api, engine, runner, source
+    from scorelint import api, runner, source
+    from scorelint.findings import error_finding
 
     path = args.stdin_filename or api.STDIN_PATH
     raw = sys.stdin.buffer.read()
@@ -332,7 +333,7 @@ def _check_stdin(args: argparse.Namespace, resolver: config.Resolver
         src = source.decode(raw)
     except source.SourceError as exc:
         return (raw if args.fix else None), [runner.FileOutcome(
-            path, [engine.error_finding(path, str(exc))])]
+            path, [error_finding(path, str(exc))])]
     result = api.check_text(src, path, resolver, fix=args.fix and not args.diff, diff=args.diff)
     fixed = src.to_bytes(result.text) if args.fix and not args.diff else None
     return fixed, [result.outcome()]

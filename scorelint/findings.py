@@ -106,6 +106,12 @@ class Finding:
         return (self.path, self.cell or 0, self.start.row, self.start.column, self.code)
 
     @property
+    def last_row(self) -> int:
+        """The last row the finding covers (an end at column 1 stops at the row before)."""
+        last = self.end.row if self.end.column > 1 else self.end.row - 1
+        return max(self.start.row, last)
+
+    @property
     def trace(self) -> tuple[TraceStep, ...]:
         """The steps in `extra["trace"]` (none for a finding that does not rest on flow)."""
         stored = self.extra.get("trace")
@@ -121,3 +127,9 @@ ERROR_NAME = "file-not-checked"
 # Code for an exception raised inside a rule: the other rules still report.
 INTERNAL_CODE = "SL001"
 INTERNAL_NAME = "internal-error"
+
+
+def error_finding(path: str, message: str, row: int = 1, column: int = 1) -> Finding:
+    """The SL000 finding that stands for a file (or part of one) that could not be checked."""
+    pos = Position(row, column)
+    return Finding(path, ERROR_CODE, ERROR_NAME, message, pos, pos, noqa_row=row)

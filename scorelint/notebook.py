@@ -36,7 +36,15 @@ from typing import Any
 
 from scorelint import engine, fixes, limits, recovery, source
 from scorelint.discovery import NOTEBOOK_SUFFIXES
-from scorelint.findings import INTERNAL_CODE, Edit, Finding, Fix, Position, TraceStep
+from scorelint.findings import (
+    INTERNAL_CODE,
+    Edit,
+    Finding,
+    Fix,
+    Position,
+    TraceStep,
+    error_finding,
+)
 from scorelint.rule import Rule
 from scorelint.source import LineIndex
 
@@ -417,11 +425,11 @@ class _Layout:
         """The SL000 finding for a notebook whose joined cells do not parse."""
         message, where = str(exc), f"at line {exc.row}"
         if not self.cells or where not in message:
-            return engine.error_finding(path, message)
+            return error_finding(path, message)
         k, pos = self.locate(Position(exc.row, exc.column))
         number = self.cells[k].index
         message = message.replace(where, f"in cell {number} at line {pos.row}", 1)
-        return dataclasses.replace(engine.error_finding(path, message, pos.row, pos.column),
+        return dataclasses.replace(error_finding(path, message, pos.row, pos.column),
                                    cell=number)
 
     def rejected(self) -> dict[int, SyntaxError]:
@@ -453,7 +461,7 @@ class _Layout:
             number, row = self.cells[k].index, min(max(exc.lineno or 1, 1), self.cells[k].rows)
             message = f"syntax error in cell {number} at line {row}: {exc.msg}"
             errors.append(dataclasses.replace(
-                engine.error_finding(path, message, row, max(1, exc.offset or 1)), cell=number))
+                error_finding(path, message, row, max(1, exc.offset or 1)), cell=number))
         joined = BOUNDARY.join(recovery.blank(cell.code) if k in rejected else cell.code
                                for k, cell in enumerate(self.cells))
         try:
@@ -561,7 +569,7 @@ def _render_source(raw: str, start: int, end: int, text: str, ensure_ascii: bool
 
 
 def _failed(path: str, message: str, row: int = 1, column: int = 1) -> NotebookCheck:
-    return NotebookCheck((engine.error_finding(path, message, row, column),), {})
+    return NotebookCheck((error_finding(path, message, row, column),), {})
 
 
 def check(path: str, rules: Sequence[type[Rule]], *, fix: bool, unsafe: bool, write: bool,
@@ -618,7 +626,7 @@ def check(path: str, rules: Sequence[type[Rule]], *, fix: bool, unsafe: bool, wr
     try:
         source.write_atomic(path, contents, expected=data, tree=tree)
     except OSError as exc:
-        error = engine.error_finding(path, f"cannot write the fixed file: {exc.strerror or exc}")
+        error = error_finding(path, f"cannot write the fixed file: {exc.strerror or exc}")
         return NotebookCheck((*layout.findings(before), error), layout.texts)
     fixed = _Layout(cells)
     return NotebookCheck(fixed.findings(result.remaining), fixed.texts, len(result.applied),

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from scorelint import engine, fixes, notebook, source, suppressions
 from scorelint.discovery import Candidate
-from scorelint.findings import ERROR_CODE, Finding
+from scorelint.findings import ERROR_CODE, Finding, error_finding
 from scorelint.rule import Rule, all_rules
 
 if TYPE_CHECKING:
@@ -67,7 +67,7 @@ def check_file(path: str, options: Options) -> FileOutcome:
     try:
         src = source.read(path)
     except source.SourceError as exc:
-        return FileOutcome(path, [engine.error_finding(path, str(exc))])
+        return FileOutcome(path, [error_finding(path, str(exc))])
     return check_source(path, src, options)
 
 
@@ -86,7 +86,7 @@ def check_source(path: str, src: source.Source, options: Options) -> FileOutcome
                                text=src.text)
         result = fixes.fix_text(src.text, path, rules, options.unsafe_fixes, post)
     except engine.LintError as exc:
-        return FileOutcome(path, [engine.error_finding(path, str(exc), exc.row, exc.column)],
+        return FileOutcome(path, [error_finding(path, str(exc), exc.row, exc.column)],
                            text=src.text)
     outcome = FileOutcome(path, result.remaining, fixed=len(result.applied), text=result.text,
                           applied=list(result.applied))
@@ -103,7 +103,7 @@ def check_source(path: str, src: source.Source, options: Options) -> FileOutcome
                                tree=options.tree)
         except OSError as exc:
             outcome.findings = result.original + [
-                engine.error_finding(path, f"cannot write the fixed file: {exc.strerror or exc}")
+                error_finding(path, f"cannot write the fixed file: {exc.strerror or exc}")
             ]
             outcome.text, outcome.fixed, outcome.applied = src.text, 0, []
     return outcome
@@ -151,7 +151,7 @@ def run(candidates: Sequence[Candidate], options: Options | Callable[[str], Opti
     before with the same bytes and options are not checked again; `done` is called
     once per file checked or found in the cache (a progress line).
     """
-    outcomes = [FileOutcome(c.path, [engine.error_finding(c.path, c.error)])
+    outcomes = [FileOutcome(c.path, [error_finding(c.path, c.error)])
                 for c in candidates if c.error]
     for skipped in (c for c in candidates if c.skipped):
         print(f"scorelint: note: skipped {skipped.path}: {skipped.skipped}", file=sys.stderr)
@@ -275,6 +275,6 @@ def _alone(path: str, options: Options) -> FileOutcome:
         with ProcessPoolExecutor(max_workers=1) as pool:
             return pool.submit(check_file, path, options).result()
     except BrokenProcessPool:
-        return FileOutcome(path, [engine.error_finding(
+        return FileOutcome(path, [error_finding(
             path, "not checked: the process checking it died (a crash in the parser, or "
                   "out of memory)")])

@@ -72,7 +72,7 @@ class Report:
         index = self.index(finding.path, finding.cell)
         if index is None or finding.start.row > len(index.starts):
             return finding.message
-        rows = range(finding.start.row, last_row(finding) + 1)
+        rows = range(finding.start.row, finding.last_row + 1)
         joined = " ".join(index.line(r) for r in rows if r <= len(index.starts))
         return _SPACE.sub(" ", joined).strip()
 
@@ -124,12 +124,6 @@ def location(finding: Finding) -> str:
     """`path:row:col`, or `path:cell N:row:col` in a notebook (as Ruff writes it)."""
     cell = f"cell {finding.cell}:" if finding.cell is not None else ""
     return f"{relative(finding.path)}:{cell}{finding.start.row}:{finding.start.column}"
-
-
-def last_row(finding: Finding) -> int:
-    """The last row a finding covers (an end at column 1 stops at the line before)."""
-    last = finding.end.row if finding.end.column > 1 else finding.end.row - 1
-    return max(finding.start.row, last)
 
 
 def relative(path: str) -> str:
