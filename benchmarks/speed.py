@@ -156,7 +156,7 @@ def funnel(src: Path, files: list[Path]) -> None:
         del sys.modules[name]
     from scorelint import funnel as stages
     from scorelint import runner
-    from scorelint.rule import all_rules
+    from scorelint.registry import all_rules
 
     options = runner.Options(codes=tuple(r.code for r in all_rules() if r.default))
     recorder = stages.Recorder()

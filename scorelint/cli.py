@@ -404,7 +404,7 @@ def _write_baseline(path: str, outcomes: Sequence[runner.FileOutcome]) -> int:
 
 def run_explain(args: argparse.Namespace) -> int:
     from scorelint import suppressions
-    from scorelint.rule import find_rule
+    from scorelint.registry import find_rule
 
     if args.code.upper() == suppressions.UNUSED_CODE or args.code == suppressions.UNUSED_NAME:
         sys.stdout.write(suppressions.docs())
@@ -418,7 +418,7 @@ def run_explain(args: argparse.Namespace) -> int:
 
 def run_rules(args: argparse.Namespace) -> int:
     from scorelint.findings import FixAvailability
-    from scorelint.rule import all_rules
+    from scorelint.registry import all_rules
 
     rows = [
         {

@@ -24,7 +24,7 @@ from typing import Any
 import pathspec
 
 from scorelint import discovery, reporters
-from scorelint.rule import all_rules
+from scorelint.registry import all_rules
 from scorelint.suppressions import UNUSED_CODE
 
 if sys.version_info >= (3, 11):

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 from scorelint import engine, fixes, notebook, source, suppressions
 from scorelint.discovery import Candidate
 from scorelint.findings import ERROR_CODE, Finding, error_finding
-from scorelint.rule import Rule, all_rules
+from scorelint.registry import all_rules
+from scorelint.rule import Rule
 
 if TYPE_CHECKING:
     from scorelint.cache import Cache

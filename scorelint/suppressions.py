@@ -44,7 +44,7 @@ from scorelint.findings import (
     Finding,
     Fix,
 )
-from scorelint.rule import all_rules
+from scorelint.registry import all_rules
 from scorelint.source import LineIndex
 
 UNUSED_CODE = "SL002"

@@ -10,7 +10,7 @@ import pytest
 
 from scorelint import cache, cli, runner
 from scorelint.discovery import Candidate
-from scorelint.rule import all_rules
+from scorelint.registry import all_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 OPTIONS = runner.Options(codes=tuple(r.code for r in all_rules()) + ("SL002",))

@@ -11,7 +11,7 @@ import pytest
 from scorelint import discovery, engine, notebook, runner
 from scorelint.cli import main
 from scorelint.findings import ERROR_CODE
-from scorelint.rule import all_rules
+from scorelint.registry import all_rules
 
 DATA = Path(__file__).resolve().parent / "data" / "notebooks"
 ALL = runner.Options(codes=tuple(r.code for r in all_rules()))

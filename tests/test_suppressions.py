@@ -10,7 +10,7 @@ import pytest
 from scorelint import engine, fixes, suppressions
 from scorelint.cli import main
 from scorelint.findings import error_finding
-from scorelint.rule import all_rules
+from scorelint.registry import all_rules
 
 HEAD = "import numpy as np\n"
 BUG = "x = np.log(np.prod(p))"  # SL201, columns 5..22

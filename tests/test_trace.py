@@ -23,7 +23,7 @@ from scorelint.engine import SlotRecorder
 from scorelint.proposal import RawFinding
 from scorelint.findings import Applicability, Edit, Finding, Fix, Position, TraceStep
 from scorelint.reporters import Report
-from scorelint.rule import find_rule
+from scorelint.registry import find_rule
 from scorelint.runner import FileOutcome
 from scorelint.source import LineIndex
 from test_reporters import (

@@ -21,7 +21,7 @@ from scorelint import engine, fixes, limits, notebook, runner
 from scorelint.cli import main
 from scorelint.discovery import Candidate
 from scorelint.findings import ERROR_CODE, Applicability, Edit, Finding, Fix, Position
-from scorelint.rule import all_rules
+from scorelint.registry import all_rules
 
 BUGGY = "import numpy as np\n\ndef score(p):\n    return np.log(np.prod(p, axis=-1))\n"
 FIXED = "import numpy as np\n\ndef score(p):\n    return np.sum(np.log(p), axis=-1)\n"

@@ -40,7 +40,7 @@ from scorelint.findings import (
     TraceStep,
 )
 from scorelint.reporters import HOMEPAGE, TOOL_NAME, Report, cwd_uri, is_below_cwd, posix
-from scorelint.rule import find_rule
+from scorelint.registry import find_rule
 
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SRCROOT = "%SRCROOT%"
