@@ -23,7 +23,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from scorelint import __version__
+from scorelint.version import __version__
 
 if TYPE_CHECKING:
     from scorelint.runner import FileOutcome, Options

@@ -17,8 +17,9 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NoReturn
 
-from scorelint import __version__, color
+from scorelint import color
 from scorelint.output_formats import FORMATS
+from scorelint.version import __version__
 
 if TYPE_CHECKING:
     from scorelint import cache, config, discovery, progress, runner
