@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from scorelint import config, runner, source
-from scorelint.findings import ERROR_CODE, Finding
+from scorelint.findings import ERROR_CODE, FileOutcome, Finding
 
 # The name a text without a file is reported under, as Ruff does for stdin.
 STDIN_PATH = "-"
@@ -38,9 +38,9 @@ class CheckResult:
         """Could the text not be checked at all (a syntax error: an SL000 finding)?"""
         return any(f.code == ERROR_CODE for f in self.findings)
 
-    def outcome(self) -> runner.FileOutcome:
+    def outcome(self) -> FileOutcome:
         """The result as the runner's per-file outcome, for the reporters."""
-        return runner.FileOutcome(self.path, list(self.findings), fixed=len(self.fixed),
+        return FileOutcome(self.path, list(self.findings), fixed=len(self.fixed),
                                   diff=self.diff, text=self.text, applied=list(self.fixed))
 
 

@@ -25,8 +25,7 @@ from pathlib import PurePath
 from typing import Any
 
 from scorelint import reporters, source
-from scorelint.findings import ERROR_CODE, INTERNAL_CODE, Finding
-from scorelint.runner import FileOutcome
+from scorelint.findings import ERROR_CODE, INTERNAL_CODE, FileOutcome, Finding
 from scorelint.suppressions import suppress
 
 VERSION = 1

@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING
 from scorelint.version import __version__
 
 if TYPE_CHECKING:
-    from scorelint.runner import FileOutcome, Options
+    from scorelint.findings import FileOutcome
+    from scorelint.runner import Options
 
 DEFAULT_DIR = ".scorelint_cache"
 # Set by the test suite (one folder per test) or a user who wants one place for every run.

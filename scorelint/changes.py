@@ -22,8 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from scorelint import gitsafe
-from scorelint.findings import ERROR_CODE, INTERNAL_CODE, Finding
-from scorelint.runner import FileOutcome
+from scorelint.findings import ERROR_CODE, INTERNAL_CODE, FileOutcome, Finding
 
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
 

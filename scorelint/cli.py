@@ -23,6 +23,7 @@ from scorelint.version import __version__
 
 if TYPE_CHECKING:
     from scorelint import cache, config, discovery, progress, runner
+    from scorelint.findings import FileOutcome
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 STDIN = "-"
@@ -323,17 +324,17 @@ def run_clean(args: argparse.Namespace) -> int:
 
 
 def _check_stdin(args: argparse.Namespace, resolver: config.Resolver
-                 ) -> tuple[bytes | None, list[runner.FileOutcome]]:
+                 ) -> tuple[bytes | None, list[FileOutcome]]:
     """Check the source on standard input; with `--fix`, also the fixed source's bytes."""
-    from scorelint import api, runner, source
-    from scorelint.findings import error_finding
+    from scorelint import api, source
+    from scorelint.findings import FileOutcome, error_finding
 
     path = args.stdin_filename or api.STDIN_PATH
     raw = sys.stdin.buffer.read()
     try:
         src = source.decode(raw)
     except source.SourceError as exc:
-        return (raw if args.fix else None), [runner.FileOutcome(
+        return (raw if args.fix else None), [FileOutcome(
             path, [error_finding(path, str(exc))])]
     result = api.check_text(src, path, resolver, fix=args.fix and not args.diff, diff=args.diff)
     fixed = src.to_bytes(result.text) if args.fix and not args.diff else None
@@ -341,7 +342,7 @@ def _check_stdin(args: argparse.Namespace, resolver: config.Resolver
 
 
 def _report(args: argparse.Namespace, settings: config.Settings,
-            outcomes: Sequence[runner.FileOutcome], stream: object) -> str:
+            outcomes: Sequence[FileOutcome], stream: object) -> str:
     """The report as text: the findings (or their statistics), `--show-fixes`, the summary."""
     from scorelint import reporters
     from scorelint.reporters import fixed, statistics, text
@@ -373,7 +374,7 @@ def _report(args: argparse.Namespace, settings: config.Settings,
     return body + (fixed.render(report) if args.show_fixes else "") + text.summary(report) + "\n"
 
 
-def _report_diff(args: argparse.Namespace, outcomes: Sequence[runner.FileOutcome],
+def _report_diff(args: argparse.Namespace, outcomes: Sequence[FileOutcome],
                  failed: bool) -> int:
     """`--diff`: the patch on stdout, how many fixes and what could not be checked on stderr."""
     patches = "".join(o.diff for o in sorted(outcomes, key=lambda o: o.path))
@@ -390,7 +391,7 @@ def _report_diff(args: argparse.Namespace, outcomes: Sequence[runner.FileOutcome
     return EXIT_ERROR if failed else (EXIT_FINDINGS if would else EXIT_CLEAN)
 
 
-def _write_baseline(path: str, outcomes: Sequence[runner.FileOutcome]) -> int:
+def _write_baseline(path: str, outcomes: Sequence[FileOutcome]) -> int:
     """`--write-baseline`: record the findings; files that could not be checked fail the run."""
     from scorelint import baseline
     from scorelint.findings import ERROR_CODE

@@ -1,4 +1,5 @@
-"""Value types every part of scorelint shares: positions, edits, fixes, findings."""
+"""Value types every part of scorelint shares: positions, edits, fixes, findings, and what
+checking a file came to."""
 
 from __future__ import annotations
 
@@ -119,6 +120,26 @@ class Finding:
             return ()
         steps = (TraceStep.from_dict(d) for d in stored if isinstance(d, Mapping))
         return tuple(s for s in steps if s is not None)
+
+
+@dataclass
+class FileOutcome:
+    """What checking one file (or notebook, or buffer) came to."""
+
+    path: str
+    findings: list[Finding] = field(default_factory=list)
+    fixed: int = 0
+    diff: str = ""
+    text: str | None = None  # the text the findings' positions refer to
+    # A notebook's code cells, by 1-based cell index: the texts its findings' rows refer to.
+    cells: dict[int, str] = field(default_factory=dict)
+    # The findings whose fixes were applied (what `--show-fixes` lists).
+    applied: list[Finding] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        """Could the file, or part of it, not be checked (an SL000 finding)?"""
+        return any(f.code == ERROR_CODE for f in self.findings)
 
 
 # Code reserved for files that could not be checked at all.

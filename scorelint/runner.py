@@ -11,12 +11,12 @@ import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from scorelint import engine, fixes, notebook, source, suppressions
 from scorelint.discovery import Candidate
-from scorelint.findings import ERROR_CODE, Finding, error_finding
+from scorelint.findings import FileOutcome, error_finding
 from scorelint.registry import all_rules
 from scorelint.rule import Rule
 
@@ -37,23 +37,6 @@ class Options:
     write: bool = True
     # The real path of the folder being checked: a fix never writes through a link out of it.
     tree: str | None = None
-
-
-@dataclass
-class FileOutcome:
-    path: str
-    findings: list[Finding] = field(default_factory=list)
-    fixed: int = 0
-    diff: str = ""
-    text: str | None = None  # the text the findings' positions refer to
-    # A notebook's code cells, by 1-based cell index: the texts its findings' rows refer to.
-    cells: dict[int, str] = field(default_factory=dict)
-    # The findings whose fixes were applied (what `--show-fixes` lists).
-    applied: list[Finding] = field(default_factory=list)
-
-    @property
-    def failed(self) -> bool:
-        return any(f.code == ERROR_CODE for f in self.findings)
 
 
 def _rules(codes: Sequence[str]) -> list[type[Rule]]:

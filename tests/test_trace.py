@@ -21,10 +21,9 @@ from libcst.metadata import ByteSpanPositionProvider, MetadataWrapper
 from scorelint import baseline, engine, notebook, reporters, suppressions
 from scorelint.engine import SlotRecorder
 from scorelint.proposal import RawFinding
-from scorelint.findings import Applicability, Edit, Finding, Fix, Position, TraceStep
+from scorelint.findings import Applicability, Edit, FileOutcome, Finding, Fix, Position, TraceStep
 from scorelint.reporters import Report
 from scorelint.registry import find_rule
-from scorelint.runner import FileOutcome
 from scorelint.source import LineIndex
 from test_reporters import (
     NOTEBOOK,

@@ -20,7 +20,7 @@ import pytest
 from scorelint import engine, fixes, limits, notebook, runner
 from scorelint.cli import main
 from scorelint.discovery import Candidate
-from scorelint.findings import ERROR_CODE, Applicability, Edit, Finding, Fix, Position
+from scorelint.findings import ERROR_CODE, Applicability, Edit, FileOutcome, Finding, Fix, Position
 from scorelint.registry import all_rules
 
 BUGGY = "import numpy as np\n\ndef score(p):\n    return np.log(np.prod(p, axis=-1))\n"
@@ -168,10 +168,10 @@ def test_a_file_over_the_size_limit_is_sl000_naming_the_limit(
                                   "characters, scorelint's limit is 1,024")
 
 
-def _dies_on_boom(path: str, options: runner.Options) -> runner.FileOutcome:
+def _dies_on_boom(path: str, options: runner.Options) -> FileOutcome:
     if path.endswith("boom.py"):
         os.abort()  # as a native parser crash would: the worker process dies
-    return runner.FileOutcome(path)
+    return FileOutcome(path)
 
 
 def test_a_worker_that_dies_costs_only_its_own_file(

@@ -11,14 +11,10 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
-from typing import TYPE_CHECKING
 
-from scorelint.findings import Finding
+from scorelint.findings import FileOutcome, Finding
 from scorelint.output_formats import FORMATS  # noqa: F401  (re-exported)
 from scorelint.source import LineIndex
-
-if TYPE_CHECKING:  # the runner pulls in LibCST; `scorelint --version` should not
-    from scorelint.runner import FileOutcome
 
 TOOL_NAME = "scorelint"
 HOMEPAGE = "https://scorelint.readthedocs.io/"
