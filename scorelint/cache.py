@@ -27,7 +27,7 @@ from scorelint.version import __version__
 
 if TYPE_CHECKING:
     from scorelint.findings import FileOutcome
-    from scorelint.runner import Options
+    from scorelint.pipeline import Options
 
 DEFAULT_DIR = ".scorelint_cache"
 # Set by the test suite (one folder per test) or a user who wants one place for every run.

@@ -22,7 +22,7 @@ from scorelint.output_formats import FORMATS
 from scorelint.version import __version__
 
 if TYPE_CHECKING:
-    from scorelint import cache, config, discovery, progress, runner
+    from scorelint import cache, config, discovery, pipeline, progress
     from scorelint.findings import FileOutcome
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -234,7 +234,7 @@ def _check_and_go_on(args: argparse.Namespace) -> int:
 
 def check_once(args: argparse.Namespace, stdin: bool) -> int:
     """One `scorelint check` run: find, check, report; the exit code."""
-    from scorelint import baseline, changes, config, discovery, runner
+    from scorelint import baseline, changes, config, discovery, pipeline, runner
 
     resolver = _resolver(args)  # anew each run: `--watch` sees configuration changes
     paths = [args.stdin_filename or "."] if stdin else (args.paths or ["."])
@@ -251,9 +251,9 @@ def check_once(args: argparse.Namespace, stdin: bool) -> int:
         candidates = list(discovery.iter_files(paths, excluded=resolver.excluded,
                                                force_exclude=settings.force_exclude))
 
-        def options_for(path: str) -> runner.Options:
+        def options_for(path: str) -> pipeline.Options:
             own = resolver.settings_for(path)
-            return runner.Options(codes=own.codes_for(path), fix=args.fix and not args.diff,
+            return pipeline.Options(codes=own.codes_for(path), fix=args.fix and not args.diff,
                                   unsafe_fixes=own.unsafe_fixes, diff=args.diff)
 
         line = _progress(args, settings.output_format, candidates)
@@ -327,18 +327,15 @@ def _check_stdin(args: argparse.Namespace, resolver: config.Resolver
                  ) -> tuple[bytes | None, list[FileOutcome]]:
     """Check the source on standard input; with `--fix`, also the fixed source's bytes."""
     from scorelint import api, source
-    from scorelint.findings import FileOutcome, error_finding
 
-    path = args.stdin_filename or api.STDIN_PATH
     raw = sys.stdin.buffer.read()
-    try:
-        src = source.decode(raw)
-    except source.SourceError as exc:
-        return (raw if args.fix else None), [FileOutcome(
-            path, [error_finding(path, str(exc))])]
-    result = api.check_text(src, path, resolver, fix=args.fix and not args.diff, diff=args.diff)
-    fixed = src.to_bytes(result.text) if args.fix and not args.diff else None
-    return fixed, [result.outcome()]
+    fix = args.fix and not args.diff
+    outcome = api.check_buffer(raw, args.stdin_filename or api.STDIN_PATH, resolver, fix=fix,
+                               diff=args.diff)
+    if outcome.text is None:  # not decodable: `--fix` passes it through as it came
+        return (raw if args.fix else None), [outcome]
+    # The fixed text in the input's own encoding and BOM.
+    return (source.decode(raw).to_bytes(outcome.text) if fix else None), [outcome]
 
 
 def _report(args: argparse.Namespace, settings: config.Settings,
