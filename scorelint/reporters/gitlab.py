@@ -17,7 +17,6 @@ from typing import Any
 from scorelint.findings import ERROR_CODE, Finding
 from scorelint.reporters import Report, posix
 
-SEVERITIES = ("info", "minor", "major", "critical", "blocker")
 _SEVERITY = {"error": "major", "warning": "minor"}  # anything else is info
 
 
