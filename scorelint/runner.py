@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import stat
 import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -76,12 +75,8 @@ def _cached(paths: Sequence[str], per_file: Sequence[Options], jobs: int | None,
     keys: dict[int, str] = {}
     for i, (path, options) in enumerate(zip(paths, per_file)):
         try:
-            # Only a regular file is opened: a FIFO named `x.py` would block the run.
-            if not stat.S_ISREG(os.stat(path).st_mode):
-                continue
-            with open(path, "rb") as handle:
-                raw = handle.read()
-        except OSError:
+            raw = source.read_bytes(path)
+        except source.SourceError:
             continue  # checked below, where the failure becomes its SL000
         key = cache.key(path, raw, options)
         hit = cache.get(key) if key else None
