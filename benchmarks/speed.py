@@ -155,16 +155,16 @@ def funnel(src: Path, files: list[Path]) -> None:
     for name in [m for m in sys.modules if m == "scorelint" or m.startswith("scorelint.")]:
         del sys.modules[name]
     from scorelint import funnel as stages
-    from scorelint import runner
-    from scorelint.rule import all_rules
+    from scorelint import pipeline
+    from scorelint.registry import all_rules
 
-    options = runner.Options(codes=tuple(r.code for r in all_rules() if r.default))
+    options = pipeline.Options(codes=tuple(r.code for r in all_rules() if r.default))
     recorder = stages.Recorder()
     stages.RECORDER = recorder
     timings = []
     for path in files:
         start = time.perf_counter()
-        runner.check_file(str(path), options)
+        pipeline.check_file(str(path), options)
         timings.append((time.perf_counter() - start, path))
     stages.RECORDER = None
     print("\nfunnel (files, lines reaching each stage):")

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from scorelint import engine, fixes, source
 from scorelint.findings import INTERNAL_CODE
-from scorelint.rule import all_rules
+from scorelint.registry import all_rules
 
 _SKIP_DIRS = frozenset({"site-packages", "dist-packages", "__pycache__"})
 

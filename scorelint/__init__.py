@@ -1,6 +1,6 @@
 """scorelint: finds, explains and fixes numerical scoring bugs in Python ML code."""
 
-__version__ = "0.1.0"
+from scorelint.version import __version__  # noqa: F401  (`scorelint.__version__`, as users read it)
 
 
 def __getattr__(name: str) -> object:

@@ -13,8 +13,8 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from scorelint import config, runner, source
-from scorelint.findings import ERROR_CODE, Finding
+from scorelint import config, pipeline
+from scorelint.findings import ERROR_CODE, FileOutcome, Finding
 
 # The name a text without a file is reported under, as Ruff does for stdin.
 STDIN_PATH = "-"
@@ -38,11 +38,6 @@ class CheckResult:
         """Could the text not be checked at all (a syntax error: an SL000 finding)?"""
         return any(f.code == ERROR_CODE for f in self.findings)
 
-    def outcome(self) -> runner.FileOutcome:
-        """The result as the runner's per-file outcome, for the reporters."""
-        return runner.FileOutcome(self.path, list(self.findings), fixed=len(self.fixed),
-                                  diff=self.diff, text=self.text, applied=list(self.fixed))
-
 
 def check_source(text: str, path: str = STDIN_PATH, *, select: Sequence[str] | None = None,
                  extend_select: Sequence[str] = (), ignore: Sequence[str] = (),
@@ -60,18 +55,20 @@ def check_source(text: str, path: str = STDIN_PATH, *, select: Sequence[str] | N
         select=tuple(s.upper() for s in select) if select is not None else None,
         extend_select=tuple(s.upper() for s in extend_select),
         ignore=tuple(s.upper() for s in ignore), unsafe_fixes=unsafe_fixes), config=config_file)
-    return check_text(source.Source(text), path, resolver, fix=fix)
-
-
-def check_text(src: source.Source, path: str, resolver: config.Resolver, *, fix: bool = False,
-               diff: bool = False) -> CheckResult:
-    """`check_source` on decoded bytes (their BOM goes into a patch), with a resolver
-    already built (the command line's, with all its flags)."""
-    where = path if path != STDIN_PATH else os.path.join(resolver.cwd, "stdin.py")
-    settings = resolver.settings_for(where)
-    options = runner.Options(codes=settings.codes_for(where), fix=fix, diff=diff,
-                             unsafe_fixes=settings.unsafe_fixes, write=False)
-    outcome = runner.check_source(path, src, options)
-    fixed_text = outcome.text if outcome.text is not None and fix else src.text
+    outcome = check_buffer(text, path, resolver, fix=fix)
+    fixed_text = outcome.text if outcome.text is not None and fix else text
     return CheckResult(path, tuple(sorted(outcome.findings, key=lambda f: f.sort_key)), fixed_text,
                        tuple(outcome.applied), outcome.diff)
+
+
+def check_buffer(content: bytes | str, path: str, resolver: config.Resolver, *,
+                 fix: bool = False, diff: bool = False) -> FileOutcome:
+    """The outcome of a buffer checked as if it were the file at `path`, with a resolver
+    already built (the command line's, with all its flags): an editor's text, or standard
+    input's bytes (decoded as a file's would be; their BOM goes into a patch). It takes the
+    same road as a file (`scorelint.pipeline`), and is fixed in memory only."""
+    where = path if path != STDIN_PATH else os.path.join(resolver.cwd, "stdin.py")
+    settings = resolver.settings_for(where)
+    options = pipeline.Options(codes=settings.codes_for(where), fix=fix, diff=diff,
+                               unsafe_fixes=settings.unsafe_fixes, write=False)
+    return pipeline.check_file(path, options, content)

@@ -1,10 +1,10 @@
 """`--baseline FILE`: record today's findings, and later report only new ones.
 
-A finding is keyed by its path relative to the baseline's folder, its code, a
-hash of the flagged lines' text with whitespace collapsed, and its place among
-findings with that same key (0, 1, ...). The row is not in the key, so lines
-added or removed elsewhere in the file do not make old findings new. A
-baseline-matched finding is marked suppressed (`suppressed_by: baseline`):
+A finding is keyed by its identity (`scorelint.identity`): its path relative
+to the baseline's folder, its code, a hash of the flagged lines' text with
+whitespace collapsed, and its place among findings with that same key (0, 1,
+...). The row is not in the key, so lines added or removed elsewhere in the
+file do not make old findings new. A baseline-matched finding is marked suppressed (`suppressed_by: baseline`):
 it is shown only with `--show-suppressed` and does not fail the run. The
 baseline decides only what is reported: `--fix` still fixes every finding.
 
@@ -14,19 +14,17 @@ people reading it and play no part in matching.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import stat
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
 
-from scorelint import fixes, reporters
-from scorelint.findings import ERROR_CODE, INTERNAL_CODE, Finding
-from scorelint.runner import FileOutcome
+from scorelint import source
+from scorelint.findings import ERROR_CODE, INTERNAL_CODE, FileOutcome, Finding
+from scorelint.identity import Texts, identify
 from scorelint.suppressions import suppress
 
 VERSION = 1
@@ -68,18 +66,9 @@ def relative_to(path: str, folder: str) -> str:
 
 def keyed(outcomes: Sequence[FileOutcome], folder: str) -> list[tuple[Finding, Key]]:
     """Every finding a baseline can hold, with its key (in file and position order)."""
-    report = reporters.Report(outcomes)
-    seen: Counter[tuple[str, str, str]] = Counter()
-    result = []
-    findings = sorted((f for o in outcomes for f in o.findings if _counts(f)),
-                      key=lambda f: f.sort_key)
-    for finding in findings:
-        text = report.flagged_text(finding)
-        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
-        base = (relative_to(finding.path, folder), finding.code, digest)
-        result.append((finding, Key(*base, seen[base])))
-        seen[base] += 1
-    return result
+    counted = [f for o in outcomes for f in o.findings if _counts(f)]
+    return [(f, Key(i.path, i.code, i.digest, i.index))
+            for f, i in identify(counted, Texts(outcomes), lambda p: relative_to(p, folder))]
 
 
 def load(path: str) -> Baseline:
@@ -154,7 +143,7 @@ def write(path: str, outcomes: Sequence[FileOutcome]) -> int:
                       indent=2, ensure_ascii=False) + "\n"
     try:
         if os.path.exists(path):
-            fixes.write_atomic(path, data.encode("utf-8"))
+            source.write_atomic(path, data.encode("utf-8"))
         else:
             with open(path, "x", encoding="utf-8", newline="\n") as handle:
                 handle.write(data)

@@ -23,10 +23,11 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from scorelint import __version__
+from scorelint.version import __version__
 
 if TYPE_CHECKING:
-    from scorelint.runner import FileOutcome, Options
+    from scorelint.findings import FileOutcome
+    from scorelint.pipeline import Options
 
 DEFAULT_DIR = ".scorelint_cache"
 # Set by the test suite (one folder per test) or a user who wants one place for every run.

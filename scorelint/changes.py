@@ -22,8 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from scorelint import gitsafe
-from scorelint.findings import ERROR_CODE, INTERNAL_CODE, Finding
-from scorelint.runner import FileOutcome
+from scorelint.findings import ERROR_CODE, INTERNAL_CODE, FileOutcome, Finding
 
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
 
@@ -49,10 +48,7 @@ class ChangedLines:
             # A notebook's diff rows are rows of its JSON, not of its cells: any
             # change to the notebook keeps all of its findings.
             return bool(rows)
-        last = finding.end.row
-        if finding.end.column == 1 and last > finding.start.row:
-            last -= 1  # an end at column 1 belongs to the row before
-        return any(row in rows for row in range(finding.start.row, last + 1))
+        return any(row in rows for row in range(finding.start.row, finding.last_row + 1))
 
 
 def _git(args: Sequence[str], cwd: str, filters: bool = False) -> str:

@@ -17,11 +17,13 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NoReturn
 
-from scorelint import __version__, color
+from scorelint import color
 from scorelint.output_formats import FORMATS
+from scorelint.version import __version__
 
 if TYPE_CHECKING:
-    from scorelint import cache, config, discovery, progress, runner
+    from scorelint import cache, config, discovery, pipeline, progress
+    from scorelint.findings import FileOutcome
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 STDIN = "-"
@@ -232,7 +234,7 @@ def _check_and_go_on(args: argparse.Namespace) -> int:
 
 def check_once(args: argparse.Namespace, stdin: bool) -> int:
     """One `scorelint check` run: find, check, report; the exit code."""
-    from scorelint import baseline, changes, config, discovery, runner
+    from scorelint import baseline, changes, config, discovery, pipeline, runner
 
     resolver = _resolver(args)  # anew each run: `--watch` sees configuration changes
     paths = [args.stdin_filename or "."] if stdin else (args.paths or ["."])
@@ -249,9 +251,9 @@ def check_once(args: argparse.Namespace, stdin: bool) -> int:
         candidates = list(discovery.iter_files(paths, excluded=resolver.excluded,
                                                force_exclude=settings.force_exclude))
 
-        def options_for(path: str) -> runner.Options:
+        def options_for(path: str) -> pipeline.Options:
             own = resolver.settings_for(path)
-            return runner.Options(codes=own.codes_for(path), fix=args.fix and not args.diff,
+            return pipeline.Options(codes=own.codes_for(path), fix=args.fix and not args.diff,
                                   unsafe_fixes=own.unsafe_fixes, diff=args.diff)
 
         line = _progress(args, settings.output_format, candidates)
@@ -322,24 +324,22 @@ def run_clean(args: argparse.Namespace) -> int:
 
 
 def _check_stdin(args: argparse.Namespace, resolver: config.Resolver
-                 ) -> tuple[bytes | None, list[runner.FileOutcome]]:
+                 ) -> tuple[bytes | None, list[FileOutcome]]:
     """Check the source on standard input; with `--fix`, also the fixed source's bytes."""
-    from scorelint import api, engine, runner, source
+    from scorelint import api, source
 
-    path = args.stdin_filename or api.STDIN_PATH
     raw = sys.stdin.buffer.read()
-    try:
-        src = source.decode(raw)
-    except source.SourceError as exc:
-        return (raw if args.fix else None), [runner.FileOutcome(
-            path, [engine.error_finding(path, str(exc))])]
-    result = api.check_text(src, path, resolver, fix=args.fix and not args.diff, diff=args.diff)
-    fixed = src.to_bytes(result.text) if args.fix and not args.diff else None
-    return fixed, [result.outcome()]
+    fix = args.fix and not args.diff
+    outcome = api.check_buffer(raw, args.stdin_filename or api.STDIN_PATH, resolver, fix=fix,
+                               diff=args.diff)
+    if outcome.text is None:  # not decodable: `--fix` passes it through as it came
+        return (raw if args.fix else None), [outcome]
+    # The fixed text in the input's own encoding and BOM.
+    return (source.decode(raw).to_bytes(outcome.text) if fix else None), [outcome]
 
 
 def _report(args: argparse.Namespace, settings: config.Settings,
-            outcomes: Sequence[runner.FileOutcome], stream: object) -> str:
+            outcomes: Sequence[FileOutcome], stream: object) -> str:
     """The report as text: the findings (or their statistics), `--show-fixes`, the summary."""
     from scorelint import reporters
     from scorelint.reporters import fixed, statistics, text
@@ -371,7 +371,7 @@ def _report(args: argparse.Namespace, settings: config.Settings,
     return body + (fixed.render(report) if args.show_fixes else "") + text.summary(report) + "\n"
 
 
-def _report_diff(args: argparse.Namespace, outcomes: Sequence[runner.FileOutcome],
+def _report_diff(args: argparse.Namespace, outcomes: Sequence[FileOutcome],
                  failed: bool) -> int:
     """`--diff`: the patch on stdout, how many fixes and what could not be checked on stderr."""
     patches = "".join(o.diff for o in sorted(outcomes, key=lambda o: o.path))
@@ -388,7 +388,7 @@ def _report_diff(args: argparse.Namespace, outcomes: Sequence[runner.FileOutcome
     return EXIT_ERROR if failed else (EXIT_FINDINGS if would else EXIT_CLEAN)
 
 
-def _write_baseline(path: str, outcomes: Sequence[runner.FileOutcome]) -> int:
+def _write_baseline(path: str, outcomes: Sequence[FileOutcome]) -> int:
     """`--write-baseline`: record the findings; files that could not be checked fail the run."""
     from scorelint import baseline
     from scorelint.findings import ERROR_CODE
@@ -403,7 +403,7 @@ def _write_baseline(path: str, outcomes: Sequence[runner.FileOutcome]) -> int:
 
 def run_explain(args: argparse.Namespace) -> int:
     from scorelint import suppressions
-    from scorelint.rule import find_rule
+    from scorelint.registry import find_rule
 
     if args.code.upper() == suppressions.UNUSED_CODE or args.code == suppressions.UNUSED_NAME:
         sys.stdout.write(suppressions.docs())
@@ -417,7 +417,7 @@ def run_explain(args: argparse.Namespace) -> int:
 
 def run_rules(args: argparse.Namespace) -> int:
     from scorelint.findings import FixAvailability
-    from scorelint.rule import all_rules
+    from scorelint.registry import all_rules
 
     rows = [
         {

@@ -24,7 +24,7 @@ from typing import Any
 import pathspec
 
 from scorelint import discovery, reporters
-from scorelint.rule import all_rules
+from scorelint.registry import all_rules
 from scorelint.suppressions import UNUSED_CODE
 
 if sys.version_info >= (3, 11):
@@ -273,7 +273,6 @@ class _Patterns:
 class Settings:
     """Configuration and command line merged, for the files one configuration governs."""
 
-    config_path: str | None
     codes: frozenset[str]
     per_file_ignores: tuple[tuple[_Patterns, bool, tuple[str, ...]], ...]
     exclude: tuple[_Patterns, ...]
@@ -379,7 +378,6 @@ class Resolver:
         exclude.append(_Patterns.of(base.root, base.extend_exclude))
         exclude.append(_Patterns.of(self.cwd, over.extend_exclude))
         return Settings(
-            config_path=config.path if config is not None else None,
             codes=resolve_codes(layers),
             per_file_ignores=tuple(per_file),
             exclude=tuple(p for p in exclude if p.spec.patterns),

@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from scorelint.findings import FixAvailability
-from scorelint.rule import Rule, all_rules
+from scorelint.registry import all_rules
+from scorelint.rule import Rule
 
 DEFAULT_FOLDER = Path("docs") / "rules"
 REGENERATE = "python -m scorelint.docs"

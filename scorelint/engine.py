@@ -18,8 +18,6 @@ from scorelint import funnel, limits, prefilter, recovery, safety, screens
 from scorelint import vocabulary as vocab
 from scorelint.context import FileContext
 from scorelint.findings import (
-    ERROR_CODE,
-    ERROR_NAME,
     INTERNAL_CODE,
     INTERNAL_NAME,
     Edit,
@@ -46,12 +44,6 @@ class LintError(Exception):
     def __init__(self, message: str, row: int = 1, column: int = 1) -> None:
         super().__init__(message)
         self.row, self.column = row, column
-
-
-def error_finding(path: str, message: str, row: int = 1, column: int = 1) -> Finding:
-    """The SL000 finding that stands for a file that could not be checked."""
-    pos = Position(row, column)
-    return Finding(path, ERROR_CODE, ERROR_NAME, message, pos, pos, noqa_row=row)
 
 
 def parse(text: str, cpython_checked: bool = False) -> cst.Module:

@@ -1,4 +1,5 @@
-"""Value types every part of scorelint shares: positions, edits, fixes, findings."""
+"""Value types every part of scorelint shares: positions, edits, fixes, findings, and what
+checking a file came to."""
 
 from __future__ import annotations
 
@@ -106,6 +107,12 @@ class Finding:
         return (self.path, self.cell or 0, self.start.row, self.start.column, self.code)
 
     @property
+    def last_row(self) -> int:
+        """The last row the finding covers (an end at column 1 stops at the row before)."""
+        last = self.end.row if self.end.column > 1 else self.end.row - 1
+        return max(self.start.row, last)
+
+    @property
     def trace(self) -> tuple[TraceStep, ...]:
         """The steps in `extra["trace"]` (none for a finding that does not rest on flow)."""
         stored = self.extra.get("trace")
@@ -115,9 +122,35 @@ class Finding:
         return tuple(s for s in steps if s is not None)
 
 
+@dataclass
+class FileOutcome:
+    """What checking one file (or notebook, or buffer) came to."""
+
+    path: str
+    findings: list[Finding] = field(default_factory=list)
+    fixed: int = 0
+    diff: str = ""
+    text: str | None = None  # the text the findings' positions refer to
+    # A notebook's code cells, by 1-based cell index: the texts its findings' rows refer to.
+    cells: dict[int, str] = field(default_factory=dict)
+    # The findings whose fixes were applied (what `--show-fixes` lists).
+    applied: list[Finding] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        """Could the file, or part of it, not be checked (an SL000 finding)?"""
+        return any(f.code == ERROR_CODE for f in self.findings)
+
+
 # Code reserved for files that could not be checked at all.
 ERROR_CODE = "SL000"
 ERROR_NAME = "file-not-checked"
 # Code for an exception raised inside a rule: the other rules still report.
 INTERNAL_CODE = "SL001"
 INTERNAL_NAME = "internal-error"
+
+
+def error_finding(path: str, message: str, row: int = 1, column: int = 1) -> Finding:
+    """The SL000 finding that stands for a file (or part of one) that could not be checked."""
+    pos = Position(row, column)
+    return Finding(path, ERROR_CODE, ERROR_NAME, message, pos, pos, noqa_row=row)

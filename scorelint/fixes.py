@@ -1,28 +1,18 @@
-"""Applying fixes: text edits, re-lint until stable, re-parse, atomic writes.
+"""Applying fixes: text edits, re-lint until stable, re-parse.
 
 A fix is a set of text edits on the node's own source span, so every byte
 outside the edits is kept (encoding, BOM, line endings, comments). The file
 is re-linted after each pass, at most `MAX_PASSES` times; a result that does
-not parse, or that never settles, is thrown away whole.
+not parse, or that never settles, is thrown away whole. Writing the result
+is `scorelint.source.write_atomic`'s.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import errno
-import os
-import stat
-import tempfile
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import BinaryIO
-
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - Windows: the byte comparison alone guards
-    fcntl = None  # type: ignore[assignment]
 
 from scorelint import engine, recovery
 from scorelint.findings import ERROR_CODE, Applicability, Edit, Finding, Fix
@@ -147,80 +137,3 @@ def withdraw_fixes(findings: Sequence[Finding], why: str) -> list[Finding]:
 
 def _refused(text: str, original: list[Finding], why: str) -> FixResult:
     return FixResult(text, [], withdraw_fixes(original, why), refused=why, original=original)
-
-
-class WriteRefused(OSError):
-    """A fixed file that must not be written; `strerror` says why."""
-
-    def __init__(self, why: str, path: str) -> None:
-        super().__init__(errno.EPERM, why, path)
-
-
-def write_atomic(path: str, data: bytes, expected: bytes | None = None,
-                 tree: str | None = None) -> None:
-    """Write through a temporary file in the same folder and rename, keeping mode and owner.
-
-    A symbolic link is written through: the file it points to changes and the
-    link stays a link, unless `tree` is given and the target lies outside it.
-    A file the user may not write is refused, as an in-place write would be,
-    although renaming over it would succeed in a writable folder. With
-    `expected` (the bytes the fix was computed from), the file is locked
-    against other scorelint runs and compared just before the rename: an edit
-    saved meanwhile is never overwritten (`WriteRefused`).
-    """
-    target = os.path.realpath(path)
-    if tree is not None and not _inside(target, tree):
-        raise WriteRefused(f"it is a link to {target}, outside the folder being checked", path)
-    if not os.access(target, os.W_OK):
-        raise PermissionError(errno.EACCES, "the file is read-only", path)
-    info = os.stat(target)
-    with _locked(target) as handle:
-        if expected is not None and not _unchanged(handle, target, expected):
-            raise WriteRefused("the file changed while it was being fixed; run again", path)
-        fd, tmp = tempfile.mkstemp(prefix=".scorelint-", suffix=".tmp",
-                                   dir=os.path.dirname(target))
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-            os.chmod(tmp, stat.S_IMODE(info.st_mode))
-            if hasattr(os, "chown"):  # root fixing someone's file must not take it over
-                with contextlib.suppress(OSError):
-                    os.chown(tmp, info.st_uid, info.st_gid)
-            os.replace(tmp, target)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-
-
-def _inside(target: str, tree: str) -> bool:
-    return target == tree or target.startswith(tree.rstrip(os.sep) + os.sep)
-
-
-@contextlib.contextmanager
-def _locked(target: str) -> Iterator[BinaryIO | None]:
-    """The file open for reading and, where the system has `flock`, locked exclusively:
-    two scorelint runs fixing one file take turns (editors take no such lock)."""
-    try:
-        handle = open(target, "rb")  # noqa: SIM115  (closed below)
-    except OSError:
-        yield None
-        return
-    with handle:
-        if fcntl is not None:
-            with contextlib.suppress(OSError):
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        yield handle
-
-
-def _unchanged(handle: BinaryIO | None, target: str, expected: bytes) -> bool:
-    """Does the file still hold `expected`, and is it still the file we locked?"""
-    if handle is None:
-        return False
-    try:
-        same_file = os.fstat(handle.fileno()).st_ino == os.stat(target).st_ino
-        return same_file and handle.read() == expected
-    except OSError:
-        return False

@@ -59,7 +59,7 @@ class Lines:
 
 
 def rule_url(finding: Finding) -> str | None:
-    from scorelint.rule import find_rule
+    from scorelint.registry import find_rule
 
     rule = find_rule(finding.code)
     return finding.extra.get("url") or (rule.url() if rule is not None else None)
@@ -164,7 +164,7 @@ def fix_all_action(uri: str, before: Lines, after: str, kind: str = FIX_ALL_KIND
 def hover_markdown(finding: Finding) -> str:
     """The rule's page (what it finds, why it is wrong, the fix) for a hover."""
     from scorelint import suppressions
-    from scorelint.rule import find_rule
+    from scorelint.registry import find_rule
 
     if finding.code == suppressions.UNUSED_CODE:
         return suppressions.docs()

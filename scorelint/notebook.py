@@ -1,4 +1,4 @@
-"""Jupyter notebooks: check and fix the code cells of an `.ipynb` file as one program.
+"""Jupyter notebooks: an `.ipynb` file's code cells as one Python source, and back.
 
 The kernel runs every code cell in one namespace, so the cells are joined into
 one source: a name imported in cell 1 is known in cell 3. Cells that are not
@@ -13,8 +13,10 @@ Findings name the cell as Ruff and the Jupyter UI count them (1-based, over
 all cells, markdown included) and the row in that cell. A fix is written back
 into the changed cells' `source` only: a file in nbformat's own serialization
 (or one of its usual variants) is re-serialized the same way, any other file
-has just the changed `source` values replaced in its raw text. A notebook
-whose changed cells would not parse on their own is never written.
+has just the changed `source` values replaced in its raw text.
+
+This module only maps; the pipeline (`scorelint.pipeline`) lints, fixes and
+writes a notebook through the same steps as any Python file.
 """
 
 from __future__ import annotations
@@ -29,16 +31,23 @@ import math
 import re
 import tokenize
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from json.decoder import scanstring
 from typing import Any
 
-from scorelint import engine, fixes, limits, recovery
+from scorelint import limits, recovery
 from scorelint.discovery import NOTEBOOK_SUFFIXES
-from scorelint.findings import INTERNAL_CODE, Edit, Finding, Fix, Position, TraceStep
-from scorelint.rule import Rule
-from scorelint.source import LineIndex
+from scorelint.findings import (
+    INTERNAL_CODE,
+    Edit,
+    Finding,
+    Fix,
+    Position,
+    TraceStep,
+    error_finding,
+)
+from scorelint.source import LineIndex, SourceError
 
 # Stands in for one line of IPython syntax: a statement no rule can match.
 PLACEHOLDER = "pass  # scorelint-ipython-magic"
@@ -83,15 +92,11 @@ def is_notebook(path: str) -> bool:
     return path.endswith(NOTEBOOK_SUFFIXES)
 
 
-class NotebookError(Exception):
+class NotebookError(SourceError):
     """The file is not a notebook scorelint can read; the message says why."""
 
-    def __init__(self, message: str, row: int = 1, column: int = 1) -> None:
-        super().__init__(message)
-        self.row, self.column = row, column
 
-
-class _Refused(Exception):
+class Refused(Exception):
     """The fixed cells cannot be written back safely; the message says why."""
 
 
@@ -107,25 +112,6 @@ class Cell:
     @property
     def rows(self) -> int:
         return len(_NEWLINE.findall(self.code))
-
-
-@dataclass(frozen=True)
-class CellChange:
-    """A cell's source before and after fixing."""
-
-    index: int
-    before: str
-    after: str
-
-
-@dataclass(frozen=True)
-class NotebookCheck:
-    """What checking a notebook found, and what fixing it changed."""
-
-    findings: tuple[Finding, ...]
-    cells: dict[int, str]  # the code cells' texts the findings' rows refer to, by cell index
-    fixed: int = 0
-    changes: tuple[CellChange, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -166,7 +152,7 @@ class Notebook:
             text = self._spliced(sources)
         # A last guard: never write what we did not mean (compared as canonical JSON, NaN-safe).
         if json.dumps(json.loads(text)) != json.dumps(expected):
-            raise _Refused("the notebook could not be written back exactly")
+            raise Refused("the notebook could not be written back exactly")
         return (codecs.BOM_UTF8 if self.bom else b"") + text.encode("utf-8")
 
     def _style(self) -> tuple[int, bool, str] | None:
@@ -348,7 +334,7 @@ def _source_value(old: object, text: str) -> str | list[str]:
     return text.splitlines(keepends=True) if isinstance(old, list) else text
 
 
-class _Layout:
+class Layout:
     """Maps the joined source's rows to (cell, row in the cell) and back."""
 
     def __init__(self, cells: Sequence[Cell]) -> None:
@@ -413,18 +399,38 @@ class _Layout:
         return Edit(self.offset(k, start), self.offset(k, end), edit.content, start, end,
                     cell=self.cells[k].index)
 
-    def error(self, path: str, exc: engine.LintError) -> Finding:
-        """The SL000 finding for a notebook whose joined cells do not parse."""
-        message, where = str(exc), f"at line {exc.row}"
+    def error(self, path: str, message: str, row: int, column: int) -> Finding:
+        """The SL000 finding for a notebook whose joined cells do not parse (`message`, at
+        `row` and `column` of the joined source)."""
+        where = f"at line {row}"
         if not self.cells or where not in message:
-            return engine.error_finding(path, message)
-        k, pos = self.locate(Position(exc.row, exc.column))
+            return error_finding(path, message)
+        k, pos = self.locate(Position(row, column))
         number = self.cells[k].index
         message = message.replace(where, f"in cell {number} at line {pos.row}", 1)
-        return dataclasses.replace(engine.error_finding(path, message, pos.row, pos.column),
+        return dataclasses.replace(error_finding(path, message, pos.row, pos.column),
                                    cell=number)
 
-    def rejected(self) -> dict[int, SyntaxError]:
+    def checkable(self, path: str) -> tuple[str, list[Finding]]:
+        """The joined source to lint, and an SL000 for each cell CPython rejects on its own.
+
+        Such a cell is blanked in the source (its rows kept), so the others are
+        still linted; the caller fixes nothing in a notebook that does not run
+        as a whole.
+        """
+        rejected = self._rejected()
+        errors = []
+        for k, exc in sorted(rejected.items()):
+            number, row = self.cells[k].index, min(max(exc.lineno or 1, 1), self.cells[k].rows)
+            message = f"syntax error in cell {number} at line {row}: {exc.msg}"
+            errors.append(dataclasses.replace(
+                error_finding(path, message, row, max(1, exc.offset or 1)), cell=number))
+        if not rejected:
+            return self.joined, errors
+        return BOUNDARY.join(recovery.blank(cell.code) if k in rejected else cell.code
+                             for k, cell in enumerate(self.cells)), errors
+
+    def _rejected(self) -> dict[int, SyntaxError]:
         """Cells CPython rejects on their own, by position in `cells`; computed only
         when the joined cells do not parse."""
         try:
@@ -444,37 +450,17 @@ class _Layout:
                 pass
         return bad
 
-    def partial(self, path: str, rejected: dict[int, SyntaxError],
-                lint: Callable[[str], list[Finding]]) -> NotebookCheck:
-        """An SL000 for each cell that does not parse; the other cells linted, without
-        fixes (a notebook that does not run as a whole is not rewritten)."""
-        errors = []
-        for k, exc in sorted(rejected.items()):
-            number, row = self.cells[k].index, min(max(exc.lineno or 1, 1), self.cells[k].rows)
-            message = f"syntax error in cell {number} at line {row}: {exc.msg}"
-            errors.append(dataclasses.replace(
-                engine.error_finding(path, message, row, max(1, exc.offset or 1)), cell=number))
-        joined = BOUNDARY.join(recovery.blank(cell.code) if k in rejected else cell.code
-                               for k, cell in enumerate(self.cells))
-        try:
-            found = self.findings(recovery.without_fixes(lint(joined)))
-        except engine.LintError as exc:
-            found = (self.error(path, exc),)
-        return NotebookCheck(tuple(sorted([*found, *errors], key=lambda f: f.sort_key)),
-                             self.texts)
-
     def split(self, text: str) -> list[Cell]:
-        """The cells of a fixed joined source, IPython lines restored; raises `_Refused`."""
+        """The cells of a fixed joined source, IPython lines restored; raises `Refused`.
+        Whether each changed cell parses on its own is the caller's to check."""
         parts = text.split(BOUNDARY)
         if len(parts) != len(self.cells) or not all(p.endswith("\n") for p in parts):
-            raise _Refused("the fixed cells could not be told apart")
+            raise Refused("the fixed cells could not be told apart")
         cells = []
         for cell, part in zip(self.cells, parts):
             if part == cell.code:
                 cells.append(cell)
                 continue
-            if not fixes.reparses(part, fixes.compiles(cell.code)):
-                raise _Refused(f"cell {cell.index} would not parse on its own")
             text = _unmask(part, cell.magics)
             if not cell.text.endswith("\n"):
                 text = text[:-1]  # drop the newline `read_cell` added
@@ -489,11 +475,11 @@ def _unmask(code: str, magics: Sequence[str]) -> str:
         body, ending = _split_ending(line)
         if body.strip() == PLACEHOLDER:
             if not pending:
-                raise _Refused("the fix moved an IPython line")
+                raise Refused("the fix moved an IPython line")
             body = pending.pop()
         out.append(body + ending)
     if pending:
-        raise _Refused("the fix removed an IPython line")
+        raise Refused("the fix removed an IPython line")
     return "".join(out)
 
 
@@ -558,68 +544,3 @@ def _render_source(raw: str, start: int, end: int, text: str, ensure_ascii: bool
     closing = raw[items[-1][1] : end - 1]
     between = raw[items[0][1] : items[1][0]] if len(items) > 1 else "," + opening
     return "[" + opening + between.join(lines) + closing + "]"
-
-
-def _failed(path: str, message: str, row: int = 1, column: int = 1) -> NotebookCheck:
-    return NotebookCheck((engine.error_finding(path, message, row, column),), {})
-
-
-def check(path: str, rules: Sequence[type[Rule]], *, fix: bool, unsafe: bool, write: bool,
-          postprocess: fixes.Postprocess | None = None, tree: str | None = None) -> NotebookCheck:
-    """Lint a notebook; with `fix`, fix it too, and with `write` write it back.
-
-    `postprocess` (suppression comments) sees the joined source, as the
-    engine does. Never raises for bad input: an unreadable or invalid
-    notebook, or joined cells that do not parse, become an SL000 finding; a
-    cell that does not parse is an SL000 for that cell and the others are
-    still linted. `tree`: never write through a link out of that folder.
-    """
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except IsADirectoryError:
-        return _failed(path, "is a directory")
-    except OSError as exc:
-        return _failed(path, f"cannot read: {exc.strerror or exc}")
-    try:
-        notebook = load(data)
-    except NotebookError as exc:
-        return _failed(path, str(exc), exc.row, exc.column)
-    if not notebook.is_python:
-        return NotebookCheck((), {})
-    layout = _Layout(notebook.cells)
-
-    def lint(text: str) -> list[Finding]:
-        found = engine.lint(text, path, rules)
-        return postprocess(text, found) if postprocess is not None else found
-
-    rejected = layout.rejected()
-    if rejected:
-        return layout.partial(path, rejected, lint)
-
-    try:
-        if not fix:
-            return NotebookCheck(layout.findings(lint(layout.joined)), layout.texts)
-        result = fixes.fix_text(layout.joined, path, rules, unsafe, postprocess)
-        if result.text == layout.joined:
-            return NotebookCheck(layout.findings(result.remaining), layout.texts)
-        before = lint(layout.joined)
-    except engine.LintError as exc:
-        return NotebookCheck((layout.error(path, exc),), layout.texts)
-    try:
-        cells = layout.split(result.text)
-        contents = notebook.dump(cells)
-    except _Refused as exc:
-        return NotebookCheck(layout.findings(fixes.withdraw_fixes(before, str(exc))), layout.texts)
-    changes = tuple(CellChange(new.index, old.text, new.text)
-                    for old, new in zip(notebook.cells, cells) if new.text != old.text)
-    if not write:
-        return NotebookCheck(layout.findings(before), layout.texts, len(result.applied), changes)
-    try:
-        fixes.write_atomic(path, contents, expected=data, tree=tree)
-    except OSError as exc:
-        error = engine.error_finding(path, f"cannot write the fixed file: {exc.strerror or exc}")
-        return NotebookCheck((*layout.findings(before), error), layout.texts)
-    fixed = _Layout(cells)
-    return NotebookCheck(fixed.findings(result.remaining), fixed.texts, len(result.applied),
-                         changes)

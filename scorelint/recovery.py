@@ -19,7 +19,7 @@ import tokenize
 from dataclasses import dataclass
 
 from scorelint import limits
-from scorelint.findings import ERROR_CODE, ERROR_NAME, Finding, Position
+from scorelint.findings import Finding, error_finding
 
 # Why a finding in a file that does not parse as a whole has no fix.
 NO_FIX = "no fix: the file does not parse as a whole"
@@ -65,9 +65,7 @@ class Partial:
 def report(partial: Partial, path: str, found: list[Finding]) -> list[Finding]:
     """The findings in the parts that parse, without fixes, and one SL000 for the rest."""
     first = partial.gaps[0]
-    where = Position(first.row, first.column)
-    error = Finding(path, ERROR_CODE, ERROR_NAME, partial.summary(), where, where,
-                    noqa_row=first.row)
+    error = error_finding(path, partial.summary(), first.row, first.column)
     return sorted([error, *without_fixes(found)], key=lambda f: f.sort_key)
 
 

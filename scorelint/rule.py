@@ -176,31 +176,3 @@ def _validate(cls: type[Rule]) -> None:
         raise RuleDefinitionError(f"{where}: a fix declared 'always' needs every fixed example")
     if cls.fix_availability is not FixAvailability.NONE and not cls.fix_title:
         raise RuleDefinitionError(f"{where}: a fixable rule needs a fix title")
-
-
-def all_rules() -> list[type[Rule]]:
-    """Every rule scorelint ships, by code."""
-    import scorelint.rules  # noqa: F401  (importing the package registers its rules)
-
-    return [Rule._registry[code] for code in sorted(Rule._registry)]
-
-
-def select_rules(
-    select: tuple[str, ...] = (), ignore: tuple[str, ...] = ()
-) -> list[type[Rule]]:
-    """Rules whose code starts with a selected prefix and with no ignored prefix."""
-    chosen = []
-    for rule in all_rules():
-        if select and not any(rule.code.startswith(p) or p == "ALL" for p in select):
-            continue
-        if any(rule.code.startswith(p) for p in ignore):
-            continue
-        chosen.append(rule)
-    return chosen
-
-
-def find_rule(code: str) -> type[Rule] | None:
-    for rule in all_rules():
-        if code.upper() == rule.code or code == rule.name:
-            return rule
-    return None

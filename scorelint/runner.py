@@ -1,144 +1,29 @@
-"""Checking (and fixing) many files: one file per task, in a process pool when it pays."""
+"""Checking (and fixing) many files: one file per task, in a process pool when it pays.
+
+Each file takes the one road of `scorelint.pipeline.check_file`; this module
+only hands files to it, in order, in a pool, or from the cache.
+"""
 
 from __future__ import annotations
 
 import dataclasses
-import difflib
-import functools
 import os
-import stat
 import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from scorelint import engine, fixes, notebook, source, suppressions
+from scorelint import notebook, pipeline, source
 from scorelint.discovery import Candidate
-from scorelint.findings import ERROR_CODE, Finding
-from scorelint.rule import Rule, all_rules
+from scorelint.findings import FileOutcome, error_finding
+from scorelint.pipeline import Options
 
 if TYPE_CHECKING:
     from scorelint.cache import Cache
 
 # Below this many files a pool costs more to start than it saves.
 POOL_THRESHOLD = 24
-
-
-@dataclass(frozen=True)
-class Options:
-    codes: tuple[str, ...]  # the selected rules by code, and SL002 if selected (picklable)
-    fix: bool = False
-    unsafe_fixes: bool = False
-    diff: bool = False  # compute fixes, print the patch, write nothing
-    # False: fix in memory only (stdin, editors): the outcome's text is the fixed text.
-    write: bool = True
-    # The real path of the folder being checked: a fix never writes through a link out of it.
-    tree: str | None = None
-
-
-@dataclass
-class FileOutcome:
-    path: str
-    findings: list[Finding] = field(default_factory=list)
-    fixed: int = 0
-    diff: str = ""
-    text: str | None = None  # the text the findings' positions refer to
-    # A notebook's code cells, by 1-based cell index: the texts its findings' rows refer to.
-    cells: dict[int, str] = field(default_factory=dict)
-    # The findings whose fixes were applied (what `--show-fixes` lists).
-    applied: list[Finding] = field(default_factory=list)
-
-    @property
-    def failed(self) -> bool:
-        return any(f.code == ERROR_CODE for f in self.findings)
-
-
-def _rules(codes: Sequence[str]) -> list[type[Rule]]:
-    wanted = set(codes)
-    return [r for r in all_rules() if r.code in wanted]
-
-
-def check_file(path: str, options: Options) -> FileOutcome:
-    """Lint one file; with `fix` or `diff`, fix it too. Never raises for bad input."""
-    if notebook.is_notebook(path):
-        return check_notebook(path, options)
-    try:
-        src = source.read(path)
-    except source.SourceError as exc:
-        return FileOutcome(path, [engine.error_finding(path, str(exc))])
-    return check_source(path, src, options)
-
-
-def review(path: str, options: Options) -> fixes.Postprocess:
-    """Applies suppression comments to a file's findings: the one place they are applied."""
-    return functools.partial(suppressions.apply, path, selected=options.codes)
-
-
-def check_source(path: str, src: source.Source, options: Options) -> FileOutcome:
-    """Lint (and fix, write or diff) one decoded Python source."""
-    rules = _rules(options.codes)
-    post = review(path, options)
-    try:
-        if not (options.fix or options.diff):
-            return FileOutcome(path, post(src.text, engine.lint(src.text, path, rules)),
-                               text=src.text)
-        result = fixes.fix_text(src.text, path, rules, options.unsafe_fixes, post)
-    except engine.LintError as exc:
-        return FileOutcome(path, [engine.error_finding(path, str(exc), exc.row, exc.column)],
-                           text=src.text)
-    outcome = FileOutcome(path, result.remaining, fixed=len(result.applied), text=result.text,
-                          applied=list(result.applied))
-    if result.text == src.text or not (options.write or options.diff):
-        return outcome
-    if options.diff:
-        bom = "\ufeff" if src.bom else ""  # the file's first bytes, so the patch applies
-        outcome.diff = unified_diff(path, bom + src.text, bom + result.text)
-        outcome.text = src.text
-        outcome.findings = result.original
-    else:
-        try:
-            fixes.write_atomic(path, src.to_bytes(result.text), expected=src.to_bytes(),
-                               tree=options.tree)
-        except OSError as exc:
-            outcome.findings = result.original + [
-                engine.error_finding(path, f"cannot write the fixed file: {exc.strerror or exc}")
-            ]
-            outcome.text, outcome.fixed, outcome.applied = src.text, 0, []
-    return outcome
-
-
-def check_notebook(path: str, options: Options) -> FileOutcome:
-    """Lint (and fix, write or diff) a Jupyter notebook's code cells (see scorelint.notebook)."""
-    checked = notebook.check(path, _rules(options.codes), fix=options.fix or options.diff,
-                             unsafe=options.unsafe_fixes, write=not options.diff,
-                             postprocess=review(path, options), tree=options.tree)
-    diff = "".join(unified_diff(f"{path}:cell {c.index}", c.before, c.after)
-                   for c in checked.changes) if options.diff else ""
-    return FileOutcome(path, list(checked.findings), fixed=checked.fixed, diff=diff,
-                       cells=checked.cells)
-
-
-def unified_diff(path: str, before: str, after: str) -> str:
-    lines = difflib.unified_diff(
-        _patch_lines(before), _patch_lines(after),
-        fromfile=f"a/{_display(path)}", tofile=f"b/{_display(path)}",
-    )
-    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
-                   for line in lines)
-
-
-def _patch_lines(text: str) -> list[str]:
-    """Lines as `patch` and `git apply` count them: only LF ends one (not CR, form feed,
-    U+2028 as `str.splitlines` has it), so the patch applies to the file's bytes."""
-    parts = text.split("\n")
-    return [part + "\n" for part in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
-
-
-def _display(path: str) -> str:
-    rel = os.path.relpath(path)
-    return path.lstrip("/") if rel.startswith("..") else rel
 
 
 def run(candidates: Sequence[Candidate], options: Options | Callable[[str], Options],
@@ -151,7 +36,7 @@ def run(candidates: Sequence[Candidate], options: Options | Callable[[str], Opti
     before with the same bytes and options are not checked again; `done` is called
     once per file checked or found in the cache (a progress line).
     """
-    outcomes = [FileOutcome(c.path, [engine.error_finding(c.path, c.error)])
+    outcomes = [FileOutcome(c.path, [error_finding(c.path, c.error)])
                 for c in candidates if c.error]
     for skipped in (c for c in candidates if c.skipped):
         print(f"scorelint: note: skipped {skipped.path}: {skipped.skipped}", file=sys.stderr)
@@ -178,7 +63,7 @@ def _check_all(paths: Sequence[str], per_file: Sequence[Options], jobs: int | No
         return _pooled(paths, per_file, workers, done)
     outcomes = []
     for path, options in zip(paths, per_file):
-        outcomes.append(check_file(path, options))
+        outcomes.append(pipeline.check_file(path, options))
         done()
     return outcomes
 
@@ -190,12 +75,8 @@ def _cached(paths: Sequence[str], per_file: Sequence[Options], jobs: int | None,
     keys: dict[int, str] = {}
     for i, (path, options) in enumerate(zip(paths, per_file)):
         try:
-            # Only a regular file is opened: a FIFO named `x.py` would block the run.
-            if not stat.S_ISREG(os.stat(path).st_mode):
-                continue
-            with open(path, "rb") as handle:
-                raw = handle.read()
-        except OSError:
+            raw = source.read_bytes(path)
+        except source.SourceError:
             continue  # checked below, where the failure becomes its SL000
         key = cache.key(path, raw, options)
         hit = cache.get(key) if key else None
@@ -250,7 +131,7 @@ def _pooled(paths: Sequence[str], per_file: Sequence[Options], workers: int,
     with ProcessPoolExecutor(max_workers=workers) as pool:
         futures = {}
         for i in sorted(range(len(paths)), key=lambda i: -_size(paths[i])):
-            futures[i] = pool.submit(check_file, paths[i], per_file[i])
+            futures[i] = pool.submit(pipeline.check_file, paths[i], per_file[i])
             futures[i].add_done_callback(lambda _: done())
         for i, future in futures.items():
             try:
@@ -273,8 +154,8 @@ def _alone(path: str, options: Options) -> FileOutcome:
     """Check one file in a process of its own; its death is that file's SL000."""
     try:
         with ProcessPoolExecutor(max_workers=1) as pool:
-            return pool.submit(check_file, path, options).result()
+            return pool.submit(pipeline.check_file, path, options).result()
     except BrokenProcessPool:
-        return FileOutcome(path, [engine.error_finding(
+        return FileOutcome(path, [error_finding(
             path, "not checked: the process checking it died (a crash in the parser, or "
                   "out of memory)")])

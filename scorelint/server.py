@@ -29,8 +29,9 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
-from scorelint import __version__, api, config, lsp
+from scorelint import api, config, lsp
 from scorelint.findings import Finding
+from scorelint.version import __version__
 
 # How long typing must pause before a changed document is checked again.
 DEBOUNCE_SECONDS = 0.3

@@ -1,19 +1,30 @@
-"""Reading a file's bytes into text and back, byte for byte.
+"""Reading a file's bytes into text and back, byte for byte, and writing them safely.
 
 The text we lint keeps its original line endings (no universal-newline
-translation) so that an edit's offsets map straight back to the file.
+translation) so that an edit's offsets map straight back to the file. A
+fixed file goes back to disk only through `write_atomic`.
 """
 
 from __future__ import annotations
 
 import bisect
 import codecs
+import contextlib
+import errno
 import io
 import os
 import re
 import stat
+import tempfile
 import tokenize
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import BinaryIO
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: the byte comparison alone guards
+    fcntl = None  # type: ignore[assignment]
 
 from scorelint.findings import Position
 
@@ -21,7 +32,12 @@ _NEWLINE = re.compile(r"\r\n|\r|\n")
 
 
 class SourceError(Exception):
-    """A file that cannot be turned into text; the message is the reason shown to users."""
+    """A file that cannot be turned into text; the message is the reason shown to users,
+    `row` and `column` where in the file it lies (1, 1 for the file as a whole)."""
+
+    def __init__(self, message: str, row: int = 1, column: int = 1) -> None:
+        super().__init__(message)
+        self.row, self.column = row, column
 
 
 @dataclass(frozen=True)
@@ -75,18 +91,99 @@ def _round_trips(text: str, encoding: str, raw: bytes) -> bool:
 
 
 def read(path: str) -> Source:
-    """Read and decode a file. Only a regular file is opened: a FIFO named `x.py`
-    would block the whole run waiting for a writer."""
+    """Read and decode a Python file."""
+    return decode(read_bytes(path))
+
+
+def read_bytes(path: str) -> bytes:
+    """A file's bytes. Only a regular file is opened: a FIFO named `x.py` would block
+    the whole run waiting for a writer."""
     try:
         if not stat.S_ISREG(mode := os.stat(path).st_mode) and not stat.S_ISDIR(mode):
             raise SourceError("not a regular file")
         with open(path, "rb") as handle:
-            raw = handle.read()
+            return handle.read()
     except IsADirectoryError:
         raise SourceError("is a directory") from None
     except OSError as exc:
         raise SourceError(f"cannot read: {exc.strerror or exc}") from None
-    return decode(raw)
+
+
+class WriteRefused(OSError):
+    """A fixed file that must not be written; `strerror` says why."""
+
+    def __init__(self, why: str, path: str) -> None:
+        super().__init__(errno.EPERM, why, path)
+
+
+def write_atomic(path: str, data: bytes, expected: bytes | None = None,
+                 tree: str | None = None) -> None:
+    """Write through a temporary file in the same folder and rename, keeping mode and owner.
+
+    A symbolic link is written through: the file it points to changes and the
+    link stays a link, unless `tree` is given and the target lies outside it.
+    A file the user may not write is refused, as an in-place write would be,
+    although renaming over it would succeed in a writable folder. With
+    `expected` (the bytes the fix was computed from), the file is locked
+    against other scorelint runs and compared just before the rename: an edit
+    saved meanwhile is never overwritten (`WriteRefused`).
+    """
+    target = os.path.realpath(path)
+    if tree is not None and not _inside(target, tree):
+        raise WriteRefused(f"it is a link to {target}, outside the folder being checked", path)
+    if not os.access(target, os.W_OK):
+        raise PermissionError(errno.EACCES, "the file is read-only", path)
+    info = os.stat(target)
+    with _locked(target) as handle:
+        if expected is not None and not _unchanged(handle, target, expected):
+            raise WriteRefused("the file changed while it was being fixed; run again", path)
+        fd, tmp = tempfile.mkstemp(prefix=".scorelint-", suffix=".tmp",
+                                   dir=os.path.dirname(target))
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+            os.chmod(tmp, stat.S_IMODE(info.st_mode))
+            if hasattr(os, "chown"):  # root fixing someone's file must not take it over
+                with contextlib.suppress(OSError):
+                    os.chown(tmp, info.st_uid, info.st_gid)
+            os.replace(tmp, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+
+
+def _inside(target: str, tree: str) -> bool:
+    return target == tree or target.startswith(tree.rstrip(os.sep) + os.sep)
+
+
+@contextlib.contextmanager
+def _locked(target: str) -> Iterator[BinaryIO | None]:
+    """The file open for reading and, where the system has `flock`, locked exclusively:
+    two scorelint runs fixing one file take turns (editors take no such lock)."""
+    try:
+        handle = open(target, "rb")  # noqa: SIM115  (closed below)
+    except OSError:
+        yield None
+        return
+    with handle:
+        if fcntl is not None:
+            with contextlib.suppress(OSError):
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        yield handle
+
+
+def _unchanged(handle: BinaryIO | None, target: str, expected: bytes) -> bool:
+    """Does the file still hold `expected`, and is it still the file we locked?"""
+    if handle is None:
+        return False
+    try:
+        same_file = os.fstat(handle.fileno()).st_ino == os.stat(target).st_ino
+        return same_file and handle.read() == expected
+    except OSError:
+        return False
 
 
 class LineIndex:

@@ -44,7 +44,7 @@ from scorelint.findings import (
     Finding,
     Fix,
 )
-from scorelint.rule import all_rules
+from scorelint.registry import all_rules
 from scorelint.source import LineIndex
 
 UNUSED_CODE = "SL002"
@@ -91,19 +91,13 @@ class Directives:
             if directive.codes is None or finding.code in directive.codes:
                 return directive
         start = finding.start.row
-        rows = (finding.noqa_row or start, start, _last_row(finding),
+        rows = (finding.noqa_row or start, start, finding.last_row,
                 self.statement_start.get(start, start))
         for row in dict.fromkeys(rows):  # in order, without repeats
             for directive in self.lines.get(row, ()):
                 if directive.codes is None or finding.code in directive.codes:
                     return directive
         return None
-
-
-def _last_row(finding: Finding) -> int:
-    """The last row a finding covers (an end at column 1 belongs to the row before)."""
-    end = finding.end
-    return end.row - 1 if end.column == 1 and end.row > finding.start.row else end.row
 
 
 def scan(text: str) -> Directives:

@@ -304,11 +304,6 @@ class Op:
         return self.qualname is None
 
     @property
-    def reduces_all(self) -> bool:
-        """True when the call reduces over every element (no axis given, default all)."""
-        return self.axis is None and self.default_axis == ALL and not self.opaque
-
-    @property
     def keeps_dims(self) -> bool:
         return _is_true(self.keepdims)
 

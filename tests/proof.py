@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from scorelint import engine, fixes
-from scorelint.rule import all_rules
+from scorelint.registry import all_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 NUMERIC = ROOT / "fixtures" / "numeric"

@@ -14,7 +14,7 @@ import libcst as cst
 
 from scorelint import engine
 from scorelint.cli import main
-from scorelint.rule import all_rules
+from scorelint.registry import all_rules
 
 
 def _combined() -> tuple[str, int]:

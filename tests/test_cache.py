@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from scorelint import cache, cli, runner
+from scorelint import cache, cli, pipeline, runner
 from scorelint.discovery import Candidate
-from scorelint.rule import all_rules
+from scorelint.registry import all_rules
 
 ROOT = Path(__file__).resolve().parent.parent
-OPTIONS = runner.Options(codes=tuple(r.code for r in all_rules()) + ("SL002",))
+OPTIONS = pipeline.Options(codes=tuple(r.code for r in all_rules()) + ("SL002",))
 
 
 @pytest.fixture
@@ -53,23 +53,23 @@ def test_a_hit_is_not_checked_again_and_a_change_is(corpus: list[Path], tmp_path
     store = cache.Cache(tmp_path / "cache")
     _run(corpus[:3], 1, store)
     checked: list[str] = []
-    real = runner.check_file
-    monkeypatch.setattr(runner, "check_file",
+    real = pipeline.check_file
+    monkeypatch.setattr(pipeline, "check_file",
                         lambda path, options: checked.append(path) or real(path, options))
     _run(corpus[:3], 1, store)
     assert checked == []
     corpus[1].write_text(corpus[1].read_text() + "\n# changed\n")
     _run(corpus[:3], 1, store)
     assert checked == [str(corpus[1])]
-    other = runner.Options(codes=("SL201",))  # other settings: another entry
+    other = pipeline.Options(codes=("SL201",))  # other settings: another entry
     runner.run([Candidate(str(corpus[0]))], other, jobs=1, cache=store)
     assert checked[-1] == str(corpus[0])
 
 
 def test_fix_runs_do_not_use_the_cache(corpus: list[Path], tmp_path: Path) -> None:
     store = cache.Cache(tmp_path / "cache")
-    assert store.key(str(corpus[0]), b"x", runner.Options(codes=("SL201",), fix=True)) is None
-    assert store.key(str(corpus[0]), b"x", runner.Options(codes=("SL201",), diff=True)) is None
+    assert store.key(str(corpus[0]), b"x", pipeline.Options(codes=("SL201",), fix=True)) is None
+    assert store.key(str(corpus[0]), b"x", pipeline.Options(codes=("SL201",), diff=True)) is None
 
 
 def test_cli_cache_dir_gitignore_no_cache_and_clean(corpus: list[Path], tmp_path: Path,

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from scorelint import docs
-from scorelint.rule import all_rules
+from scorelint.registry import all_rules
 
 ROOT = Path(__file__).resolve().parents[1]
 FOLDER = ROOT / "docs" / "rules"

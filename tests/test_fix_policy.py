@@ -16,7 +16,7 @@ import pytest
 from scorelint import engine, fixes, safety
 from scorelint.cli import main
 from scorelint.findings import Applicability
-from scorelint.rule import all_rules
+from scorelint.registry import all_rules
 from scorelint.source import LineIndex
 
 RULES = all_rules()

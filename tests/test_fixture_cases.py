@@ -16,7 +16,7 @@ import libcst as cst
 import pytest
 
 from scorelint import engine, fixes
-from scorelint.rule import all_rules
+from scorelint.registry import all_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 CASE_FILES = sorted(p for p in (ROOT / "fixtures").glob("SL*/*.py"))

@@ -29,7 +29,8 @@ from libcst.metadata import ByteSpanPositionProvider, MetadataWrapper
 
 from scorelint import engine, fixes
 from scorelint.findings import Edit
-from scorelint.rule import Flagged, Rule, all_rules
+from scorelint.registry import all_rules
+from scorelint.rule import Flagged, Rule
 
 RULES = all_rules()
 PREFIX = "import numpy as np\nscore = np.log(np.prod(p, axis=-1))\n"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from scorelint import engine, limits, prefilter
-from scorelint.rule import all_rules
+from scorelint.registry import all_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = all_rules()

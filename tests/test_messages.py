@@ -6,7 +6,7 @@ import pytest
 
 from scorelint import engine
 from scorelint.cli import main
-from scorelint.rule import all_rules
+from scorelint.registry import all_rules
 
 
 def _messages(code: str) -> list[str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from scorelint import fixes
-from scorelint.rule import all_rules
+from scorelint.registry import all_rules
 
 
 @pytest.mark.parametrize("code, fixed", [

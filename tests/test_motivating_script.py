@@ -14,7 +14,7 @@ import pytest
 from proof import agrees, load
 from scorelint import engine, reference
 from scorelint.cli import main
-from scorelint.rule import all_rules
+from scorelint.registry import all_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "fixtures" / "support_reply_scoring.py"

@@ -17,7 +17,7 @@ import pytest
 from proof import load, torch_available
 from scorelint import engine, reference
 from scorelint.cli import main
-from scorelint.rule import all_rules
+from scorelint.registry import all_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "fixtures" / "multiple_choice_scoring.py"

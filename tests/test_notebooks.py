@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from scorelint import discovery, engine, notebook, runner
+from scorelint import discovery, engine, notebook, pipeline
 from scorelint.cli import main
 from scorelint.findings import ERROR_CODE
-from scorelint.rule import all_rules
+from scorelint.registry import all_rules
 
 DATA = Path(__file__).resolve().parent / "data" / "notebooks"
-ALL = runner.Options(codes=tuple(r.code for r in all_rules()))
+ALL = pipeline.Options(codes=tuple(r.code for r in all_rules()))
 BUG = "score = np.log(np.prod(probs, axis=-1))\n"
 FIXED = "score = np.sum(np.log(probs), axis=-1)\n"
 
@@ -33,7 +33,7 @@ def cells(path: Path) -> list[dict]:
 
 
 def test_bug_in_third_cell_is_reported_at_that_cell_and_line() -> None:
-    outcome = runner.check_file(str(DATA / "bug_in_third_cell.ipynb"), ALL)
+    outcome = pipeline.check_file(str(DATA / "bug_in_third_cell.ipynb"), ALL)
     assert [(f.code, f.cell, f.start.row, f.start.column, f.end.row, f.end.column)
             for f in outcome.findings] == [("SL201", 3, 3, 9, 3, 40)]
     # `np` comes from an import in cell 1; the `%%bash` cell 4 holds the same
@@ -76,7 +76,7 @@ def test_ipython_lines_are_skipped_and_python_around_them_is_read() -> None:
     assert len(code_lines) == len(first.text.splitlines())  # rows keep their numbers
     engine.parse(first.code)
     # The `%%time` cell's body is Python in the kernel's namespace, so it is checked.
-    outcome = runner.check_file(str(DATA / "magics.ipynb"), ALL)
+    outcome = pipeline.check_file(str(DATA / "magics.ipynb"), ALL)
     assert [(f.code, f.cell, f.start.row) for f in outcome.findings] == [("SL201", 2, 3)]
 
 
@@ -101,11 +101,11 @@ def test_python_lines_named_like_magics_are_python(line: str) -> None:
 
 
 def test_a_notebook_in_another_language_is_not_checked() -> None:
-    assert runner.check_file(str(DATA / "r_kernel.ipynb"), ALL).findings == []
+    assert pipeline.check_file(str(DATA / "r_kernel.ipynb"), ALL).findings == []
 
 
 def test_a_syntax_error_names_its_cell() -> None:
-    (finding,) = runner.check_file(str(DATA / "syntax_error_in_cell2.ipynb"), ALL).findings
+    (finding,) = pipeline.check_file(str(DATA / "syntax_error_in_cell2.ipynb"), ALL).findings
     assert finding.code == ERROR_CODE and finding.cell == 2 and finding.start.row == 2
     assert finding.message.startswith("syntax error in cell 2 at line 2:")
 
@@ -124,7 +124,7 @@ def test_a_bad_notebook_is_one_clear_error(tmp_path: Path, content: bytes, reaso
                                            capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "bad.ipynb"
     path.write_bytes(content)
-    (finding,) = runner.check_file(str(path), ALL).findings
+    (finding,) = pipeline.check_file(str(path), ALL).findings
     assert finding.code == ERROR_CODE and reason in finding.message and finding.cell is None
     assert main(["check", str(path)]) == 2  # as for any file that could not be checked
     assert main(["check", "--fix", str(path)]) == 2
@@ -146,7 +146,7 @@ def test_suppression_comments_work_in_cells(tmp_path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     path.write_text(text.replace(BUG.replace("\n", "\\n"),
                                  BUG.replace("\n", "  # noqa: SL201\\n")), encoding="utf-8")
-    outcome = runner.check_file(str(path), ALL)
+    outcome = pipeline.check_file(str(path), ALL)
     assert [f.suppressed for f in outcome.findings if f.code == "SL201"] == [True]
     assert not [f for f in outcome.findings if not f.suppressed]
 
@@ -185,7 +185,7 @@ def test_fix_keeps_a_hand_formatted_notebook_byte_for_byte(tmp_path: Path) -> No
     # CRLF, two-space indent, inline arrays, \u escapes, no final newline: no
     # json.dumps setting reproduces this file, so only the source values are replaced.
     assert notebook.load(before)._style() is None
-    outcome = runner.check_file(str(path), runner.Options(codes=ALL.codes, fix=True))
+    outcome = pipeline.check_file(str(path), pipeline.Options(codes=ALL.codes, fix=True))
     assert outcome.fixed == 2 and outcome.findings == []
     after = path.read_bytes()
     assert after == before.replace(json.dumps(BUG).encode(), json.dumps(FIXED).encode()).replace(
@@ -205,11 +205,11 @@ def test_splicing_a_standard_notebook_equals_reserializing_it(tmp_path: Path) ->
 
 def test_a_fix_may_add_an_import_to_another_cell(tmp_path: Path) -> None:
     path = copy("cross_cell_import.ipynb", tmp_path)
-    options = runner.Options(codes=ALL.codes, unsafe_fixes=True)
-    (finding,) = runner.check_file(str(path), options).findings
+    options = pipeline.Options(codes=ALL.codes, unsafe_fixes=True)
+    (finding,) = pipeline.check_file(str(path), options).findings
     assert finding.cell == 3
     assert sorted(e.cell for e in finding.fix.edits) == [1, 3]
-    fixed = runner.check_file(str(path), runner.Options(codes=ALL.codes, fix=True,
+    fixed = pipeline.check_file(str(path), pipeline.Options(codes=ALL.codes, fix=True,
                                                         unsafe_fixes=True))
     assert fixed.fixed == 1
     new = cells(path)
@@ -221,7 +221,7 @@ def test_a_fix_may_add_an_import_to_another_cell(tmp_path: Path) -> None:
 
 def test_a_string_source_stays_a_string(tmp_path: Path) -> None:
     path = copy("hand_formatted.ipynb", tmp_path)
-    runner.check_file(str(path), runner.Options(codes=ALL.codes, fix=True))
+    pipeline.check_file(str(path), pipeline.Options(codes=ALL.codes, fix=True))
     assert cells(path)[3]["source"] == "total = np.sum(np.log(probs))"
 
 
@@ -236,16 +236,18 @@ def test_diff_shows_the_cell_and_writes_nothing(tmp_path: Path,
 
 
 def test_changed_cells_must_parse_on_their_own() -> None:
-    nb = notebook.load((DATA / "bug_in_third_cell.ipynb").read_bytes())
-    layout = notebook._Layout(nb.cells)
+    data = (DATA / "bug_in_third_cell.ipynb").read_bytes()
+    nb = notebook.load(data)
+    layout = notebook.Layout(nb.cells)
     parts = layout.joined.split(notebook.BOUNDARY)
     # Joined, `(` closed in the next cell would parse; the kernel runs cells alone.
     broken = [parts[0], parts[1].replace(BUG, "score = (\n"), ")\n" + parts[2]]
-    with pytest.raises(notebook._Refused, match="would not parse on its own"):
-        layout.split(notebook.BOUNDARY.join(broken))
-    with pytest.raises(notebook._Refused, match="could not be told apart"):
+    kind = pipeline.NotebookSource.read("nb.ipynb", data)
+    with pytest.raises(notebook.Refused, match="would not parse on its own"):
+        kind.fixed(notebook.BOUNDARY.join(broken))
+    with pytest.raises(notebook.Refused, match="could not be told apart"):
         layout.split(layout.joined.replace(notebook.BOUNDARY, "", 1))
-    with pytest.raises(notebook._Refused, match="IPython line"):
+    with pytest.raises(notebook.Refused, match="IPython line"):
         layout.split(layout.joined.replace(notebook.PLACEHOLDER + "\n", "", 1))
     assert [c.text for c in layout.split(layout.joined)] == [c.text for c in nb.cells]
 
@@ -258,8 +260,8 @@ def test_a_failed_write_leaves_the_notebook_untouched(tmp_path: Path,
     def fail(*args: object, **kwargs: object) -> None:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(notebook.fixes, "write_atomic", fail)
-    outcome = runner.check_file(str(path), runner.Options(codes=ALL.codes, fix=True))
+    monkeypatch.setattr("scorelint.source.write_atomic", fail)
+    outcome = pipeline.check_file(str(path), pipeline.Options(codes=ALL.codes, fix=True))
     assert path.read_bytes() == before and outcome.fixed == 0
     assert [f.code for f in outcome.findings] == ["SL201", ERROR_CODE]
     assert outcome.findings[0].cell == 3

@@ -26,7 +26,8 @@ from scorelint.cli import main
 from scorelint.context import FileContext
 from scorelint.proposal import FixSpec, Replace
 from scorelint.findings import Applicability, FixAvailability
-from scorelint.rule import Clean, Flagged, Rule, all_rules
+from scorelint.rule import Clean, Flagged, Rule
+from scorelint.registry import all_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 BUGGY = "import numpy as np\n\ndef score(p):\n    return np.log(np.prod(p, axis=-1))\n"

@@ -18,9 +18,9 @@ import pytest
 
 from scorelint import fixes, reporters
 from scorelint.findings import Applicability, Finding
+from scorelint.pipeline import Options, check_file
+from scorelint.registry import find_rule
 from scorelint.reporters import FORMATS, Report, github, review
-from scorelint.rule import find_rule
-from scorelint.runner import Options, check_file
 from scorelint.source import LineIndex
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "shared" / "schemas"

@@ -6,7 +6,8 @@ import libcst as cst
 import pytest
 
 from scorelint import engine, fixes
-from scorelint.rule import DOC_SECTIONS, all_rules
+from scorelint.registry import all_rules
+from scorelint.rule import DOC_SECTIONS
 
 RULES = all_rules()
 FLAGGED = [(r, i, ex) for r in RULES for i, ex in enumerate(r.flagged)]

@@ -9,7 +9,7 @@ import textwrap
 import pytest
 
 from scorelint import engine, fixes
-from scorelint.rule import all_rules
+from scorelint.registry import all_rules
 
 
 def _fixed(code: str, unsafe: bool = False) -> str:

@@ -9,7 +9,8 @@ import pytest
 
 from scorelint import engine, fixes, suppressions
 from scorelint.cli import main
-from scorelint.rule import all_rules
+from scorelint.findings import error_finding
+from scorelint.registry import all_rules
 
 HEAD = "import numpy as np\n"
 BUG = "x = np.log(np.prod(p))"  # SL201, columns 5..22
@@ -145,7 +146,7 @@ def test_unused_report_can_be_silenced_file_wide() -> None:
 
 def test_a_file_that_failed_is_not_judged() -> None:
     found = suppressions.apply("t.py", "x = (  # noqa: SL201\n",
-                               [engine.error_finding("t.py", "syntax error")], EVERY)
+                               [error_finding("t.py", "syntax error")], EVERY)
     assert [f.code for f in found] == ["SL000"]
 
 

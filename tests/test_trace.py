@@ -18,13 +18,12 @@ import libcst as cst
 import pytest
 from libcst.metadata import ByteSpanPositionProvider, MetadataWrapper
 
-from scorelint import baseline, engine, notebook, reporters, suppressions
+from scorelint import baseline, engine, pipeline, reporters, suppressions
 from scorelint.engine import SlotRecorder
 from scorelint.proposal import RawFinding
-from scorelint.findings import Applicability, Edit, Finding, Fix, Position, TraceStep
+from scorelint.findings import Applicability, Edit, FileOutcome, Finding, Fix, Position, TraceStep
 from scorelint.reporters import Report
-from scorelint.rule import find_rule
-from scorelint.runner import FileOutcome
+from scorelint.registry import find_rule
 from scorelint.source import LineIndex
 from test_reporters import (
     NOTEBOOK,
@@ -220,8 +219,8 @@ def test_notebook_steps_are_mapped_to_their_own_cells(
         return [Finding(path, "SL203", "log-of-softmax", "m", Position(6, 5), Position(7, 7),
                         noqa_row=6, extra={"trace": [s.to_dict() for s in steps]})]
 
-    monkeypatch.setattr(notebook.engine, "lint", lint)
-    checked = notebook.check("nb.ipynb", [], fix=False, unsafe=False, write=False)
+    monkeypatch.setattr(engine, "lint", lint)
+    checked = pipeline.check_file("nb.ipynb", pipeline.Options(codes=()))
     assert seen and seen[0].splitlines()[3] == "h = softmax(z)"
     (finding,) = checked.findings
     assert (finding.cell, finding.start, finding.end) == (4, Position(1, 5), Position(2, 7))

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from scorelint import engine, fixes, limits, notebook, runner
+from scorelint import engine, fixes, limits, notebook, pipeline, runner
 from scorelint.cli import main
 from scorelint.discovery import Candidate
-from scorelint.findings import ERROR_CODE, Applicability, Edit, Finding, Fix, Position
-from scorelint.rule import all_rules
+from scorelint.findings import ERROR_CODE, Applicability, Edit, FileOutcome, Finding, Fix, Position
+from scorelint.registry import all_rules
 
 BUGGY = "import numpy as np\n\ndef score(p):\n    return np.log(np.prod(p, axis=-1))\n"
 FIXED = "import numpy as np\n\ndef score(p):\n    return np.sum(np.log(p), axis=-1)\n"
@@ -168,10 +168,10 @@ def test_a_file_over_the_size_limit_is_sl000_naming_the_limit(
                                   "characters, scorelint's limit is 1,024")
 
 
-def _dies_on_boom(path: str, options: runner.Options) -> runner.FileOutcome:
+def _dies_on_boom(path: str, options: pipeline.Options) -> FileOutcome:
     if path.endswith("boom.py"):
         os.abort()  # as a native parser crash would: the worker process dies
-    return runner.FileOutcome(path)
+    return FileOutcome(path)
 
 
 def test_a_worker_that_dies_costs_only_its_own_file(
@@ -180,9 +180,9 @@ def test_a_worker_that_dies_costs_only_its_own_file(
     names = [f"m{i:02}.py" for i in range(30)] + ["boom.py"]
     for name in names:
         (tmp_path / name).write_text("x = 1\n")
-    monkeypatch.setattr(runner, "check_file", _dies_on_boom)  # workers are forked: they see it
+    monkeypatch.setattr(pipeline, "check_file", _dies_on_boom)  # workers are forked: they see it
     outcomes = runner.run([Candidate(str(tmp_path / n)) for n in names],
-                          runner.Options(codes=()), jobs=2)
+                          pipeline.Options(codes=()), jobs=2)
     assert sorted(Path(o.path).name for o in outcomes) == sorted(names)
     failed = [Path(o.path).name for o in outcomes if o.failed]
     assert failed == ["boom.py"]
@@ -207,7 +207,7 @@ def test_jobs_above_the_cores_are_capped_with_a_note(
     for i in range(60):
         (tmp_path / f"m{i:02}.py").write_text("x = 1\n")
     outcomes = runner.run([Candidate(str(p)) for p in sorted(tmp_path.iterdir())],
-                          runner.Options(codes=("SL201",)), jobs=200)
+                          pipeline.Options(codes=("SL201",)), jobs=200)
     assert len(outcomes) == 60
     assert started == [2]
     assert "-j 200 is more than the 2 cores here; using 2" in capsys.readouterr().err
@@ -405,7 +405,8 @@ def test_notebook_writes_are_checked_against_the_bytes_read(
         return data
 
     monkeypatch.setattr(notebook.Notebook, "dump", dump_while_the_user_saves)
-    checked = notebook.check(str(path), all_rules(), fix=True, unsafe=False, write=True)
+    checked = pipeline.check_file(str(path), pipeline.Options(
+        codes=tuple(r.code for r in all_rules()), fix=True))
     assert path.read_text() == edited
     assert any("changed while it was being fixed" in f.message for f in checked.findings)
 

@@ -209,7 +209,7 @@ def test_an_interrupt_mid_write_leaves_the_original(
 
     monkeypatch.setattr(os, "replace", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        fixes.write_atomic(str(target), FIXED.encode())
+        source.write_atomic(str(target), FIXED.encode())
     assert target.read_text() == BUGGY
     assert _leftovers(tmp_path) == []
 
@@ -332,5 +332,5 @@ def test_write_atomic_writes_through_a_named_link(tmp_path: Path) -> None:
     real.write_text(BUGGY)
     link = tmp_path / "link.py"
     link.symlink_to(real)
-    fixes.write_atomic(str(link), FIXED.encode())
+    source.write_atomic(str(link), FIXED.encode())
     assert link.is_symlink() and real.read_text() == FIXED

@@ -3,33 +3,25 @@
 from __future__ import annotations
 
 import codecs
-import hashlib
 import importlib
 import os
-import re
-from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path, PurePath
-from typing import TYPE_CHECKING
 
 from scorelint.findings import Finding
+from scorelint.identity import Texts, identify
 from scorelint.output_formats import FORMATS  # noqa: F401  (re-exported)
-from scorelint.source import LineIndex
-
-if TYPE_CHECKING:  # the runner pulls in LibCST; `scorelint --version` should not
-    from scorelint.runner import FileOutcome
 
 TOOL_NAME = "scorelint"
 HOMEPAGE = "https://scorelint.readthedocs.io/"
-_SPACE = re.compile(r"\s+")
 
 
 @dataclass(frozen=True)
-class Report:
-    """Everything a reporter may use: the outcomes and how the run was asked for."""
+class Report(Texts):
+    """Everything a reporter may use: the outcomes (and their texts, from `Texts`) and how
+    the run was asked for."""
 
-    outcomes: Sequence[FileOutcome]
     unsafe_fixes: bool = False
     fix: bool = False
     color: bool = False
@@ -38,9 +30,6 @@ class Report:
     show_suppressed: bool = False
     # `--quiet`: the findings only, no summary lines.
     quiet: bool = False
-    # Line indexes built on first use, one per file or notebook cell (a cache).
-    _indexes: dict[tuple[str, int | None], LineIndex | None] = field(
-        default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def findings(self) -> list[Finding]:
@@ -53,47 +42,13 @@ class Report:
         """The findings that are not suppressed, for outputs that post them as problems."""
         return [f for f in self.findings if not f.suppressed]
 
-    def text_of(self, path: str, cell: int | None = None) -> str | None:
-        """The text a file's (or a notebook cell's) findings refer to, if it was read."""
-        for outcome in self.outcomes:
-            if outcome.path == path:
-                return outcome.text if cell is None else outcome.cells.get(cell)
-        return None
-
-    def index(self, path: str, cell: int | None = None) -> LineIndex | None:
-        """The line index of `text_of(path, cell)` (None if it was not read)."""
-        if (path, cell) not in self._indexes:
-            text = self.text_of(path, cell)
-            self._indexes[path, cell] = LineIndex(text) if text is not None else None
-        return self._indexes[path, cell]
-
-    def flagged_text(self, finding: Finding) -> str:
-        """The source lines a finding covers, whitespace collapsed (its message if unread)."""
-        index = self.index(finding.path, finding.cell)
-        if index is None or finding.start.row > len(index.starts):
-            return finding.message
-        rows = range(finding.start.row, last_row(finding) + 1)
-        joined = " ".join(index.line(r) for r in rows if r <= len(index.starts))
-        return _SPACE.sub(" ", joined).strip()
-
     def fingerprints(self, findings: Sequence[Finding]) -> list[tuple[Finding, str]]:
-        """Each of `findings` with a stable fingerprint, unique within the run.
-
-        The hash covers the code, the relative path and the flagged lines' text
-        (not their row, nor a notebook's cell number), so a finding keeps its
-        fingerprint when lines are added above it; identical findings in one
-        file are told apart by their order. Suppressed findings are counted
-        too, so showing them does not change the others' fingerprints.
-        """
-        seen: Counter[str] = Counter()
-        digests: dict[int, str] = {}
-        every = sorted((f for o in self.outcomes for f in o.findings), key=lambda f: f.sort_key)
-        for finding in every:
-            key = "\0".join((finding.code, posix(finding.path), self.flagged_text(finding)))
-            seen[key] += 1
-            data = f"{key}\0{seen[key]}".encode("utf-8", "surrogatepass")
-            digests[id(finding)] = hashlib.sha256(data).hexdigest()[:32]
-        return [(f, digests[id(f)]) for f in findings]
+        """Each of `findings` with a stable fingerprint (`scorelint.identity`), unique within
+        the run. Suppressed findings are counted too, so showing them does not change the
+        others' fingerprints."""
+        every = [f for o in self.outcomes for f in o.findings]
+        known = {id(f): i.fingerprint for f, i in identify(every, self, posix)}
+        return [(f, known[id(f)]) for f in findings]
 
 
 # The error handler for printing reports (`sys.stdout.reconfigure(errors=OUTPUT_ERRORS)`).
@@ -124,12 +79,6 @@ def location(finding: Finding) -> str:
     """`path:row:col`, or `path:cell N:row:col` in a notebook (as Ruff writes it)."""
     cell = f"cell {finding.cell}:" if finding.cell is not None else ""
     return f"{relative(finding.path)}:{cell}{finding.start.row}:{finding.start.column}"
-
-
-def last_row(finding: Finding) -> int:
-    """The last row a finding covers (an end at column 1 stops at the line before)."""
-    last = finding.end.row if finding.end.column > 1 else finding.end.row - 1
-    return max(finding.start.row, last)
 
 
 def relative(path: str) -> str:

@@ -25,16 +25,12 @@ def render(report: Report) -> str:
         else:
             fixed = [(f.code, f.name) for f in outcome.findings
                      if not f.suppressed and applicable(f.fix, report.unsafe_fixes)]
-        # A notebook says how many fixes it took, not which (its cells are fixed as one).
-        unnamed = outcome.fixed - len(fixed) if report.fix else 0
-        if not fixed and unnamed <= 0:
+        if not fixed:
             continue
         lines.append(f"- {relative(outcome.path)}:")
         for (code, name), count in sorted(Counter(fixed).items()):
             lines.append(f"    {count} × {code} ({name})")
-        if unnamed > 0:
-            lines.append(f"    {unnamed} × (fixes in notebook cells)")
-        total += len(fixed) + max(unnamed, 0)
+        total += len(fixed)
     if not total:
         return ""
     head = f"{'Fixed' if report.fix else 'Would fix'} {total} error{'s' * (total != 1)}:"

@@ -15,9 +15,8 @@ import json
 from typing import Any
 
 from scorelint.findings import ERROR_CODE, Finding
-from scorelint.reporters import Report, last_row, posix
+from scorelint.reporters import Report, posix
 
-SEVERITIES = ("info", "minor", "major", "critical", "blocker")
 _SEVERITY = {"error": "major", "warning": "minor"}  # anything else is info
 
 
@@ -29,7 +28,7 @@ def severity(finding: Finding) -> str:
 
 def issue(finding: Finding, fingerprint: str) -> dict[str, Any]:
     description = f"{finding.code} {finding.message}"
-    lines = {"begin": finding.start.row, "end": last_row(finding)}
+    lines = {"begin": finding.start.row, "end": finding.last_row}
     if finding.cell is not None:
         description = f"{finding.code} cell {finding.cell}, line {finding.start.row}: {finding.message}"
         lines = {"begin": 1, "end": 1}

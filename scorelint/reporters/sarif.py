@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from scorelint import __version__, docs
+from scorelint import docs
 from scorelint.findings import (
     ERROR_CODE,
     INTERNAL_CODE,
@@ -40,7 +40,8 @@ from scorelint.findings import (
     TraceStep,
 )
 from scorelint.reporters import HOMEPAGE, TOOL_NAME, Report, cwd_uri, is_below_cwd, posix
-from scorelint.rule import find_rule
+from scorelint.registry import find_rule
+from scorelint.version import __version__
 
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SRCROOT = "%SRCROOT%"

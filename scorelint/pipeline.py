@@ -1,0 +1,236 @@
+"""One file's road: read → source kind → lint, or fix until stable → diff or write → outcome.
+
+A Python file, a Jupyter notebook and a buffer (standard input, an editor's
+text) take the same steps, in `check_file`. What differs is only the source
+kind: how the file's content becomes the one text the engine reads, how
+findings on that text map back to the file, and how a fixed text goes back to
+the file's own form. A Python file is its text; a notebook is its code cells
+joined into one source (`scorelint.notebook` maps them and back), as Ruff's
+`SourceKind` does. So every promise holds for every kind through the same
+code: an SL000 with the reason for what cannot be read or parsed,
+suppression comments, a fix that never writes what it cannot re-parse, and
+the same safe write.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import functools
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from scorelint import engine, fixes, notebook, recovery, source, suppressions
+from scorelint.findings import FileOutcome, Finding, error_finding
+from scorelint.registry import all_rules
+
+
+@dataclass(frozen=True)
+class Options:
+    codes: tuple[str, ...]  # the selected rules by code, and SL002 if selected (picklable)
+    fix: bool = False
+    unsafe_fixes: bool = False
+    diff: bool = False  # compute fixes, print the patch, write nothing
+    # False: fix in memory only (stdin, editors): the outcome's text is the fixed text.
+    write: bool = True
+    # The real path of the folder being checked: a fix never writes through a link out of it.
+    tree: str | None = None
+
+
+@dataclass(frozen=True)
+class PythonSource:
+    """A Python file or buffer: the engine reads its text as it is."""
+
+    src: source.Source
+    errors: tuple[Finding, ...] = ()  # a Python file's syntax errors are the engine's to find
+
+    @property
+    def code(self) -> str:
+        return self.src.text
+
+    @property
+    def text(self) -> str:
+        return self.src.text
+
+    @property
+    def cells(self) -> dict[int, str]:
+        return {}
+
+    def findings(self, found: Sequence[Finding]) -> list[Finding]:
+        return list(found)
+
+    def error(self, path: str, exc: engine.LintError) -> Finding:
+        return error_finding(path, str(exc), exc.row, exc.column)
+
+    def fixed(self, text: str) -> PythonSource:
+        return PythonSource(dataclasses.replace(self.src, text=text))
+
+    def to_bytes(self) -> bytes:
+        return self.src.to_bytes()
+
+    def diff(self, path: str, fixed: PythonSource) -> str:
+        bom = "\ufeff" if self.src.bom else ""  # the file's first bytes, so the patch applies
+        return unified_diff(path, bom + self.src.text, bom + fixed.src.text)
+
+
+@dataclass(frozen=True)
+class NotebookSource:
+    """A Jupyter notebook: its code cells joined into one source."""
+
+    notebook: notebook.Notebook  # as read
+    layout: notebook.Layout
+    code: str  # the joined cells (any a cell CPython rejects on its own blanked)
+    errors: tuple[Finding, ...]  # an SL000 for each such cell: the notebook is not fixed
+    data: bytes  # the file's bytes (after a fix: the bytes to write)
+
+    @classmethod
+    def read(cls, path: str, data: bytes) -> NotebookSource | None:
+        """The notebook in `data`; None if it is in another language (not checked, as Ruff).
+        Raises `notebook.NotebookError`."""
+        loaded = notebook.load(data)
+        if not loaded.is_python:
+            return None
+        layout = notebook.Layout(loaded.cells)
+        code, errors = layout.checkable(path)
+        return cls(loaded, layout, code, tuple(errors), data)
+
+    @property
+    def text(self) -> None:
+        return None  # the findings' rows refer to the cells
+
+    @property
+    def cells(self) -> dict[int, str]:
+        return self.layout.texts
+
+    def findings(self, found: Sequence[Finding]) -> list[Finding]:
+        return list(self.layout.findings(found))
+
+    def error(self, path: str, exc: engine.LintError) -> Finding:
+        return self.layout.error(path, str(exc), exc.row, exc.column)
+
+    def fixed(self, text: str) -> NotebookSource:
+        """The notebook with its cells fixed; raises `notebook.Refused` if they cannot be
+        written back safely."""
+        cells = self.layout.split(text)
+        for old, new in zip(self.layout.cells, cells):
+            # The kernel runs each cell alone: `(` closed in the next cell parses only joined.
+            if new.code != old.code and not fixes.reparses(new.code, fixes.compiles(old.code)):
+                raise notebook.Refused(f"cell {new.index} would not parse on its own")
+        layout = notebook.Layout(cells)
+        return NotebookSource(self.notebook, layout, layout.joined, (), self.notebook.dump(cells))
+
+    def to_bytes(self) -> bytes:
+        return self.data
+
+    def diff(self, path: str, fixed: NotebookSource) -> str:
+        return "".join(unified_diff(f"{path}:cell {new.index}", old.text, new.text)
+                       for old, new in zip(self.layout.cells, fixed.layout.cells)
+                       if new.text != old.text)
+
+
+SourceKind = PythonSource | NotebookSource
+
+
+def read(path: str, given: bytes | str | None = None) -> SourceKind | None:
+    """The file at `path` as its source kind, or `given` (a buffer: always Python).
+
+    None for a notebook in another language than Python. Raises
+    `source.SourceError` (a `notebook.NotebookError` for a notebook) with the reason.
+    """
+    if isinstance(given, str):
+        return PythonSource(source.Source(given))
+    if given is not None:
+        return PythonSource(source.decode(given))
+    data = source.read_bytes(path)
+    if notebook.is_notebook(path):
+        return NotebookSource.read(path, data)
+    return PythonSource(source.decode(data))
+
+
+def check_file(path: str, options: Options, given: bytes | str | None = None) -> FileOutcome:
+    """Lint one file; with `fix`, fix it and write it, with `diff`, print the patch instead.
+
+    `given` is the content when it does not come from the file at `path`
+    (standard input's bytes, an editor's text); it is read as Python and, with
+    `options.write` off, fixed in memory: the outcome's text is the fixed text.
+    Never raises for bad input: it becomes an SL000 finding.
+    """
+    try:
+        kind = read(path, given)
+    except source.SourceError as exc:
+        return FileOutcome(path, [error_finding(path, str(exc), exc.row, exc.column)])
+    if kind is None:
+        return FileOutcome(path)
+    wanted = set(options.codes)
+    rules = [r for r in all_rules() if r.code in wanted]
+    post = apply_suppressions(path, options)
+
+    def lint() -> list[Finding]:
+        return post(kind.code, engine.lint(kind.code, path, rules))
+
+    try:
+        if kind.errors:  # parts that cannot be checked: lint the rest, fix nothing
+            found = kind.findings(recovery.without_fixes(lint()))
+            return _outcome(path, kind, _in_order([*found, *kind.errors]))
+        if not (options.fix or options.diff):
+            return _outcome(path, kind, kind.findings(lint()))
+        result = fixes.fix_text(kind.code, path, rules, options.unsafe_fixes, post)
+    except engine.LintError as exc:
+        return _outcome(path, kind, _in_order([kind.error(path, exc), *kind.errors]))
+    applied = kind.findings(result.applied)
+    if result.text == kind.code:  # nothing to fix, or the fixes were refused
+        return _outcome(path, kind, kind.findings(result.remaining), applied)
+    try:
+        fixed = kind.fixed(result.text)
+    except notebook.Refused as exc:
+        return _outcome(path, kind, kind.findings(fixes.withdraw_fixes(result.original, str(exc))))
+    if options.diff:  # the patch, and the findings as they stand in the file
+        return _outcome(path, kind, kind.findings(result.original), applied,
+                        kind.diff(path, fixed))  # type: ignore[arg-type]
+    if options.write:
+        try:
+            source.write_atomic(path, fixed.to_bytes(), expected=kind.to_bytes(),
+                                tree=options.tree)
+        except OSError as exc:
+            why = f"cannot write the fixed file: {exc.strerror or exc}"
+            return _outcome(path, kind, [*kind.findings(result.original), error_finding(path, why)])
+    return _outcome(path, fixed, fixed.findings(result.remaining), applied)
+
+
+def _outcome(path: str, kind: SourceKind, findings: list[Finding],
+             applied: Sequence[Finding] = (), diff: str = "") -> FileOutcome:
+    """The outcome of `kind`: its findings' positions refer to its text, or its cells."""
+    return FileOutcome(path, findings, fixed=len(applied), diff=diff, text=kind.text,
+                       cells=kind.cells, applied=list(applied))
+
+
+def _in_order(findings: list[Finding]) -> list[Finding]:
+    return sorted(findings, key=lambda f: f.sort_key)
+
+
+def apply_suppressions(path: str, options: Options) -> fixes.Postprocess:
+    """Suppression comments applied to a file's findings after every lint (and every fix
+    pass): the one place they are applied."""
+    return functools.partial(suppressions.apply, path, selected=options.codes)
+
+
+def unified_diff(path: str, before: str, after: str) -> str:
+    lines = difflib.unified_diff(
+        _patch_lines(before), _patch_lines(after),
+        fromfile=f"a/{_display(path)}", tofile=f"b/{_display(path)}",
+    )
+    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
+                   for line in lines)
+
+
+def _patch_lines(text: str) -> list[str]:
+    """Lines as `patch` and `git apply` count them: only LF ends one (not CR, form feed,
+    U+2028 as `str.splitlines` has it), so the patch applies to the file's bytes."""
+    parts = text.split("\n")
+    return [part + "\n" for part in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
+
+
+def _display(path: str) -> str:
+    rel = os.path.relpath(path)
+    return path.lstrip("/") if rel.startswith("..") else rel
