@@ -4,7 +4,7 @@ checking a file came to."""
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 
@@ -20,6 +20,23 @@ class FixAvailability(str, enum.Enum):
     NONE = "none"
     SOMETIMES = "sometimes"
     ALWAYS = "always"
+
+
+def applicable(fix: Fix | None, unsafe: bool) -> bool:
+    if fix is None or not fix.edits:
+        return False
+    if fix.applicability is Applicability.SAFE:
+        return True
+    return unsafe and fix.applicability is Applicability.UNSAFE
+
+
+def apply_edits(text: str, edits: Sequence[Edit]) -> str:
+    """Apply non-overlapping edits, back to front so offsets stay valid."""
+    out = text
+    # Back to front; insertions at one point end up in ascending order of content.
+    for edit in sorted(edits, key=lambda e: (e.start, e.end, e.content), reverse=True):
+        out = out[: edit.start] + edit.content + out[edit.end :]
+    return out
 
 
 @dataclass(frozen=True, order=True)

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from scorelint import engine, recovery
-from scorelint.findings import ERROR_CODE, Applicability, Edit, Finding, Fix
+from scorelint.findings import ERROR_CODE, Edit, Finding, applicable, apply_edits
 from scorelint.rule import Rule
 
 MAX_PASSES = 10
@@ -32,23 +32,6 @@ class FixResult:
     remaining: list[Finding] = field(default_factory=list)
     refused: str | None = None  # why the fixes were thrown away, if they were
     original: list[Finding] = field(default_factory=list)  # the findings before any fix
-
-
-def applicable(fix: Fix | None, unsafe: bool) -> bool:
-    if fix is None or not fix.edits:
-        return False
-    if fix.applicability is Applicability.SAFE:
-        return True
-    return unsafe and fix.applicability is Applicability.UNSAFE
-
-
-def apply_edits(text: str, edits: Sequence[Edit]) -> str:
-    """Apply non-overlapping edits, back to front so offsets stay valid."""
-    out = text
-    # Back to front; insertions at one point end up in ascending order of content.
-    for edit in sorted(edits, key=lambda e: (e.start, e.end, e.content), reverse=True):
-        out = out[: edit.start] + edit.content + out[edit.end :]
-    return out
 
 
 def _choose(findings: Sequence[Finding], unsafe: bool) -> tuple[list[Finding], list[Edit]]:

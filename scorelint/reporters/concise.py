@@ -7,8 +7,7 @@ summary lines are the text format's.
 
 from __future__ import annotations
 
-from scorelint.findings import Finding
-from scorelint.fixes import applicable
+from scorelint.findings import Finding, applicable
 from scorelint.reporters import Report, location
 from scorelint.reporters.text import BOLD, CYAN, RED, paint, summary
 

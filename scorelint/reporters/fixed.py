@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from scorelint.fixes import applicable
+from scorelint.findings import applicable
 from scorelint.reporters import Report, relative
 
 

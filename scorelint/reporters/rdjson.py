@@ -16,8 +16,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from scorelint.findings import Finding, Position, TraceStep
-from scorelint.fixes import applicable
+from scorelint.findings import Finding, Position, TraceStep, applicable
 from scorelint.reporters import HOMEPAGE, TOOL_NAME, Report, relative
 from scorelint.source import LineIndex
 

@@ -22,8 +22,14 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from scorelint.findings import Applicability, Edit, Finding, Fix
-from scorelint.fixes import applicable, apply_edits
+from scorelint.findings import (
+    Applicability,
+    Edit,
+    Finding,
+    Fix,
+    applicable,
+    apply_edits,
+)
 from scorelint.reporters import Report, relative
 from scorelint.source import LineIndex
 

@@ -39,8 +39,15 @@ from scorelint.findings import (
     Position,
     TraceStep,
 )
-from scorelint.reporters import HOMEPAGE, TOOL_NAME, Report, cwd_uri, is_below_cwd, posix
 from scorelint.registry import find_rule
+from scorelint.reporters import (
+    HOMEPAGE,
+    TOOL_NAME,
+    Report,
+    cwd_uri,
+    is_below_cwd,
+    posix,
+)
 from scorelint.version import __version__
 
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"

@@ -13,7 +13,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass
 
-from scorelint.fixes import applicable
+from scorelint.findings import applicable
 from scorelint.reporters import Report
 
 

@@ -6,8 +6,7 @@ another notebook cell than the finding's)."""
 
 from __future__ import annotations
 
-from scorelint.fixes import applicable
-from scorelint.findings import Applicability, Finding
+from scorelint.findings import Applicability, Finding, applicable
 from scorelint.reporters import Report, location
 from scorelint.source import LineIndex
 
