@@ -416,20 +416,10 @@ def run_explain(args: argparse.Namespace) -> int:
 
 
 def run_rules(args: argparse.Namespace) -> int:
-    from scorelint.findings import FixAvailability
-    from scorelint.registry import all_rules
+    from scorelint.registry import index
 
-    rows = [
-        {
-            "code": r.code,
-            "name": r.name,
-            "fix": r.fix_availability.value,
-            "safety": r.applicability.value if r.fix_availability is not FixAvailability.NONE else "-",
-            "url": r.url(),
-            "default": r.default,
-        }
-        for r in all_rules()
-    ]
+    rows = [{"code": r.code, "name": r.name, "fix": r.fix, "safety": r.safety, "url": r.url,
+             "default": r.default} for r in index()]
     if args.output_format == "json":
         import json
 

@@ -23,8 +23,9 @@ from typing import Any
 
 import pathspec
 
-from scorelint import discovery, reporters
-from scorelint.registry import all_rules
+from scorelint import discovery
+from scorelint.output_formats import FORMATS
+from scorelint.registry import index
 from scorelint.suppressions import UNUSED_CODE
 
 if sys.version_info >= (3, 11):
@@ -48,7 +49,7 @@ class ConfigError(Exception):
 
 def selectable_codes() -> tuple[str, ...]:
     """Codes `select`/`ignore` act on: every rule, plus unused-suppression reports."""
-    return tuple(sorted({r.code for r in all_rules()} | {UNUSED_CODE}))
+    return tuple(sorted({r.code for r in index()} | {UNUSED_CODE}))
 
 
 def _selectors() -> list[str]:
@@ -103,7 +104,7 @@ def resolve_codes(layers: Sequence[Layer]) -> frozenset[str]:
     """The codes enabled after applying each layer in turn (see the module docstring)."""
     universe = selectable_codes()
     # Nothing configured: every rule but the opt-in ones.
-    enabled = set(universe) - {r.code for r in all_rules() if not r.default}
+    enabled = set(universe) - {r.code for r in index() if not r.default}
     for layer in layers:
         current = set() if layer.select is not None else set(enabled)
         entries = [(s, True) for s in (*(layer.select or ()), *layer.extend_select)]
@@ -172,9 +173,9 @@ def _bool(value: Any, where: str) -> bool:
 def _output_format(value: Any, where: str) -> str:
     if not isinstance(value, str):
         raise ConfigError(f"{where} must be a string, not {_describe(value)}")
-    if value not in reporters.FORMATS:
+    if value not in FORMATS:
         raise ConfigError(f"{where}: unknown output format {value!r}"
-                          f"{_suggest(value, reporters.FORMATS)}")
+                          f"{_suggest(value, FORMATS)}")
     return value
 
 

@@ -20,10 +20,13 @@ import functools
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from scorelint import engine, fixes, notebook, recovery, source, suppressions
+from scorelint import notebook, prefilter, recovery, registry, source, suppressions
 from scorelint.findings import FileOutcome, Finding, error_finding
-from scorelint.registry import all_rules
+
+if TYPE_CHECKING:
+    from scorelint import engine, fixes
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,8 @@ class NotebookSource:
     def fixed(self, text: str) -> NotebookSource:
         """The notebook with its cells fixed; raises `notebook.Refused` if they cannot be
         written back safely."""
+        from scorelint import fixes  # only a fixed notebook gets here
+
         cells = self.layout.split(text)
         for old, new in zip(self.layout.cells, cells):
             # The kernel runs each cell alone: `(` closed in the next cell parses only joined.
@@ -163,8 +168,17 @@ def check_file(path: str, options: Options, given: bytes | str | None = None) ->
     if kind is None:
         return FileOutcome(path)
     wanted = set(options.codes)
-    rules = [r for r in all_rules() if r.code in wanted]
     post = apply_suppressions(path, options)
+    if not kind.errors and not _may_match(kind.code, wanted):
+        found = post(kind.code, [])  # only unused suppressions can be reported
+        if not (options.fix or options.diff) or not any(f.fix for f in found):
+            return _outcome(path, kind, kind.findings(found))
+    from scorelint import (  # LibCST and the rules: only for text they may match
+        engine,
+        fixes,
+    )
+
+    rules = [r for r in registry.all_rules() if r.code in wanted]
 
     def lint() -> list[Finding]:
         return post(kind.code, engine.lint(kind.code, path, rules))
@@ -203,6 +217,13 @@ def _outcome(path: str, kind: SourceKind, findings: list[Finding],
     """The outcome of `kind`: its findings' positions refer to its text, or its cells."""
     return FileOutcome(path, findings, fixed=len(applied), diff=diff, text=kind.text,
                        cells=kind.cells, applied=list(applied))
+
+
+def _may_match(text: str, codes: set[str]) -> bool:
+    """Does `text` hold every trigger group of some selected rule? Else no rule can find
+    anything in it, and the engine (LibCST, the rules) need not even be imported."""
+    selected = [r for r in registry.index() if r.code in codes]
+    return bool(prefilter.candidates(selected, prefilter.text_tokens(text, selected)))
 
 
 def _in_order(findings: list[Finding]) -> list[Finding]:

@@ -36,6 +36,7 @@ import tokenize
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
+from scorelint import registry
 from scorelint.findings import (
     ERROR_CODE,
     INTERNAL_CODE,
@@ -44,7 +45,6 @@ from scorelint.findings import (
     Finding,
     Fix,
 )
-from scorelint.registry import all_rules
 from scorelint.source import LineIndex
 
 UNUSED_CODE = "SL002"
@@ -179,7 +179,7 @@ def docs() -> str:
 
 def known_codes() -> frozenset[str]:
     """Every code scorelint can report: its rules and the engine's own codes."""
-    return frozenset({r.code for r in all_rules()} | {ERROR_CODE, INTERNAL_CODE, UNUSED_CODE})
+    return frozenset({r.code for r in registry.index()} | {ERROR_CODE, INTERNAL_CODE, UNUSED_CODE})
 
 
 def apply(path: str, text: str, findings: Sequence[Finding],
@@ -207,7 +207,7 @@ def apply(path: str, text: str, findings: Sequence[Finding],
         index = LineIndex(text)
         known = known_codes()
         # Every rule on by default: an opt-in rule that is off cannot use the directive.
-        every_rule = {r.code for r in all_rules() if r.default}
+        every_rule = {r.code for r in registry.index() if r.default}
         for row in sorted(directives.lines):
             for directive in directives.lines[row]:
                 report = _unused(path, text, index, directive, used.get(directive, set()),

@@ -37,8 +37,8 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("pipeline: one file from read to outcome", {"scorelint.pipeline"}),
     ("fixes and suppressions", {"scorelint.fixes", "scorelint.suppressions"}),
     ("engine", {
-        "scorelint.engine", "scorelint.registry", "scorelint.prefilter", "scorelint.screens",
-        "scorelint.funnel", "scorelint.safety",
+        "scorelint.engine", "scorelint.registry", "scorelint.rule_index", "scorelint.prefilter",
+        "scorelint.screens", "scorelint.funnel", "scorelint.safety",
     }),
     ("rules", {"scorelint.rules", "scorelint.rules.*", "scorelint.rule"}),
     ("facts / data flow", {
