@@ -82,3 +82,83 @@ def test_the_finding_through_a_method_survives_screening() -> None:
     assert [f.code for f in found] == ["SL203"]
     assert found[0].start.row == MODEL.splitlines().index(
         "        return torch.log(self.probs())") + 1
+
+
+def _kept(text: str) -> set[str]:
+    """The names of the functions and methods the screens keep for LibCST."""
+    tree = ast.parse(text)
+    masked = screens.mask(text, tree, set(range(len(tree.body))), RULES, {}) or text
+    return {node.name for node in ast.walk(ast.parse(masked))
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
+
+
+TRAINER = '''import torch
+
+
+class Trainer:
+    def __init__(self, eps):
+        self.eps = eps
+
+    def normalize(self, loss, mask):
+        return loss.sum() / mask.shape[0]
+
+    def log_metrics(self, metrics):
+        total = sum(metrics.values())
+        print(total, len(metrics) / 2)
+
+    def score(self, logits):
+        return logits / logits.sum(-1, keepdim=True)
+'''
+
+
+def test_triggers_must_meet_in_one_statement_s_values() -> None:
+    kept = _kept(TRAINER)
+    # A sum and a division in one method, but no division by a sum: SL101 cannot fire.
+    assert "normalize" not in kept and "log_metrics" not in kept
+    assert "score" in kept
+
+
+def test_a_read_sees_the_bindings_before_it_and_around_its_loop() -> None:
+    text = '''import numpy as np
+
+
+def f(x):
+    p = np.prod(x)
+    y = np.log(p)
+    return y
+
+
+def g(x):
+    y = np.log(x)
+    x = np.prod(x)
+    return x
+
+
+def h(xs):
+    acc = 1.0
+    for x in xs:
+        out = np.log(acc)
+        acc = np.prod(x) * acc
+    return out
+'''
+    kept = _kept(text)
+    assert "f" in kept  # the log of a product bound before it (SL201)
+    assert "g" not in kept  # the product is bound after the log reads `x`
+    assert "h" in kept  # the next turn of the loop reads the product
+
+
+def test_a_class_inside_a_function_keeps_its_members() -> None:
+    text = '''import torch
+from torch import nn
+
+
+def build():
+    class M(nn.Module):
+        def __init__(self):
+            self.crit = nn.BCELoss()
+
+        def forward(self, a, y):
+            return self.crit(torch.sigmoid(a), y)
+    return M
+'''
+    assert [f.code for f in engine.lint(text, "m.py", RULES)] == ["SL303"]
