@@ -173,10 +173,7 @@ def check_file(path: str, options: Options, given: bytes | str | None = None) ->
         found = post(kind.code, [])  # only unused suppressions can be reported
         if not (options.fix or options.diff) or not any(f.fix for f in found):
             return _outcome(path, kind, kind.findings(found))
-    from scorelint import (  # LibCST and the rules: only for text they may match
-        engine,
-        fixes,
-    )
+    from scorelint import engine, fixes  # LibCST and the rules: only for text they may match
 
     rules = [r for r in registry.all_rules() if r.code in wanted]
 
