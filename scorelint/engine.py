@@ -9,14 +9,17 @@ computed only when something was found.
 from __future__ import annotations
 
 import ast
+import functools
+import inspect
 from collections.abc import Sequence
 
 import libcst as cst
-from libcst.metadata import ByteSpanPositionProvider, MetadataWrapper, ScopeProvider
+from libcst.metadata import ByteSpanPositionProvider, MetadataWrapper
 
 from scorelint import funnel, limits, prefilter, recovery, safety, screens
 from scorelint import vocabulary as vocab
 from scorelint.context import FileContext
+from scorelint.scopes import scopes as scope_metadata
 from scorelint.findings import (
     INTERNAL_CODE,
     INTERNAL_NAME,
@@ -208,7 +211,7 @@ def _narrow(module: cst.Module, keep: tuple[set[int], int] | None) -> cst.Module
 
 def _run_rules(module: cst.Module, narrowed: cst.Module, text: str, path: str,
                rules: Sequence[type[Rule]]) -> list[Finding]:
-    scopes = MetadataWrapper(narrowed, unsafe_skip_copy=True).resolve(ScopeProvider)
+    scopes = scope_metadata(narrowed)
     members, recorder = MemberRecorder(), SlotRecorder()
     ctx = FileContext(module, text, path, dict(scopes), members)  # type: ignore[arg-type]
     instances = [rule(ctx) for rule in rules]
@@ -270,6 +273,16 @@ class SlotRecorder(cst.BatchableCSTVisitor):
         self.free_slots.add(node.value)
 
 
+@functools.cache
+def _visitor_names(cls: type) -> tuple[str, ...]:
+    """The `visit_*` / `leave_*` methods a visitor class defines (LibCST's no-op stubs left
+    out): `BatchableCSTVisitor.get_visitors`, which inspects every member of every
+    instance, once per class instead of once per rule per file."""
+    return tuple(name for name in dir(cls) if name.startswith(("visit_", "leave_"))
+                 and inspect.isfunction(member := getattr(cls, name))
+                 and not getattr(member, "_is_no_op", False))
+
+
 class _Batched(cst.CSTVisitor):
     """One traversal for every rule; a rule that raises is dropped for this file only."""
 
@@ -279,8 +292,8 @@ class _Batched(cst.CSTVisitor):
         self.broken = broken
         self.methods: dict[str, list[tuple[cst.BatchableCSTVisitor, object]]] = {}
         for visitor in visitors:
-            for name, method in visitor.get_visitors().items():
-                self.methods.setdefault(name, []).append((visitor, method))
+            for name in _visitor_names(type(visitor)):
+                self.methods.setdefault(name, []).append((visitor, getattr(visitor, name)))
         self.dead: set[int] = set()
 
     def _call(self, name: str, node: cst.CSTNode) -> None:

@@ -38,7 +38,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("fixes and suppressions", {"scorelint.fixes", "scorelint.suppressions"}),
     ("engine", {
         "scorelint.engine", "scorelint.registry", "scorelint.rule_index", "scorelint.prefilter",
-        "scorelint.screens", "scorelint.funnel", "scorelint.safety",
+        "scorelint.screens", "scorelint.scopes", "scorelint.funnel", "scorelint.safety",
     }),
     ("rules", {"scorelint.rules", "scorelint.rules.*", "scorelint.rule"}),
     ("facts / data flow", {
