@@ -71,8 +71,14 @@ def mask(text: str, tree: ast.Module, kept: set[int], rules: Sequence[type[Rule]
     methods no rule needs, blanked; None when nothing would be blanked. `aliases` maps
     `from m import a as b`'s `b` to `a` (`prefilter.statement_tokens` finds them)."""
     flow = _Flow(tree, kept, rules, aliases)
-    needed = flow.needed_units(rules)
+    whole, sliced = flow.needed(rules)
+    needed = whole | set(sliced)
+    lines = _LINE.findall(text)
     dropped: list[tuple[int, int, int | None]] = []  # first row, last row, `pass` row
+    for unit, statements in sliced.items():
+        node = flow.units[unit].node
+        if isinstance(node, _FUNCTIONS):
+            dropped.extend(_unneeded(node.body, statements, lines))
     for i, stmt in enumerate(tree.body):
         if i not in kept:
             dropped.append((_first_row(stmt), _last_row(stmt), None))
@@ -89,7 +95,6 @@ def mask(text: str, tree: ast.Module, kept: set[int], rules: Sequence[type[Rule]
                     dropped.append((_first_row(method), _last_row(method), method.lineno))
     if not dropped:
         return None
-    lines = _LINE.findall(text)
     for first, last, stand_in in dropped:
         original = lines[stand_in - 1] if stand_in is not None else ""
         lines[first - 1:last] = _LINE.findall(blank("".join(lines[first - 1:last])))
@@ -98,6 +103,43 @@ def mask(text: str, tree: ast.Module, kept: set[int], rules: Sequence[type[Rule]
             line = lines[stand_in - 1]
             lines[stand_in - 1] = indent + "pass" + line[len(indent) + 4:]
     return "".join(lines)
+
+
+# Statements a function keeps even when only some of its bindings are needed: they
+# decide which bindings reach where (a `return`), or bind names the kept code reads.
+_ALWAYS = (ast.Return, ast.Raise, ast.Break, ast.Continue, ast.Global, ast.Nonlocal,
+           ast.Import, ast.ImportFrom, *_FUNCTIONS, ast.ClassDef)
+
+
+def _unneeded(body: list[ast.stmt], kept: set[int],
+              lines: list[str]) -> list[tuple[int, int, int | None]]:
+    """The statements of `body` to blank (with `pass` in their place): those not in
+    `kept` (by `id`), holding none, and alone on their lines."""
+    found: list[tuple[int, int, int | None]] = []
+    for stmt in body:
+        if id(stmt) in kept or isinstance(stmt, _ALWAYS):
+            continue
+        if any(id(sub) in kept or isinstance(sub, _ALWAYS)
+               for sub in ast.walk(stmt) if isinstance(sub, ast.stmt) and sub is not stmt):
+            for field in _BODIES:
+                for part in getattr(stmt, field, ()):
+                    found.extend(_unneeded(getattr(part, "body", None) if isinstance(
+                        part, (ast.ExceptHandler, ast.match_case)) else [part], kept, lines))
+        elif _alone(stmt, lines):
+            found.append((stmt.lineno, _last_row(stmt), stmt.lineno))
+    return found
+
+
+def _alone(stmt: ast.stmt, lines: list[str]) -> bool:
+    """Does `stmt` have its lines to itself (no `a = 1; b = 2`), with room for `pass`?"""
+    first, last = lines[stmt.lineno - 1], lines[_last_row(stmt) - 1]
+    if stmt.end_col_offset is None:
+        return False
+    # CPython's columns count UTF-8 bytes.
+    start = len(first.encode("utf-8")[:stmt.col_offset].decode("utf-8", "ignore"))
+    rest = last.encode("utf-8")[stmt.end_col_offset:].decode("utf-8", "ignore").strip()
+    return (not first[:start].strip() and len(first.rstrip("\r\n")) >= start + 4
+            and (not rest or rest.startswith("#")))
 
 
 def _first_row(stmt: ast.stmt) -> int:
@@ -160,6 +202,11 @@ class _Flow:
         self.tops: dict[Key, set[str | Key]] = {}  # what a binding's value is at its top
         self._divisors: set[str | Key] = set()  # of the statement being walked
         self._divide_names = frozenset(vocab.call_names("divide"))
+        # Which statement binds each key, and what each statement reads (by `id`): to keep
+        # only the statements of a function that its bindings needed elsewhere rest on.
+        self._current: ast.AST | None = None
+        self.binders: dict[Key, set[tuple[int, int]]] = {}
+        self.statement_reads: dict[int, set[Key]] = {}
         body = [(i, stmt) for i, stmt in enumerate(tree.body) if i in kept]
         for i, stmt in body:
             if isinstance(stmt, _FUNCTIONS):
@@ -243,6 +290,7 @@ class _Flow:
                 self._nested_class(stmt, unit)
                 continue
             self._position += 1
+            self._current = stmt
             if isinstance(stmt, (ast.Global, ast.Nonlocal)):
                 self.units[unit].declared.update(stmt.names)
             looping = isinstance(stmt, (ast.For, ast.AsyncFor, ast.While))
@@ -302,6 +350,8 @@ class _Flow:
         tokens, reads, value_tokens, value_reads = self._sources(exprs, unit, returns)
         if exprs:
             self.units[unit].statements.append(_Statement(tokens, reads, self._divisors))
+            if self._current is not None:
+                self.statement_reads.setdefault(id(self._current), set()).update(reads)
         self._divisors = outer
         return value_tokens, value_reads
 
@@ -449,6 +499,8 @@ class _Flow:
         self.tokens.setdefault(key, set()).update(tokens)
         self.reads.setdefault(key, set()).update(reads)
         self.owners.setdefault(key, set()).add(unit)
+        if self._current is not None:
+            self.binders.setdefault(key, set()).add((unit, id(self._current)))
 
     # --- names ----------------------------------------------------------------------
 
@@ -509,16 +561,18 @@ class _Flow:
 
     # --- judging --------------------------------------------------------------------
 
-    def needed_units(self, rules: Sequence[type[Rule]]) -> set[int]:
-        """The units holding a statement some rule can fire in, and those binding a key
-        such a statement reads, directly or through other keys."""
-        needed: set[int] = {0}
+    def needed(self, rules: Sequence[type[Rule]]) -> tuple[set[int], dict[int, set[int]]]:
+        """The units holding a statement some rule can fire in (kept whole), and for each
+        unit kept only because it binds a key such a statement reads (directly or through
+        other keys), the statements to keep: those bindings and, inside the unit, the
+        bindings they read in turn."""
+        whole: set[int] = {0}
         frontier: list[Key] = []
         for index, unit in enumerate(self.units):
             for statement in unit.statements:
                 cone = statement.tokens.union(*(self.closed.get(k, ()) for k in statement.reads))
                 if any(self._fires(rule, statement, cone) for rule in rules):
-                    needed.add(index)
+                    whole.add(index)
                     frontier.extend(statement.reads)
         # What a kept statement reads is kept (a fact such as "`self.eps` is 1e-8" needs
         # every binding of it); further out, only what carries a trigger name on to it.
@@ -529,14 +583,30 @@ class _Flow:
             if key in seen:
                 continue
             seen.add(key)
-            needed |= self.owners.get(key, set())
             for read in self.reads.get(key, ()):
                 if key[0] == "N" and key in direct:  # a read stands for its bindings
                     direct.add(read)
                     frontier.append(read)
                 elif read in direct or self.closed.get(read, frozenset()) - _OPERATORS:
                     frontier.append(read)
-        return needed
+        return whole, self._slices(whole, seen)
+
+    def _slices(self, whole: set[int], seen: set[Key]) -> dict[int, set[int]]:
+        """For each unit binding a key in `seen` but not kept whole, the statements (by
+        `id`) binding those keys, and within the unit what they read, until closed."""
+        kept: dict[int, set[int]] = {}
+        work = [(unit, statement) for key in seen for unit, statement in self.binders.get(key, ())
+                if unit not in whole]
+        while work:
+            unit, statement = work.pop()
+            if statement in kept.setdefault(unit, set()):
+                continue
+            kept[unit].add(statement)
+            for read in self.statement_reads.get(statement, ()):
+                keys = self.reads.get(read, ()) if read[0] == "N" else (read,)
+                work.extend((u, s) for key in keys for u, s in self.binders.get(key, ())
+                            if u == unit)
+        return kept
 
     def _fires(self, rule: type[Rule], statement: _Statement, cone: set[str]) -> bool:
         """Can `rule` fire in `statement`? Its cone meets every trigger group, and it has

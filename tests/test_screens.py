@@ -162,3 +162,30 @@ def build():
     return M
 '''
     assert [f.code for f in engine.lint(text, "m.py", RULES)] == ["SL303"]
+
+
+def test_a_function_kept_for_a_binding_keeps_only_what_that_binding_rests_on(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    text = '''import torch
+
+
+class Scorer:
+    def __init__(self, config):
+        self.name = config.name
+        print("building", self.name)
+        floor = config.floor if config else 1e-8
+        self.eps = floor
+        for key in config.extra:
+            self.extra[key] = 1
+
+    def score(self, logits):
+        return torch.log(torch.softmax(logits, -1) + self.eps)
+'''
+    tree = ast.parse(text)
+    masked = screens.mask(text, tree, set(range(len(tree.body))), RULES, {})
+    assert masked is not None and len(masked) == len(text)
+    assert "self.eps = floor" in masked and "floor = config.floor" in masked
+    assert "print(" not in masked and "self.name = config.name" not in masked
+    assert "self.extra[key]" not in masked
+    ast.parse(masked)
+    assert _findings(text, True, monkeypatch) == _findings(text, False, monkeypatch)
