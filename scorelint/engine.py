@@ -76,7 +76,6 @@ def parse(text: str, cpython_checked: bool = False) -> cst.Module:
 
 def lint(text: str, path: str, rules: Sequence[type[Rule]]) -> list[Finding]:
     """Every finding of `rules` in `text`; raises `LintError` if it cannot be parsed."""
-    funnel.reached("1 read", text)
     candidates = prefilter.candidates(rules, prefilter.text_tokens(text, rules))
     # A text with no trigger cannot hold a finding: it is not parsed at all (a syntax
     # error in it is not this linter's business). The others get CPython's parser,

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from scorelint import notebook, prefilter, recovery, registry, source, suppressions
+from scorelint import funnel, notebook, prefilter, recovery, registry, source, suppressions
 from scorelint.findings import FileOutcome, Finding, error_finding
 
 if TYPE_CHECKING:
@@ -167,6 +167,7 @@ def check_file(path: str, options: Options, given: bytes | str | None = None) ->
         return FileOutcome(path, [error_finding(path, str(exc), exc.row, exc.column)])
     if kind is None:
         return FileOutcome(path)
+    funnel.reached("1 read", kind.code)
     wanted = set(options.codes)
     post = apply_suppressions(path, options)
     if not kind.errors and not _may_match(kind.code, wanted):
