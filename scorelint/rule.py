@@ -88,6 +88,11 @@ class Rule(cst.BatchableCSTVisitor):
     # The call names a division's divisor must be made by (through names bound to it) for
     # the rule to fire there (`x / x.sum()`): the screens keep only such statements.
     divisor: ClassVar[tuple[str, ...]] = ()
+    # Tokens one of which the statement a finding is reported in must hold itself (a call,
+    # an operator), or a module it calls must be made by (`self.sm = nn.Softmax(1)`):
+    # rules that report at an operation, not at what a value flowed into. A rule with
+    # both `anchors` and `divisor` is reported at either.
+    anchors: ClassVar[tuple[str, ...]] = ()
     flagged: ClassVar[tuple[Flagged, ...]] = ()
     clean: ClassVar[tuple[Clean, ...]] = ()
 

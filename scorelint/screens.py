@@ -165,13 +165,15 @@ class _Unit:
 
 
 class _Statement:
-    """One statement's tokens and reads (with the keys they reach, its cone), and what
-    each of its divisions divides by: call names, or keys whose values to look at."""
+    """One statement's own tokens and reads (with the keys they reach, its cone), what
+    each of its divisions divides by, and what each of its calls calls (a module bound
+    to `self.sm`): call names, or keys whose values to look at."""
 
-    __slots__ = ("tokens", "reads", "divisors")
+    __slots__ = ("tokens", "reads", "divisors", "callees")
 
-    def __init__(self, tokens: set[str], reads: set[Key], divisors: set[str | Key]) -> None:
-        self.tokens, self.reads, self.divisors = tokens, reads, divisors
+    def __init__(self, tokens: set[str], reads: set[Key], divisors: set[str | Key],
+                 callees: set[str | Key]) -> None:
+        self.tokens, self.reads, self.divisors, self.callees = tokens, reads, divisors, callees
 
 
 class _Flow:
@@ -179,7 +181,8 @@ class _Flow:
 
     def __init__(self, tree: ast.Module, kept: set[int], rules: Sequence[type[Rule]],
                  aliases: dict[str, str]) -> None:
-        self.interesting = prefilter.trigger_names(rules) | set(prefilter.OPERATORS)
+        self.interesting = prefilter.trigger_names(rules) | set(prefilter.OPERATORS) \
+            | {token for rule in rules for token in rule.anchors}
         self.seen_through = self.interesting | vocab.known_names() | _SEEN_THROUGH
         self.aliases = aliases
         self.units: list[_Unit] = [_Unit(None, None, None)]  # 0: module-level code
@@ -201,6 +204,7 @@ class _Flow:
         self._reads_to_place: list[Key] = []
         self.tops: dict[Key, set[str | Key]] = {}  # what a binding's value is at its top
         self._divisors: set[str | Key] = set()  # of the statement being walked
+        self._callees: set[str | Key] = set()
         self._divide_names = frozenset(vocab.call_names("divide"))
         # Which statement binds each key, and what each statement reads (by `id`): to keep
         # only the statements of a function that its bindings needed elsewhere rest on.
@@ -302,6 +306,10 @@ class _Flow:
             divides = isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, ast.Div)
             tokens, reads = self._statement(  # `e /= e.sum()` divides by a sum
                 exprs, unit, returns, self._top(stmt.value, unit) if divides else None)
+            if isinstance(stmt, ast.AugAssign) and exprs:  # `p /= T` reads `p` and has `/=`
+                own = self.units[unit].statements[-1]
+                own.tokens |= self._symbol(stmt.op, "=") & self.interesting
+                own.reads |= {key for key in self._top(stmt.target, unit) if not isinstance(key, str)}
             if isinstance(stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
                 targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
                 if isinstance(stmt, ast.AugAssign):
@@ -347,12 +355,14 @@ class _Flow:
         """Record one statement (all its tokens and reads) where a finding may sit, and
         return what its value is computed from."""
         outer, self._divisors = self._divisors, divisors or set()
+        outer_callees, self._callees = self._callees, set()
         tokens, reads, value_tokens, value_reads = self._sources(exprs, unit, returns)
         if exprs:
-            self.units[unit].statements.append(_Statement(tokens, reads, self._divisors))
+            self.units[unit].statements.append(
+                _Statement(tokens, reads, self._divisors, self._callees))
             if self._current is not None:
                 self.statement_reads.setdefault(id(self._current), set()).update(reads)
-        self._divisors = outer
+        self._divisors, self._callees = outer, outer_callees
         return value_tokens, value_reads
 
     def _value(self, exprs: list[ast.AST], unit: int) -> tuple[set[str], set[Key]]:
@@ -382,6 +392,10 @@ class _Flow:
                     found_reads.add(member)
             elif isinstance(node, ast.Call):
                 name = self._call(node, unit, found_tokens, found_reads)
+                if not isinstance(node.func, ast.Name):  # `self.sm(x)`, `nn.Softmax(1)(x)`
+                    self._callees |= self._top(node.func, unit)
+                elif node.func.id not in self.aliases:
+                    self._callees.add(self._read(node.func.id, unit))  # `sm = nn.Softmax(1)`
                 if name in self._divide_names:
                     for arg in node.args:
                         self._divisors |= self._top(arg, unit)
@@ -452,7 +466,7 @@ class _Flow:
             key = self._root(target, unit)
             if key is not None:
                 self._bind(key, tokens, reads, unit)
-                if isinstance(target, ast.Name) and isinstance(top, set):
+                if isinstance(top, set) and (isinstance(target, ast.Name) or key[0] == "M"):
                     self.tops.setdefault(key, set()).update(top)
             if isinstance(target, ast.Name) and self.units[unit].node is not None \
                     and isinstance(self.units[unit].node, ast.ClassDef):
@@ -468,7 +482,11 @@ class _Flow:
             return {name, self.aliases.get(name, name)} if name else set()
         if isinstance(value, ast.Name):
             return {self._read(value.id, unit)}
-        return set()
+        if isinstance(value, ast.Subscript) and isinstance(value.value, ast.Attribute) \
+                and value.value.attr == "shape":
+            return {"shape"}  # `x.shape[-1]`: an axis's length
+        member = self._member(value, unit) if isinstance(value, ast.Attribute) else None
+        return {member} if member is not None else set()
 
     def _tops(self, target: ast.AST, value: ast.AST,
               unit: int) -> set[str | Key] | dict[int, set[str | Key]]:
@@ -609,14 +627,19 @@ class _Flow:
         return kept
 
     def _fires(self, rule: type[Rule], statement: _Statement, cone: set[str]) -> bool:
-        """Can `rule` fire in `statement`? Its cone meets every trigger group, and it has
-        a division by what the rule needs there (`Rule.divisor`)."""
+        """Can `rule` fire in `statement`? Its cone meets every trigger group, it holds
+        what the rule reports at (`Rule.anchors`: a token of its own, or a module it
+        calls), and it divides by what the rule needs there (`Rule.divisor`)."""
         if not all(any(token in cone for token in group) for group in rule.triggers):
             return False
-        if rule.divisor:
-            return bool(statement.divisors) and not self._calls_at_top(
-                statement.divisors).isdisjoint(rule.divisor)
-        return True
+        anchored = bool(rule.anchors) and (
+            not statement.tokens.isdisjoint(rule.anchors)
+            or not self._calls_at_top(statement.callees).isdisjoint(rule.anchors))
+        divided = bool(rule.divisor) and bool(statement.divisors) and not self._calls_at_top(
+            statement.divisors).isdisjoint(rule.divisor)
+        if rule.anchors and rule.divisor:  # reported at either
+            return anchored or divided
+        return (anchored or not rule.anchors) and (divided or not rule.divisor)
 
 
 def _self_name(method: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:

@@ -62,6 +62,7 @@ class SoftmaxAxisUnspecified(Rule):
     fix_availability = FixAvailability.ALWAYS
     applicability = Applicability.UNSAFE
     triggers = (vocab.call_names("softmax", "log_softmax"),)
+    anchors = vocab.call_names("softmax", "log_softmax")
 
     flagged = (
         Flagged(

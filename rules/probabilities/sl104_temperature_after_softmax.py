@@ -66,6 +66,7 @@ class TemperatureAfterSoftmax(Rule):
     fix_availability = FixAvailability.SOMETIMES
     applicability = Applicability.UNSAFE
     triggers = (vocab.call_names("softmax", "log_softmax"), ("/", "/=", "*", "*=", "**"))
+    anchors = ("/", "/=", "*", "*=", "**")
 
     flagged = (
         Flagged(

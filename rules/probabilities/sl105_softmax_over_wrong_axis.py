@@ -57,6 +57,7 @@ class SoftmaxOverWrongAxis(Rule):
     name = "softmax-over-wrong-axis"
     message = "`{expr}` normalizes over the wrong axis"
     triggers = (vocab.call_names("softmax", "log_softmax"),)
+    anchors = vocab.call_names("softmax", "log_softmax")
 
     flagged = (
         Flagged(

@@ -75,6 +75,10 @@ class UnmaskedPaddingInSum(Rule):
     triggers = (("sum", "masked_fill", "where", "cross_entropy", "CrossEntropyLoss", "fsum"),
                 ("log_softmax", "log", "log_sigmoid", "logsigmoid", "cross_entropy", "CrossEntropyLoss",
                  "gather", "take_along_axis", "take_along_dim"))
+    # Reported at a fill, a loss, a sum, or a division by a padded length (`x.shape[-1]`).
+    anchors = ("masked_fill", "masked_fill_", "where", "cross_entropy", "CrossEntropyLoss",
+               "fsum", *_SUM_TOKENS)
+    divisor = ("shape", "size")
 
     flagged = (
         Flagged(
