@@ -59,8 +59,14 @@ def text_tokens(text: str, rules: Iterable[type[Rule]]) -> set[str]:
     plus the operator symbols present.
 
     A substring search per name first (most files hold none of most names), then a
-    literal-prefixed pattern only for the names present: about the cost of a byte scan."""
-    present = [name for name in trigger_names(rules) if name in text]
+    literal-prefixed pattern only for the names present: about the cost of a byte scan.
+    The pipeline's first gate and the engine ask about the same text: it is scanned once."""
+    return set(_scan(text, trigger_names(rules)))
+
+
+@functools.lru_cache(maxsize=4)
+def _scan(text: str, names: frozenset[str]) -> frozenset[str]:
+    present = [name for name in names if name in text]
     tokens = {name for name in present if _called(text, name)}
     if " as " in text:
         for original in present:
@@ -71,7 +77,7 @@ def text_tokens(text: str, rules: Iterable[type[Rule]]) -> set[str]:
                     tokens.add(original)
                     break
     tokens.update(op for op in OPERATORS if op in text)
-    return tokens
+    return frozenset(tokens)
 
 
 def _walk_tokens(root: ast.AST, tokens: set[str], aliases: dict[str, str]) -> None:

@@ -35,7 +35,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
-from scorelint import prefilter
+from scorelint import patterns, prefilter
 from scorelint import vocabulary as vocab
 from scorelint.recovery import blank
 
@@ -54,13 +54,12 @@ _OPERATORS = frozenset(prefilter.OPERATORS)
 # Calls outside the vocabulary that the rules and facts look through to their arguments
 # (`scorelint.patterns`: rankers, `zip`, `list`, `torch.tensor`, `where`...).
 _SEEN_THROUGH = frozenset({
-    "zip", "enumerate", "list", "tuple", "sorted", "reversed", "len", "range", "map", "filter",
-    "max", "min", "sum", "abs", "round", "float", "int", "iter", "next", "dict", "set",
+    "zip", "enumerate", "list", "tuple", "reversed", "len", "range", "map", "filter",
+    "sum", "abs", "round", "float", "int", "iter", "next", "dict", "set",
     "as_tensor", "Tensor", "tensor", "from_numpy", "convert_to_tensor", "constant",
     "where", "cat", "concat", "concatenate", "stack", "hstack", "vstack", "split", "chunk",
-    "argmax", "argmin", "argsort", "topk", "sort", "nlargest", "nsmallest", "index",
-    "partial", "reduce", "getattr", "masked_fill", "masked_select", "repeat", "tile",
-})
+    "index", "partial", "reduce", "getattr", "masked_fill", "masked_select", "repeat", "tile",
+}) | patterns.RANKERS
 
 Key = tuple  # ("L", unit, name) | ("G", name) | ("M", attr) | ("R", class or None, name)
 
