@@ -359,3 +359,82 @@ def test_a_new_baseline_gets_the_usual_mode(project: Path) -> None:
     finally:
         os.umask(old)
     assert (project / "b.json").stat().st_mode & 0o777 == 0o644
+
+
+# -- item 12: a --diff patch applies, whatever the encoding or the file name ------------------
+
+
+def _git_repo(folder: Path) -> None:
+    subprocess.run(["git", "init", "-q", str(folder)], check=True, capture_output=True)
+
+
+def _diff_and_fix(folder: Path, name: str, raw: bytes, monkeypatch: pytest.MonkeyPatch,
+                  capsysbinary: pytest.CaptureFixture[bytes]) -> tuple[bytes, bytes]:
+    """The `--diff` patch of `name` holding `raw`, and the bytes `--fix` writes."""
+    monkeypatch.chdir(folder)
+    (folder / name).write_bytes(raw)
+    assert main(["check", "--diff", "-j", "1", "--no-cache", name]) == 1
+    patch = capsysbinary.readouterr().out
+    assert (folder / name).read_bytes() == raw
+    assert main(["check", "--fix", "-j", "1", "--no-cache", name]) == 0
+    capsysbinary.readouterr()
+    fixed = (folder / name).read_bytes()
+    (folder / name).write_bytes(raw)
+    assert fixed != raw
+    return patch, fixed
+
+
+def _applies(folder: Path, name: str, raw: bytes, patch: bytes, fixed: bytes) -> None:
+    patch_file = folder.parent / f"{folder.name}.patch"
+    patch_file.write_bytes(patch)
+    tools = []
+    if HAS_GIT:
+        tools.append(["git", "apply", str(patch_file)])
+    if HAS_PATCH:
+        tools.append(["patch", "-s", "-p1", "-i", str(patch_file)])
+    if not tools:
+        pytest.skip("neither git nor patch is installed")
+    for tool in tools:
+        (folder / name).write_bytes(raw)
+        done = subprocess.run(tool, cwd=folder, capture_output=True)
+        assert done.returncode == 0, (tool, done.stdout, done.stderr)
+        assert (folder / name).read_bytes() == fixed, tool
+
+
+@pytest.mark.skipif(not HAS_GIT, reason="git is not installed")
+def test_the_patch_of_a_latin1_file_applies_byte_for_byte(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    raw = LATIN1.read_bytes()
+    assert b"\xe9" in raw and b"coding: latin-1" in raw
+    repo = tmp_path / "repo"
+    _git_repo(repo)
+    patch, fixed = _diff_and_fix(repo, "l1.py", raw, monkeypatch, capsysbinary)
+    assert b"\xe9" in patch and "é".encode() not in patch  # the file's bytes, not UTF-8
+    _applies(repo, "l1.py", raw, patch, fixed)
+
+
+@pytest.mark.skipif(not HAS_GIT, reason="git is not installed")
+@pytest.mark.parametrize("name", ["a\nb.py", 'q"uote.py', "back\\slash.py", "tab\there.py",
+                                  "café.py"])
+def test_the_patch_of_a_file_with_an_odd_name_applies(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    repo = tmp_path / "repo"
+    _git_repo(repo)
+    patch, fixed = _diff_and_fix(repo, name, BUGGY.encode(), monkeypatch, capsysbinary)
+    assert fixed == FIXED.encode()
+    _applies(repo, name, BUGGY.encode(), patch, fixed)
+    # Quoted as git quotes it: the header is one line.
+    header = patch.split(b"\n")[0]
+    assert header.startswith(b'--- "a/') and header.endswith(b'"')
+
+
+def test_a_name_with_a_space_is_not_quoted_but_ends_in_a_tab_as_git_has_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    patch, fixed = _diff_and_fix(tmp_path, "plain name.py", BUGGY.encode(), monkeypatch,
+                                 capsysbinary)
+    assert patch.startswith(b"--- a/plain name.py\t\n+++ b/plain name.py\t\n")
+    _applies(tmp_path, "plain name.py", BUGGY.encode(), patch, fixed)
