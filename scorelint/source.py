@@ -18,7 +18,7 @@ import stat
 import tempfile
 import time
 import tokenize
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -140,7 +140,9 @@ def write_atomic(path: str, data: bytes, expected: bytes | None = None,
     against other scorelint runs and compared and swapped: after the new bytes
     are written and synced (which can take seconds), immediately before the
     rename, the file must still be the one read, with the same size, mtime and
-    bytes; an edit saved meanwhile is never overwritten (`WriteRefused`).
+    bytes; an edit saved meanwhile is never overwritten (`WriteRefused`). One
+    that reaches the old file in the instant between that compare and the
+    rename is seen after it, and the old file's bytes are put back.
     Without `expected` the file may be new (a baseline). The temporary file is
     removed on every path, and stale ones a killed run left in the folder too.
     """
@@ -161,26 +163,64 @@ def write_atomic(path: str, data: bytes, expected: bytes | None = None,
         read = None if expected is None else _snapshot(handle, target, expected)
         if expected is not None and read is None:
             raise WriteRefused(_CHANGED, path)
-        fd, tmp = tempfile.mkstemp(prefix=_TEMP_PREFIX, suffix=_TEMP_SUFFIX, dir=folder)
-        renamed = False
-        try:
-            with _opened(fd) as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-            os.chmod(tmp, _new_file_mode() if info is None else stat.S_IMODE(info.st_mode))
-            if info is not None and hasattr(os, "chown"):  # root fixing someone's file
-                with contextlib.suppress(OSError):  # must not take it over
-                    os.chown(tmp, info.st_uid, info.st_gid)
-            # The compare-and-swap: nothing slow between this check and the rename.
-            if expected is not None and _snapshot(handle, target, expected) != read:
-                raise WriteRefused(_CHANGED, path)
-            os.replace(tmp, target)
-            renamed = True
-        finally:
-            if not renamed:  # any failure, a refusal, KeyboardInterrupt: no fixed text left
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
+
+        def unchanged() -> bool:  # the compare of the compare-and-swap
+            return expected is None or _snapshot(handle, target, expected) == read
+
+        ours = _swap(path, target, data, info, unchanged)
+        if read is not None and handle is not None and _written_since(handle, read):
+            # An edit reached the file we replaced after the compare, before the rename
+            # (or through a handle an editor opened before it): put its bytes back.
+            handle.seek(0)
+            _swap(path, target, handle.read(), info, lambda: _is_file(target, ours))
+            raise WriteRefused(_CHANGED, path)
+
+
+def _swap(path: str, target: str, data: bytes, info: os.stat_result | None,
+          unchanged: Callable[[], bool]) -> tuple[int, int]:
+    """Write `data` to a temporary file beside `target`, sync it, give it the mode and
+    owner of `info` (a new file's mode without), and rename it over `target` if
+    `unchanged()` says so just before (else `WriteRefused`). The temporary file is
+    removed on every path. Returns the device and inode of the file now at `target`."""
+    fd, tmp = tempfile.mkstemp(prefix=_TEMP_PREFIX, suffix=_TEMP_SUFFIX,
+                               dir=os.path.dirname(target))
+    renamed = False
+    try:
+        with _opened(fd) as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+            written = os.fstat(out.fileno())
+        os.chmod(tmp, _new_file_mode() if info is None else stat.S_IMODE(info.st_mode))
+        if info is not None and hasattr(os, "chown"):  # root fixing someone's file
+            with contextlib.suppress(OSError):  # must not take it over
+                os.chown(tmp, info.st_uid, info.st_gid)
+        # Nothing slow (the sync above can take seconds) between this compare and the swap.
+        if not unchanged():
+            raise WriteRefused(_CHANGED, path)
+        os.replace(tmp, target)
+        renamed = True
+    finally:
+        if not renamed:  # any failure, a refusal, KeyboardInterrupt: no fixed text left
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+    return written.st_dev, written.st_ino
+
+
+def _written_since(handle: BinaryIO, read: tuple[int, int, int, int]) -> bool:
+    try:
+        held = os.fstat(handle.fileno())
+    except OSError:
+        return False
+    return (held.st_size, held.st_mtime_ns) != read[2:]
+
+
+def _is_file(target: str, file: tuple[int, int]) -> bool:
+    try:
+        named = os.stat(target)
+    except OSError:
+        return False
+    return (named.st_dev, named.st_ino) == file
 
 
 def _opened(fd: int) -> BinaryIO:

@@ -93,6 +93,29 @@ def test_an_edit_saved_while_the_fix_is_synced_is_kept(
     assert leftovers(tmp_path) == []
 
 
+def test_an_edit_in_the_instant_before_the_rename_is_put_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """After the compare, before the rename: the edit lands in the file being replaced.
+    It is seen after the rename, and that file's bytes are put back."""
+    target = tmp_path / "a.py"
+    target.write_text(BUGGY)
+    real_replace = os.replace
+
+    def replace_after_a_save(src: str, dst: str) -> None:
+        if os.fspath(dst) == str(target) and SAVED not in target.read_text():
+            with open(target, "a") as handle:
+                handle.write(SAVED)
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace_after_a_save)
+    code, found = run_json(["--fix", str(target)], capsys)
+    assert target.read_text() == BUGGY + SAVED
+    assert code == 2 and [f["message"] for f in found if f["code"] == "SL000"] == [
+        "cannot write the fixed file: the file changed while it was being fixed; run again"]
+    assert leftovers(tmp_path) == []
+
+
 def test_a_file_touched_while_the_fix_is_synced_is_not_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
