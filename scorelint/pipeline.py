@@ -129,8 +129,7 @@ class NotebookSource:
         return self.data
 
     def diff(self, path: str, fixed: NotebookSource) -> str:
-        return "".join(unified_diff(f"{path}:cell {new.index}", _utf8(old.text),
-                                    _utf8(new.text))
+        return "".join(unified_diff(path, _utf8(old.text), _utf8(new.text), cell=new.index)
                        for old, new in zip(self.layout.cells, fixed.layout.cells)
                        if new.text != old.text)
 
@@ -235,7 +234,7 @@ def apply_suppressions(path: str, options: Options) -> fixes.Postprocess:
     return functools.partial(suppressions.apply, path, selected=options.codes)
 
 
-def unified_diff(path: str, before: bytes, after: bytes) -> str:
+def unified_diff(path: str, before: bytes, after: bytes, cell: int | None = None) -> str:
     """The patch from `before` to `after`, the bytes of the file at `path`.
 
     The patch is bytes, as `patch` and `git apply` read it: the lines are the
@@ -243,10 +242,13 @@ def unified_diff(path: str, before: bytes, after: bytes) -> str:
     written as git writes it (C-quoted if it must be, a tab after one with a
     space). It is returned as text decoded from UTF-8 with `surrogateescape`
     (as `os.fsdecode` does for names): the same text as before for a UTF-8
-    file, and `patch_bytes` gives the bytes back.
+    file, and `patch_bytes` gives the bytes back. A notebook's `cell` is named
+    `path:cell N` (for people: `patch` cannot apply a cell).
     """
     name = os.fsencode(_display(path))
     tab = b"\t" if b" " in name else b""  # as git: `patch` reads a name up to a tab
+    if cell is not None:
+        name, tab = name + b":cell %d" % cell, b""
     lines = difflib.diff_bytes(difflib.unified_diff, _patch_lines(before), _patch_lines(after),
                                fromfile=_quoted(b"a/" + name) + tab,
                                tofile=_quoted(b"b/" + name) + tab)
