@@ -82,8 +82,11 @@ def _entries(path: str) -> list[dict[str, Any]]:
     try:
         if not stat.S_ISREG(os.stat(path).st_mode):  # /dev/zero, a FIFO: would never end
             raise BaselineError(f"baseline {path} is not a regular file")
-        if os.stat(path).st_size > MAX_BYTES:
+        if (size := os.stat(path).st_size) > MAX_BYTES:
             raise BaselineError(f"baseline {path} is larger than {MAX_BYTES // 2**20} MiB")
+        if size == 0:
+            raise BaselineError(f"baseline {path} is empty (a write that did not finish?); "
+                                f"write it again with `--baseline {path} --write-baseline`")
         with open(path, encoding="utf-8") as handle:
             data = json.load(handle)
     except FileNotFoundError:
@@ -134,22 +137,30 @@ def write(path: str, outcomes: Sequence[FileOutcome]) -> int:
     """
     folder = os.path.dirname(os.path.abspath(path))
     entries = [_entry(f, key) for f, key in keyed(outcomes, folder)]
-    if os.path.exists(path):
+    if _holds_something(path):
         checked = {relative_to(o.path, folder) for o in outcomes}
         entries += [e for e in _entries(path) if e["path"] not in checked
                     and os.path.exists(os.path.join(folder, e["path"]))]
     entries.sort(key=lambda e: (e["path"], e["code"], e["hash"], e["index"]))
     data = json.dumps({"version": VERSION, "tool": "scorelint", "findings": entries},
                       indent=2, ensure_ascii=False) + "\n"
-    try:
-        if os.path.exists(path):
-            source.write_atomic(path, data.encode("utf-8"))
-        else:
-            with open(path, "x", encoding="utf-8", newline="\n") as handle:
-                handle.write(data)
+    try:  # atomic: a full disk or a kill leaves the old baseline (or none), never a part
+        source.write_atomic(path, data.encode("utf-8"), tree=os.path.realpath(folder))
     except OSError as exc:
         raise BaselineError(f"cannot write baseline {path}: {exc.strerror or exc}") from None
     return len(entries)
+
+
+def _holds_something(path: str) -> bool:
+    """Is there a baseline to keep entries of? An empty file (a write cut short by an
+    older scorelint) holds nothing, and is replaced rather than an error forever."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True  # `_entries` says what is wrong with it
+    return not (stat.S_ISREG(info.st_mode) and info.st_size == 0)
 
 
 def _entry(finding: Finding, key: Key) -> dict[str, Any]:

@@ -374,10 +374,13 @@ def _report(args: argparse.Namespace, settings: config.Settings,
 def _report_diff(args: argparse.Namespace, outcomes: Sequence[FileOutcome],
                  failed: bool) -> int:
     """`--diff`: the patch on stdout, how many fixes and what could not be checked on stderr."""
+    from scorelint import pipeline
+
     patches = "".join(o.diff for o in sorted(outcomes, key=lambda o: o.path))
-    if not args.silent:
-        sys.stdout.write(patches)
-        sys.stdout.flush()  # the patch before the summary on a shared terminal
+    if not args.silent:  # bytes: each file's lines in its own encoding, so the patch applies
+        sys.stdout.flush()
+        sys.stdout.buffer.write(pipeline.patch_bytes(patches))
+        sys.stdout.buffer.flush()  # the patch before the summary on a shared terminal
     would = sum(o.fixed for o in outcomes)
     if not (args.quiet or args.silent):
         print(f"Would fix {would} error{'s' * (would != 1)}.", file=sys.stderr)

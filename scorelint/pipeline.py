@@ -73,8 +73,8 @@ class PythonSource:
         return self.src.to_bytes()
 
     def diff(self, path: str, fixed: PythonSource) -> str:
-        bom = "\ufeff" if self.src.bom else ""  # the file's first bytes, so the patch applies
-        return unified_diff(path, bom + self.src.text, bom + fixed.src.text)
+        # The file's own bytes (encoding, BOM), so the patch applies to it.
+        return unified_diff(path, self.src.to_bytes(), fixed.src.to_bytes())
 
 
 @dataclass(frozen=True)
@@ -129,7 +129,7 @@ class NotebookSource:
         return self.data
 
     def diff(self, path: str, fixed: NotebookSource) -> str:
-        return "".join(unified_diff(f"{path}:cell {new.index}", old.text, new.text)
+        return "".join(unified_diff(path, _utf8(old.text), _utf8(new.text), cell=new.index)
                        for old, new in zip(self.layout.cells, fixed.layout.cells)
                        if new.text != old.text)
 
@@ -234,20 +234,58 @@ def apply_suppressions(path: str, options: Options) -> fixes.Postprocess:
     return functools.partial(suppressions.apply, path, selected=options.codes)
 
 
-def unified_diff(path: str, before: str, after: str) -> str:
-    lines = difflib.unified_diff(
-        _patch_lines(before), _patch_lines(after),
-        fromfile=f"a/{_display(path)}", tofile=f"b/{_display(path)}",
-    )
-    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
-                   for line in lines)
+def unified_diff(path: str, before: bytes, after: bytes, cell: int | None = None) -> str:
+    """The patch from `before` to `after`, the bytes of the file at `path`.
+
+    The patch is bytes, as `patch` and `git apply` read it: the lines are the
+    file's own (a latin-1 file's patch is latin-1), and the file name is
+    written as git writes it (C-quoted if it must be, a tab after one with a
+    space). It is returned as text decoded from UTF-8 with `surrogateescape`
+    (as `os.fsdecode` does for names): the same text as before for a UTF-8
+    file, and `patch_bytes` gives the bytes back. A notebook's `cell` is named
+    `path:cell N` (for people: `patch` cannot apply a cell).
+    """
+    name = os.fsencode(_display(path))
+    tab = b"\t" if b" " in name else b""  # as git: `patch` reads a name up to a tab
+    if cell is not None:
+        name, tab = name + b":cell %d" % cell, b""
+    lines = difflib.diff_bytes(difflib.unified_diff, _patch_lines(before), _patch_lines(after),
+                               fromfile=_quoted(b"a/" + name) + tab,
+                               tofile=_quoted(b"b/" + name) + tab)
+    patch = b"".join(line if line.endswith(b"\n") else line + b"\n\\ No newline at end of file\n"
+                     for line in lines)
+    return patch.decode("utf-8", "surrogateescape")
 
 
-def _patch_lines(text: str) -> list[str]:
+def patch_bytes(patch: str) -> bytes:
+    """The bytes of a patch `unified_diff` made."""
+    return patch.encode("utf-8", "surrogateescape")
+
+
+def _utf8(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass")  # a notebook's JSON may hold lone surrogates
+
+
+def _patch_lines(data: bytes) -> list[bytes]:
     """Lines as `patch` and `git apply` count them: only LF ends one (not CR, form feed,
     U+2028 as `str.splitlines` has it), so the patch applies to the file's bytes."""
-    parts = text.split("\n")
-    return [part + "\n" for part in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
+    parts = data.split(b"\n")
+    return [part + b"\n" for part in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
+
+
+# What git's quote_c_style escapes in a path (with core.quotePath, its default):
+# control characters, `"`, `\`, DEL and every byte of a non-ASCII name.
+_C_ESCAPES = {0x07: b"\\a", 0x08: b"\\b", 0x09: b"\\t", 0x0A: b"\\n", 0x0B: b"\\v",
+              0x0C: b"\\f", 0x0D: b"\\r", 0x22: b'\\"', 0x5C: b"\\\\"}
+
+
+def _quoted(name: bytes) -> bytes:
+    """`name` as git writes it in a patch header: as is, or C-quoted between `"`."""
+    escaped = [_C_ESCAPES.get(byte) or (b"\\%03o" % byte if byte < 0x20 or byte >= 0x7F
+                                        else bytes([byte])) for byte in name]
+    if all(len(part) == 1 for part in escaped):
+        return name
+    return b'"' + b"".join(escaped) + b'"'
 
 
 def _display(path: str) -> str:

@@ -16,8 +16,9 @@ import os
 import re
 import stat
 import tempfile
+import time
 import tokenize
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -116,43 +117,178 @@ class WriteRefused(OSError):
         super().__init__(errno.EPERM, why, path)
 
 
+# The temporary files `write_atomic` makes: mkstemp's 8 random characters between these.
+_TEMP_PREFIX, _TEMP_SUFFIX = ".scorelint-", ".tmp"
+_OUR_TEMP = re.compile(r"\.scorelint-[a-z0-9_]{8}\.tmp\Z")
+# A temporary file of ours untouched this long was left by a killed run (a write takes
+# seconds at most), so the next write in its folder removes it.
+STALE_TEMP_SECONDS = 3600
+_swept: set[str] = set()  # folders whose stale temporary files this process removed
+_CHANGED = "the file changed while it was being fixed; run again"
+
+
 def write_atomic(path: str, data: bytes, expected: bytes | None = None,
                  tree: str | None = None) -> None:
     """Write through a temporary file in the same folder and rename, keeping mode and owner.
 
     A symbolic link is written through: the file it points to changes and the
-    link stays a link, unless `tree` is given and the target lies outside it.
+    link stays a link, unless `tree` is given and the write would leave it, or
+    leave the working directory the path was named in (`WriteRefused`).
     A file the user may not write is refused, as an in-place write would be,
     although renaming over it would succeed in a writable folder. With
     `expected` (the bytes the fix was computed from), the file is locked
-    against other scorelint runs and compared just before the rename: an edit
-    saved meanwhile is never overwritten (`WriteRefused`).
+    against other scorelint runs and compared and swapped: after the new bytes
+    are written and synced (which can take seconds), immediately before the
+    rename, the file must still be the one read, with the same size, mtime and
+    bytes; an edit saved meanwhile is never overwritten (`WriteRefused`). One
+    that reaches the old file in the instant between that compare and the
+    rename is seen after it, and the old file's bytes are put back.
+    Without `expected` the file may be new (a baseline). The temporary file is
+    removed on every path, and stale ones a killed run left in the folder too.
     """
     target = os.path.realpath(path)
-    if tree is not None and not _inside(target, tree):
-        raise WriteRefused(f"it is a link to {target}, outside the folder being checked", path)
-    if not os.access(target, os.W_OK):
+    if tree is not None and (why := _outside(path, target, tree)):
+        raise WriteRefused(why, path)
+    try:
+        info: os.stat_result | None = os.stat(target)
+    except FileNotFoundError:
+        info = None
+    if info is None and expected is not None:  # deleted since it was read
+        raise WriteRefused(_CHANGED, path)
+    if info is not None and not os.access(target, os.W_OK):
         raise PermissionError(errno.EACCES, "the file is read-only", path)
-    info = os.stat(target)
+    folder = os.path.dirname(target)
+    _remove_stale_temps(folder)
     with _locked(target) as handle:
-        if expected is not None and not _unchanged(handle, target, expected):
-            raise WriteRefused("the file changed while it was being fixed; run again", path)
-        fd, tmp = tempfile.mkstemp(prefix=".scorelint-", suffix=".tmp",
-                                   dir=os.path.dirname(target))
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-            os.chmod(tmp, stat.S_IMODE(info.st_mode))
-            if hasattr(os, "chown"):  # root fixing someone's file must not take it over
-                with contextlib.suppress(OSError):
-                    os.chown(tmp, info.st_uid, info.st_gid)
-            os.replace(tmp, target)
-        except BaseException:
+        read = None if expected is None else _snapshot(handle, target, expected)
+        if expected is not None and read is None:
+            raise WriteRefused(_CHANGED, path)
+
+        def unchanged() -> bool:  # the compare of the compare-and-swap
+            return expected is None or _snapshot(handle, target, expected) == read
+
+        ours = _swap(path, target, data, info, unchanged)
+        if read is not None and handle is not None and _written_since(handle, read):
+            # An edit reached the file we replaced after the compare, before the rename
+            # (or through a handle an editor opened before it): put its bytes back.
+            handle.seek(0)
+            _swap(path, target, handle.read(), info, lambda: _is_file(target, ours))
+            raise WriteRefused(_CHANGED, path)
+
+
+def _swap(path: str, target: str, data: bytes, info: os.stat_result | None,
+          unchanged: Callable[[], bool]) -> tuple[int, int]:
+    """Write `data` to a temporary file beside `target`, sync it, give it the mode and
+    owner of `info` (a new file's mode without), and rename it over `target` if
+    `unchanged()` says so just before (else `WriteRefused`). The temporary file is
+    removed on every path. Returns the device and inode of the file now at `target`."""
+    fd, tmp = tempfile.mkstemp(prefix=_TEMP_PREFIX, suffix=_TEMP_SUFFIX,
+                               dir=os.path.dirname(target))
+    renamed = False
+    try:
+        with _opened(fd) as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+            written = os.fstat(out.fileno())
+        os.chmod(tmp, _new_file_mode() if info is None else stat.S_IMODE(info.st_mode))
+        if info is not None and hasattr(os, "chown"):  # root fixing someone's file
+            with contextlib.suppress(OSError):  # must not take it over
+                os.chown(tmp, info.st_uid, info.st_gid)
+        # Nothing slow (the sync above can take seconds) between this compare and the swap.
+        if not unchanged():
+            raise WriteRefused(_CHANGED, path)
+        os.replace(tmp, target)
+        renamed = True
+    finally:
+        if not renamed:  # any failure, a refusal, KeyboardInterrupt: no fixed text left
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
-            raise
+    return written.st_dev, written.st_ino
+
+
+def _written_since(handle: BinaryIO, read: tuple[int, int, int, int]) -> bool:
+    try:
+        held = os.fstat(handle.fileno())
+    except OSError:
+        return False
+    return (held.st_size, held.st_mtime_ns) != read[2:]
+
+
+def _is_file(target: str, file: tuple[int, int]) -> bool:
+    try:
+        named = os.stat(target)
+    except OSError:
+        return False
+    return (named.st_dev, named.st_ino) == file
+
+
+def _opened(fd: int) -> BinaryIO:
+    try:
+        return os.fdopen(fd, "wb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _new_file_mode() -> int:
+    """The mode `open` gives a new file: 0o666 less the umask (mkstemp's is 0o600)."""
+    mask = os.umask(0o022)  # the umask can only be read by setting it
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def _outside(path: str, target: str, tree: str) -> str | None:
+    """Why writing `path` (real path `target`) would leave the project, or None.
+
+    The real path must lie in `tree`, the folder being checked; and a path
+    named below the working directory must not leave it through a link on
+    the way (`proj/vendor/v.py` with `vendor` a link out of the checkout).
+    """
+    if not _inside(target, tree):
+        return f"it is a link to {target}, outside the folder being checked"
+    cwd = os.getcwd()  # already a real path
+    if not _inside(os.path.abspath(path), cwd) or _inside(target, os.path.realpath(cwd)):
+        return None
+    link = _first_link_out(path, cwd)
+    return (f"{link} is a link to {os.path.realpath(link)}, outside the working directory "
+            f"{cwd}; name the real path to write there")
+
+
+def _first_link_out(path: str, cwd: str) -> str:
+    """The first link on the way to `path` below `cwd` whose real path is out of `cwd`."""
+    real_cwd = os.path.realpath(cwd)
+    current = os.sep if os.path.isabs(path) else cwd
+    for part in path.split(os.sep):
+        if part in ("", "."):
+            continue
+        current = os.path.join(current, part)
+        if (os.path.islink(current) and _inside(os.path.abspath(current), cwd)
+                and not _inside(os.path.realpath(current), real_cwd)):
+            return current
+    return path
+
+
+def _remove_stale_temps(folder: str) -> None:
+    """Remove what a run killed mid-write left in `folder`: only names `write_atomic`
+    makes, only regular files of this user, only once stale; once per folder per run."""
+    if folder in _swept:
+        return
+    _swept.add(folder)
+    now = time.time()
+    try:
+        listing = os.scandir(folder)
+    except OSError:
+        return
+    with listing:
+        for entry in listing:
+            if not _OUR_TEMP.match(entry.name):
+                continue
+            with contextlib.suppress(OSError):
+                info = entry.stat(follow_symlinks=False)
+                mine = not hasattr(os, "getuid") or info.st_uid == os.getuid()
+                if mine and stat.S_ISREG(info.st_mode) and now - info.st_mtime > STALE_TEMP_SECONDS:
+                    os.unlink(entry.path)
 
 
 def _inside(target: str, tree: str) -> bool:
@@ -175,15 +311,22 @@ def _locked(target: str) -> Iterator[BinaryIO | None]:
         yield handle
 
 
-def _unchanged(handle: BinaryIO | None, target: str, expected: bytes) -> bool:
-    """Does the file still hold `expected`, and is it still the file we locked?"""
+def _snapshot(handle: BinaryIO | None, target: str,
+              expected: bytes) -> tuple[int, int, int, int] | None:
+    """The locked file's device, inode, size and mtime if it is still the file at `target`
+    and holds `expected`; None if not (replaced, edited, gone)."""
     if handle is None:
-        return False
+        return None
     try:
-        same_file = os.fstat(handle.fileno()).st_ino == os.stat(target).st_ino
-        return same_file and handle.read() == expected
+        held, named = os.fstat(handle.fileno()), os.stat(target)
+        if (held.st_dev, held.st_ino) != (named.st_dev, named.st_ino):
+            return None  # saved through another file renamed over it
+        handle.seek(0)
+        if held.st_size != len(expected) or handle.read() != expected:
+            return None
+        return held.st_dev, held.st_ino, held.st_size, held.st_mtime_ns
     except OSError:
-        return False
+        return None
 
 
 class LineIndex:

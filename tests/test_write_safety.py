@@ -139,25 +139,24 @@ def _patch_tools() -> list[list[str]]:
     return tools
 
 
-# The patch is printed as UTF-8 text: for a file in another encoding its lines
-# are not the file's bytes (a known limitation of --diff, see the report).
-DIFFABLE = sorted(n for n, c in CASES.items() if c.fixes and c.encoding == "utf-8")
+# The patch is the file's bytes, whatever its encoding (a latin-1 file's is latin-1).
+DIFFABLE = sorted(n for n, c in CASES.items() if c.fixes)
 
 
 @pytest.mark.parametrize("name", DIFFABLE)
 def test_diff_writes_nothing_and_its_patch_applies(
-    name: str, tmp_path: Path, copy, capsys, monkeypatch: pytest.MonkeyPatch  # noqa: ANN001
+    name: str, tmp_path: Path, copy, capsysbinary, monkeypatch: pytest.MonkeyPatch  # noqa: ANN001
 ) -> None:
     target = copy(name)
     raw, before = target.read_bytes(), target.stat()
     monkeypatch.chdir(tmp_path)
     code = main(["check", "--diff", "-j", "1", name])
-    patch = capsys.readouterr().out
+    patch = capsysbinary.readouterr().out
     assert code == 1
     assert target.read_bytes() == raw and target.stat().st_mtime_ns == before.st_mtime_ns
     assert sorted(os.listdir(tmp_path)) == [name]  # no temporary file either
     patch_file = tmp_path.parent / f"{name}.patch"
-    patch_file.write_bytes(patch.encode("utf-8"))
+    patch_file.write_bytes(patch)
     tools = _patch_tools()
     if not tools:
         pytest.skip("neither patch nor git is installed")
