@@ -147,11 +147,11 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     check.add_argument("--no-cache", action="store_true",
                        help="check every file again, neither reading nor writing the cache")
     check.add_argument("--cache-dir", metavar="PATH", default=None,
-                       help="where results are cached (default: .scorelint_cache, or "
-                            "$SCORELINT_CACHE_DIR)")
+                       help="where results are cached (default: $SCORELINT_CACHE_DIR, else "
+                            "the project's folder in ~/.cache/scorelint or $XDG_CACHE_HOME)")
 
     clean = commands.add_parser("clean", allow_abbrev=False,
-                                help="remove the cache (.scorelint_cache, or --cache-dir)")
+                                help="remove the cache of the project here (or --cache-dir)")
     clean.add_argument("--cache-dir", metavar="PATH", default=None)
 
     explain = commands.add_parser("explain", allow_abbrev=False,
@@ -258,7 +258,8 @@ def check_once(args: argparse.Namespace, stdin: bool) -> int:
 
         line = _progress(args, settings.output_format, candidates)
         try:
-            outcomes = runner.run(candidates, options_for, jobs=args.jobs, cache=_cache(args),
+            outcomes = runner.run(candidates, options_for, jobs=args.jobs,
+                                  cache=_cache(args, config.common_folder(paths)),
                                   done=line.advance if line else None)
         finally:
             if line:
@@ -292,11 +293,12 @@ def check_once(args: argparse.Namespace, stdin: bool) -> int:
     return EXIT_CLEAN
 
 
-def _cache(args: argparse.Namespace) -> cache.Cache | None:
-    """The results cache of a check run (none with `--no-cache`)."""
+def _cache(args: argparse.Namespace, checked: str) -> cache.Cache | None:
+    """The results cache of a check run of the folder `checked` (none with `--no-cache`)."""
     from scorelint import cache
 
-    return None if args.no_cache else cache.Cache(args.cache_dir or cache.default_dir())
+    folder = None if args.no_cache else args.cache_dir or cache.default_dir(checked)
+    return cache.Cache(folder) if folder else None
 
 
 def _progress(args: argparse.Namespace, output_format: str,
@@ -316,7 +318,7 @@ def run_clean(args: argparse.Namespace) -> int:
 
     folder = args.cache_dir or cache.default_dir()
     try:
-        removed = cache.clean(folder)
+        removed = cache.clean(folder) if folder else False
     except OSError as exc:
         raise UsageError(str(exc)) from None
     print(f"Removed {folder}" if removed else f"No cache at {folder}", file=sys.stderr)

@@ -20,7 +20,7 @@ from scorelint.findings import FileOutcome, error_finding
 from scorelint.pipeline import Options
 
 if TYPE_CHECKING:
-    from scorelint.cache import Cache
+    from scorelint.cache import Cache, Entry
 
 # Below this many files a pool costs more to start than it saves.
 POOL_THRESHOLD = 24
@@ -72,7 +72,7 @@ def _cached(paths: Sequence[str], per_file: Sequence[Options], jobs: int | None,
             cache: Cache, done: Callable[[], None]) -> list[FileOutcome]:
     """As `_check_all`, taking what the cache holds and storing what it lacked."""
     found: dict[int, FileOutcome] = {}
-    keys: dict[int, str] = {}
+    keys: dict[int, Entry] = {}
     for i, (path, options) in enumerate(zip(paths, per_file)):
         try:
             raw = source.read_bytes(path)
