@@ -238,8 +238,10 @@ class ScorelintProtocol(LanguageServerProtocol):
             self.refuse(msg_id if is_request else None, types.ErrorCodes.InvalidRequest,
                         "not a JSON-RPC 2.0 message")
             return
-        if is_request and self._workspace is None and method != types.INITIALIZE:
-            self.refuse(msg_id, types.ErrorCodes.ServerNotInitialized,
+        if (self._workspace is None and "method" in data
+                and method not in (types.INITIALIZE, types.EXIT)):
+            # A notification before initialize is dropped (LSP), a request answered.
+            self.refuse(msg_id if is_request else None, types.ErrorCodes.ServerNotInitialized,
                         f"{method} before initialize")
             return
         if is_request and self._shutdown:

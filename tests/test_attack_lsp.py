@@ -156,12 +156,17 @@ def test_wrongly_typed_params_get_invalid_params_without_a_traceback(tmp_path: P
 
 @pytest.mark.slow
 def test_a_request_before_initialize_and_after_shutdown_is_answered() -> None:
-    hover = {"textDocument": {"uri": "file:///x.py"}, "position": {"line": 0, "character": 0}}
-    early = request(2, "textDocument/hover", hover)
+    uri = "file:///nowhere/x.py"
+    hover = {"textDocument": {"uri": uri}, "position": {"line": 3, "character": 15}}
+    early = notification("textDocument/didOpen", {"textDocument": {
+        "uri": uri, "languageId": "python", "version": 1, "text": BUGGY}})
+    early += request(2, "textDocument/hover", hover)
     late = request(3, "textDocument/hover", hover)
-    code, answers, stderr = talk(early + INITIALIZE + request(99, "shutdown", None) + late
-                                 + notification("exit", None))
+    code, answers, stderr = talk(early + INITIALIZE + request(4, "textDocument/hover", hover),
+                                 ({1, 2, 4}, request(99, "shutdown", None) + late
+                                  + notification("exit", None)))
     assert answers[2]["error"]["code"] == -32002  # ServerNotInitialized
+    assert answers[4]["result"] is None  # its didOpen came before initialize: dropped
     assert answers[3]["error"]["code"] == -32600  # InvalidRequest: shutting down
     assert code == 0
     assert_clean(stderr)
