@@ -23,6 +23,8 @@ from typing import Any
 import attrs
 import pytest
 import pytest_lsp
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import ClientServerConfig, LanguageClient
@@ -212,6 +214,21 @@ def test_a_truncated_last_frame_ends_the_stream() -> None:
     assert read_all(frame(b"{}") + b"Content-Length: 10\r\n\r\n{") == [b"{}"]
 
 
+# Garbage from pieces of headers, so that it often looks almost like one.
+GARBAGE = st.lists(st.sampled_from([b"\r\n", b"\n", b":", b": ", b"X", b"Content-Type", b"7",
+                                    b"\xff", b"{}", b"Content-", b"Length"])
+                   | st.binary(max_size=8), max_size=40).map(b"".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(garbage=GARBAGE)
+def test_any_garbage_before_a_frame_is_refused_and_the_frame_read(garbage: bytes) -> None:
+    assume(b"content-length:" not in garbage.lower())
+    frames = read_all(garbage + frame(b'{"ok": 1}'), max_header=64)
+    assert frames[-1] == b'{"ok": 1}'
+    assert all(isinstance(f, server.Rejected) for f in frames[:-1])
+
+
 def test_a_long_position_is_converted_in_linear_steps() -> None:
     """An out-of-range column on a long line: clamped, without a quadratic scan."""
     lines = lsp.Lines("x" * 200_000)
@@ -245,6 +262,7 @@ async def open_document(client: LanguageClient, uri: str, text: str) -> None:
         types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS), WAIT)
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 async def test_a_code_action_at_a_negative_position_gets_a_reply(client: LanguageClient,
                                                                  tmp_path: Path) -> None:
@@ -265,6 +283,7 @@ async def test_a_code_action_at_a_negative_position_gets_a_reply(client: Languag
     assert actions is None or all(a.title for a in actions)
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 async def test_a_wrongly_typed_hover_gets_invalid_params(client: LanguageClient,
                                                          tmp_path: Path) -> None:
@@ -283,18 +302,21 @@ async def test_a_wrongly_typed_hover_gets_invalid_params(client: LanguageClient,
 
 
 # A test-only seam: the server as shipped, except that checking a document holding
-# `# slow` blocks until the client sends `test/release`; `test/checks` counts them.
+# `# slow` blocks until the client sends `test/release`; `test/checks` counts those
+# checks, once the first has started.
 SLOW_SERVER = textwrap.dedent("""
+    import asyncio
     import threading
-    from scorelint import lsp, server
+    from scorelint import server
 
-    release = threading.Event()
+    started, release = threading.Event(), threading.Event()
     checks = []
     check = server.ScorelintServer.check
 
     def slow_check(self, uri, text, *args, **kwargs):
         if "# slow" in text:
             checks.append(uri)
+            started.set()
             release.wait(120)
         return check(self, uri, text, *args, **kwargs)
 
@@ -305,7 +327,9 @@ SLOW_SERVER = textwrap.dedent("""
         release.set()
 
     @server.server.feature("test/checks")
-    def _checks(ls, params):
+    async def _checks(ls, params):
+        # Once a slow check has started (its thread may not have reached it yet).
+        await asyncio.get_running_loop().run_in_executor(None, started.wait, 120)
         return len(checks)
 
     server.serve()
@@ -330,6 +354,7 @@ def hover_at(client: LanguageClient, uri: str, line: int, character: int) -> asy
         text_document=types.TextDocumentIdentifier(uri), position=types.Position(line, character))))
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 async def test_requests_are_answered_while_a_check_runs(slow_client: LanguageClient,
                                                         tmp_path: Path) -> None:
@@ -354,6 +379,7 @@ async def test_requests_are_answered_while_a_check_runs(slow_client: LanguageCli
     assert await slow_checks(client) == 1  # hover and code action reused the version's check
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 async def test_a_newer_version_supersedes_a_running_check(slow_client: LanguageClient,
                                                           tmp_path: Path) -> None:
@@ -382,6 +408,7 @@ async def slow_client_left_to_the_test(lsp_client: LanguageClient):
     yield
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 async def test_shutdown_and_exit_while_a_check_runs(slow_client_left_to_the_test: LanguageClient,
                                                     tmp_path: Path) -> None:
