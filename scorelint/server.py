@@ -326,6 +326,7 @@ class Checked:
     key: Key
     findings: tuple[Finding, ...]
     lines: lsp.Lines
+    diagnostics: list[types.Diagnostic]
     error: str | None = None  # the configuration's error: nothing was checked
     fixing: asyncio.Task[str] | None = None  # the text with every fix (fix-all), on demand
 
@@ -440,11 +441,7 @@ class ScorelintServer(LanguageServer):
                 await asyncio.wait([previous])
             if self.key_of(uri) != key:
                 return None  # replaced while waiting: its own check comes next
-            try:
-                result = await in_thread(self.check, uri, key.text, False, key.settings)
-                checked = Checked(key, result.findings, self.lines(key.text))
-            except config.ConfigError as exc:
-                checked = Checked(key, (), self.lines(key.text), error=str(exc))
+            checked = await in_thread(self._diagnose, uri, key)
             if self.key_of(uri) == key:
                 self.state.checked[uri] = checked
             return checked
@@ -452,6 +449,15 @@ class ScorelintServer(LanguageServer):
             job = self.state.jobs.get(uri)
             if job is not None and job.task is asyncio.current_task():
                 del self.state.jobs[uri]
+
+    def _diagnose(self, uri: str, key: Key) -> Checked:
+        """Check, and make the diagnostics (in a worker: both take time on a long file)."""
+        lines = self.lines(key.text)
+        try:
+            findings = self.check(uri, key.text, False, key.settings).findings
+        except config.ConfigError as exc:
+            return Checked(key, (), lines, [], error=str(exc))
+        return Checked(key, findings, lines, lsp.diagnostics(findings, lines, uri))
 
     async def fixed(self, uri: str, checked: Checked) -> str:
         """The checked text with every applicable fix: made once per check, off the loop."""
@@ -477,7 +483,7 @@ class ScorelintServer(LanguageServer):
             return
         self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
             uri=uri, version=checked.key.version,
-            diagnostics=lsp.diagnostics(checked.findings, checked.lines, uri)))
+            diagnostics=checked.diagnostics))
 
     def schedule(self, uri: str, delay: float) -> None:
         """Check after `delay` seconds, replacing a check already waiting."""
