@@ -421,3 +421,30 @@ async def test_shutdown_and_exit_while_a_check_runs(slow_client_left_to_the_test
     assert await asyncio.wait_for(client.shutdown_async(None), WAIT) is None
     client.exit(None)
     assert await asyncio.wait_for(client._server.wait(), WAIT) == 0
+
+
+@pytest.mark.slow
+@pytest.mark.asyncio
+async def test_wrongly_typed_settings_are_left_out(client: LanguageClient, tmp_path: Path) -> None:
+    """Settings are any JSON: a list where a string belongs is ignored, not a traceback."""
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
+        settings={"scorelint": {"select": 5, "ignore": [1, {"a": 2}], "unsafeFixes": "yes"}}))
+    uri = (tmp_path / "score.py").as_uri()
+    await open_document(client, uri, BUGGY)
+    assert [d.code for d in client.diagnostics[uri]] == ["SL201"]
+    assert client.messages == []  # pygls shows "Error in server" when a handler raises
+
+
+@pytest.mark.slow
+@pytest.mark.asyncio
+async def test_a_bad_configuration_is_shown_and_requests_still_answered(
+        client: LanguageClient, tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.scorelint]\nselect = ["NOPE1"]\n')
+    uri = (tmp_path / "score.py").as_uri()
+    shown = asyncio.ensure_future(client.wait_for_notification(types.WINDOW_SHOW_MESSAGE))
+    client.text_document_did_open(types.DidOpenTextDocumentParams(
+        types.TextDocumentItem(uri=uri, language_id="python", version=1, text=BUGGY)))
+    message = await asyncio.wait_for(shown, WAIT)
+    assert message.type == types.MessageType.Error and "NOPE1" in message.message
+    hover = await asyncio.wait_for(hover_at(client, uri, 3, 15), WAIT)
+    assert hover is None
