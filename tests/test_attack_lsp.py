@@ -132,6 +132,21 @@ def test_a_malformed_frame_is_rejected_and_the_next_request_answered(attack: byt
 
 
 @pytest.mark.slow
+def test_a_real_body_over_the_bound_is_refused_unread() -> None:
+    """A well-formed message one byte over the server's bound (a document too big)."""
+    huge = notification("textDocument/didOpen", {"textDocument": {
+        "uri": "file:///huge.py", "languageId": "python", "version": 1, "text": ""}})
+    padding = server.MAX_MESSAGE_BYTES + 1 - len(huge.split(b"\r\n\r\n", 1)[1])
+    huge = notification("textDocument/didOpen", {"textDocument": {
+        "uri": "file:///huge.py", "languageId": "python", "version": 1, "text": "#" * padding}})
+    assert huge.startswith(b"Content-Length: %d\r\n" % (server.MAX_MESSAGE_BYTES + 1))
+    code, answers, stderr = talk(huge + INITIALIZE + GOODBYE)
+    assert "capabilities" in answers[1]["result"] and code == 0
+    assert_clean(stderr)
+    assert f"over the bound of {server.MAX_MESSAGE_BYTES}" in stderr
+
+
+@pytest.mark.slow
 def test_wrongly_typed_params_get_invalid_params_without_a_traceback(tmp_path: Path) -> None:
     uri = (tmp_path / "score.py").as_uri()
     opened = notification("textDocument/didOpen", {"textDocument": {
