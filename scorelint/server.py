@@ -105,12 +105,12 @@ class FrameReader:
         """The next message body, a `Rejected` frame, or None at the end of the stream."""
         header = self._header()
         if isinstance(header, Rejected):
-            self._resync()
+            self._resync(skip=1)  # past the start of the header refused
             return header
         if header is None:
             return None
         if header > self.max_body:
-            self._resync()
+            self._resync(skip=0)  # the header is consumed: the next may follow at once
             return Rejected(f"a message of {header} bytes is over the bound of "
                             f"{self.max_body}")
         while len(self.buffer) < header:
@@ -154,9 +154,9 @@ class FrameReader:
         del self.buffer[:at]
         return length
 
-    def _resync(self) -> None:
-        """Drop bytes up to the next `Content-Length:` after the refused frame's start."""
-        del self.buffer[:1]
+    def _resync(self, skip: int) -> None:
+        """Drop bytes up to the next `Content-Length:`, `skip` bytes on at least."""
+        del self.buffer[:skip]
         keep = len(_HEADER_START.pattern) - 1  # a header start split between two reads
         while (found := _HEADER_START.search(self.buffer)) is None:
             del self.buffer[:max(0, len(self.buffer) - keep)]

@@ -107,6 +107,7 @@ def assert_clean(stderr: str) -> None:
 
 ATTACKS = {
     "huge-content-length": b"Content-Length: 100000000000\r\n\r\n{}",
+    "huge-content-length-then-a-frame": b"Content-Length: 100000000000\r\n\r\n",
     "five-thousand-digits": b"Content-Length: " + b"9" * 5000 + b"\r\n\r\n{}",
     "negative-content-length": b"Content-Length: -5\r\n\r\n{}",
     "non-numeric-content-length": b"Content-Length: abc\r\n\r\n{}",
@@ -203,6 +204,12 @@ def test_a_body_over_the_bound_is_rejected_unread_and_the_next_frame_read() -> N
     frames = read_all(frame(b"x" * 101) + frame(b"y" * 100), max_body=100)
     assert isinstance(frames[0], server.Rejected) and "101" in frames[0].reason
     assert frames[1:] == [b"y" * 100]
+
+
+def test_a_frame_right_after_a_length_over_the_bound_is_read() -> None:
+    frames = read_all(b"Content-Length: 100000000000\r\n\r\n" + frame(b"[1]"), max_body=100)
+    assert isinstance(frames[0], server.Rejected)
+    assert frames[1:] == [b"[1]"]
 
 
 def test_a_header_over_the_bound_is_rejected() -> None:
