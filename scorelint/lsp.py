@@ -46,10 +46,15 @@ class Lines:
 
     def from_lsp(self, pos: types.Position) -> Position:
         """The 1-based code-point position of an LSP position (clamped to the text)."""
-        row = min(pos.line + 1, len(self.index.starts))
+        row = max(1, min(pos.line + 1, len(self.index.starts)))
         line = self.index.line(row)
-        column = 0
-        while column < len(line) and self.units(line[: column + 1]) <= pos.character:
+        # Code units counted one character at a time: a far column on a long line
+        # costs the line's length, not its square.
+        column = used = 0
+        while column < len(line):
+            used += self.units(line[column])
+            if used > pos.character:
+                break
             column += 1
         return Position(row, column + 1)
 
