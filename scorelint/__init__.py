@@ -8,9 +8,12 @@ import sys
 # place of the real one and run. The package is imported before `__main__`, while
 # sys.argv[0] is still "-m" (runpy's documented placeholder), so the entry goes here,
 # before anything is imported (os and sys are loaded at interpreter start).
-if (sys.argv[:1] == ["-m"] and sys.path and sys.path[0] in ("", os.getcwd())
-        and not getattr(sys.flags, "safe_path", False)):
-    del sys.path[0]
+if sys.argv[:1] == ["-m"] and sys.path and not getattr(sys.flags, "safe_path", False):
+    try:
+        if sys.path[0] in ("", os.getcwd()):
+            del sys.path[0]
+    except OSError:  # the working directory is gone: nothing can be imported from it
+        pass
 
 from scorelint.version import __version__  # noqa: F401  (`scorelint.__version__`, as users read it)
 

@@ -22,6 +22,7 @@ left out when they are not regular files, and every call has a time budget
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import stat
@@ -74,9 +75,22 @@ class Done:
 
 def _base() -> list[str]:
     command = ["git", "--no-pager"]
-    for setting in _OFF:
+    for setting in (*_OFF, *(f"safe.directory={d}" for d in _system_safe_directories())):
         command += ["-c", setting]
     return command
+
+
+@functools.lru_cache(maxsize=1)
+def _system_safe_directories() -> tuple[str, ...]:
+    """The system configuration's `safe.directory` entries (CI images set them there),
+    passed on the command line: the system file itself is not read (GIT_CONFIG_NOSYSTEM)."""
+    env = {k: v for k, v in _env({}).items() if k != "GIT_CONFIG_NOSYSTEM"}
+    try:
+        done = _call(["git", "config", "--system", "-z", "--get-all", "safe.directory"],
+                     os.path.abspath(os.sep), env)
+    except (OSError, GitError):
+        return ()
+    return tuple(d for d in os.fsdecode(done.stdout).split("\0") if d)
 
 
 def _env(extra: Mapping[str, str]) -> dict[str, str]:
@@ -94,8 +108,8 @@ def _call(command: list[str], cwd: str, env: Mapping[str, str]) -> Done:
             out, err = process.communicate(timeout=TIMEOUT)
         except subprocess.TimeoutExpired:
             try:
-                os.killpg(process.pid, signal.SIGKILL)
-            except OSError:
+                os.killpg(process.pid, signal.SIGKILL)  # git and anything it started
+            except (AttributeError, OSError):  # no process groups (Windows)
                 process.kill()
             process.communicate()
             sub = next((a for a in command[1:] if not a.startswith("-") and "=" not in a), "")

@@ -111,11 +111,28 @@ def test_a_submodule_clean_filter_does_not_run_under_baseline(
     written = scorelint("check", "--baseline", "base.json", "--write-baseline", ".", cwd=repo)
     assert written.returncode == 0, written.stderr
     (repo / "a.py").write_text(BUGGY + "x = np.log(np.prod(q))\ny = np.log(np.prod(r))\n")
-    done = scorelint("check", "--baseline", "base.json", "--changed-since", "HEAD",
+    alone = scorelint("check", "--baseline", "base.json", "--output-format", "json", ".",
+                      cwd=repo)
+    both = scorelint("check", "--baseline", "base.json", "--changed-since", "HEAD",
                      "--output-format", "json", ".", cwd=repo)
     assert not marker.exists()
-    assert done.returncode == 1, done.stderr
-    assert sl201_rows(done.stdout) == [6]  # the baseline holds rows 4 and 5
+    assert alone.returncode == both.returncode == 1, alone.stderr + both.stderr
+    assert sl201_rows(alone.stdout) == sl201_rows(both.stdout) == [6]  # base: rows 4, 5
+
+
+def test_the_system_safe_directories_still_count(monkeypatch: pytest.MonkeyPatch,
+                                                 tmp_path: Path) -> None:
+    """GIT_CONFIG_NOSYSTEM drops the system file, where CI images mark checkouts owned by
+    another user safe; those entries are passed on the command line instead."""
+    system = tmp_path / "gitconfig"
+    system.write_text("[safe]\n\tdirectory = /builds/project\n")
+    monkeypatch.setenv("GIT_CONFIG_SYSTEM", str(system))
+    gitsafe._system_safe_directories.cache_clear()
+    try:
+        command = gitsafe._base()
+    finally:
+        gitsafe._system_safe_directories.cache_clear()
+    assert "safe.directory=/builds/project" in command
 
 
 def test_every_git_call_turns_submodules_and_system_config_off(
