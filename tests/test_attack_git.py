@@ -190,6 +190,18 @@ def test_a_global_excludes_file_that_is_a_fifo_does_not_hang_git(repo: Path,
     assert changed.returncode == 0, changed.stderr  # nothing changed, b.py ignored
 
 
+def test_an_attributes_file_that_is_a_fifo_does_not_hang_git(repo: Path,
+                                                               tmp_path: Path) -> None:
+    fifo = tmp_path / "attributes"
+    os.mkfifo(fifo)
+    git(repo, "config", "core.attributesFile", str(fifo))
+    (repo / "a.py").write_text(BUGGY + "x = np.log(np.prod(q))\n")
+    changed = scorelint("check", "--changed-since", "HEAD", "--output-format", "json", "a.py",
+                        cwd=repo)
+    assert changed.returncode == 1, changed.stderr
+    assert sl201_rows(changed.stdout) == [5]
+
+
 def test_an_info_exclude_that_is_a_fifo_is_left_unread(repo: Path) -> None:
     exclude = repo / ".git" / "info" / "exclude"
     exclude.unlink(missing_ok=True)
