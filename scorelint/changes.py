@@ -75,8 +75,12 @@ def changed_since(rev: str, folder: str = ".") -> ChangedLines:
     except GitError:
         raise GitError(f"unknown git revision {rev!r} in {top}") from None
     excludes, unread = gitsafe.standard_excludes(top)
+    attributes = gitsafe.git_path("info/attributes", top)
+    if attributes is not None and gitsafe.not_regular(attributes):
+        unread.append(attributes)
     if unread:
-        # `git diff REV` reads it too (to protect ignored files) and cannot be told not to.
+        # `git diff REV` reads them whatever it is told (info/exclude to protect ignored
+        # files), so it would block: say so at once.
         raise GitError(f"{unread[0]} is not a regular file: git would wait on it forever, "
                        "so --changed-since cannot ask git what changed")
     diff = _git(["-c", "core.quotePath=false", "diff", "--no-color", "--no-ext-diff",

@@ -218,6 +218,18 @@ def test_an_info_exclude_that_is_a_fifo_is_left_unread(repo: Path) -> None:
     assert "info/exclude is not a regular file" in changed.stderr
 
 
+def test_an_info_attributes_that_is_a_fifo_is_a_clear_error_under_changed_since(
+        repo: Path) -> None:
+    attributes = repo / ".git" / "info" / "attributes"
+    attributes.parent.mkdir(exist_ok=True)
+    os.mkfifo(attributes)
+    (repo / "a.py").write_text(BUGGY + "x = 1\n")
+    changed = scorelint("check", "--changed-since", "HEAD", ".", cwd=repo)
+    assert changed.returncode == 2
+    assert "info/attributes is not a regular file" in changed.stderr
+    assert scorelint("check", ".", cwd=repo).returncode == 1  # ls-files does not read it
+
+
 def test_a_gitignore_fifo_in_a_work_tree_does_not_hang(repo: Path) -> None:
     """git blocks opening it; the timeout ends git and the files are read directly, the
     FIFO skipped with a note. The budget is set tiny in the subprocess."""
