@@ -23,12 +23,9 @@ from dataclasses import dataclass
 
 from scorelint import gitsafe
 from scorelint.findings import ERROR_CODE, INTERNAL_CODE, FileOutcome, Finding
+from scorelint.gitsafe import GitError, GitTimeout
 
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
-
-
-class GitError(Exception):
-    """git could not answer (not a repository, unknown revision, git missing)."""
 
 
 @dataclass(frozen=True)
@@ -65,21 +62,34 @@ def changed_since(rev: str, folder: str = ".") -> ChangedLines:
     """The lines changed in the work tree holding `folder` since revision `rev`."""
     try:
         top = _git(["rev-parse", "--show-toplevel"], folder).strip()
+    except GitTimeout:
+        raise
     except GitError as exc:
         raise GitError(f"--changed-since needs a git work tree: {exc}") from None
     if rev.startswith("-"):
         raise GitError(f"unknown git revision {rev!r}")
     try:
         _git(["rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"], top)
+    except GitTimeout:
+        raise
     except GitError:
         raise GitError(f"unknown git revision {rev!r} in {top}") from None
+    excludes, unread = gitsafe.standard_excludes(top)
+    attributes = gitsafe.git_path("info/attributes", top)
+    if attributes is not None and gitsafe.not_regular(attributes):
+        unread.append(attributes)
+    if unread:
+        # `git diff REV` reads them whatever it is told (info/exclude to protect ignored
+        # files), so it would block: say so at once.
+        raise GitError(f"{unread[0]} is not a regular file: git would wait on it forever, "
+                       "so --changed-since cannot ask git what changed")
     diff = _git(["-c", "core.quotePath=false", "diff", "--no-color", "--no-ext-diff",
                  "--no-textconv", "--unified=0", "--src-prefix=a/", "--dst-prefix=b/", rev, "--"],
                 top, filters=True)
     files: dict[str, frozenset[int] | None] = {}
     for path, rows in _parse_diff(diff).items():
         files[os.path.realpath(os.path.join(top, path))] = frozenset(rows)
-    untracked = _git(["ls-files", "-z", "--others", "--exclude-standard"], top)
+    untracked = _git(["ls-files", "-z", "--others", *excludes], top)
     for path in filter(None, untracked.split("\0")):
         files[os.path.realpath(os.path.join(top, path))] = None
     return ChangedLines(files)

@@ -21,8 +21,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import pathspec
-
 from scorelint import discovery
 from scorelint.output_formats import FORMATS
 from scorelint.registry import index
@@ -38,6 +36,8 @@ KEYS = (
     "select", "extend-select", "ignore", "per-file-ignores", "exclude", "extend-exclude",
     "force-exclude", "unsafe-fixes", "output-format",
 )
+# Bytes of a configuration file read at most (it comes with the checkout).
+CONFIG_FILE_LIMIT = 4 * 1024 * 1024
 # Ruff's idea of folders that never hold the project's own code; `exclude`
 # replaces this list and `extend-exclude` adds to it.
 DEFAULT_EXCLUDE = (*sorted(discovery.SKIP_DIRS), "*.egg-info")
@@ -164,6 +164,21 @@ def _describe(value: Any) -> str:
     return f"{kind} ({value!r})" if not isinstance(value, (list, dict)) else kind
 
 
+def _patterns(value: Any, where: str) -> tuple[str, ...]:
+    """A list of gitignore-style patterns; one that cannot be used names the key."""
+    patterns = _string_list(value, where)
+    for pattern in patterns:
+        _check_pattern(pattern, where)
+    return patterns
+
+
+def _check_pattern(pattern: str, where: str) -> None:
+    try:
+        discovery.Patterns.of([pattern], strict=True)
+    except discovery.PatternError as exc:
+        raise ConfigError(f"{where}: bad pattern {pattern!r}: {exc}") from None
+
+
 def _bool(value: Any, where: str) -> bool:
     if not isinstance(value, bool):
         raise ConfigError(f"{where} must be true or false, not {_describe(value)}")
@@ -197,6 +212,7 @@ def parse_table(table: Mapping[str, Any], path: str, root: str) -> FileConfig:
                               f"not {_describe(value)}")
         for pattern, codes in value.items():
             key = f"{where} per-file-ignores.{pattern!r}"
+            _check_pattern(pattern.lstrip("!"), key)
             per_file.append((pattern, check_selectors(_string_list(codes, key), key)))
     return FileConfig(
         path=path,
@@ -205,8 +221,8 @@ def parse_table(table: Mapping[str, Any], path: str, root: str) -> FileConfig:
         extend_select=selectors("extend-select") if "extend-select" in table else (),
         ignore=selectors("ignore") if "ignore" in table else (),
         per_file_ignores=tuple(per_file),
-        exclude=_string_list(table["exclude"], f"{where} exclude") if "exclude" in table else None,
-        extend_exclude=(_string_list(table["extend-exclude"], f"{where} extend-exclude")
+        exclude=_patterns(table["exclude"], f"{where} exclude") if "exclude" in table else None,
+        extend_exclude=(_patterns(table["extend-exclude"], f"{where} extend-exclude")
                         if "extend-exclude" in table else ()),
         force_exclude=(_bool(table["force-exclude"], f"{where} force-exclude")
                        if "force-exclude" in table else None),
@@ -223,10 +239,11 @@ def load(path: str, root: str | None = None) -> FileConfig | None:
     Returns None for a pyproject.toml without a `[tool.scorelint]` table.
     """
     try:
-        with open(path, "rb") as handle:
-            data = tomllib.load(handle)
+        data = tomllib.loads(discovery.read_bounded(path, CONFIG_FILE_LIMIT).decode("utf-8"))
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except discovery.Unreadable as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: not UTF-8 (byte {exc.start})") from None
     except tomllib.TOMLDecodeError as exc:
@@ -249,14 +266,15 @@ def load(path: str, root: str | None = None) -> FileConfig | None:
 
 @dataclass(frozen=True)
 class _Patterns:
-    """Gitignore-style patterns relative to one folder."""
+    """Gitignore-style patterns relative to one folder (matched in linear time: they
+    come from the checkout)."""
 
     root: str
-    spec: pathspec.PathSpec = field(compare=False)
+    spec: discovery.Patterns = field(compare=False)
 
     @classmethod
     def of(cls, root: str, lines: Iterable[str]) -> _Patterns:
-        return cls(root, pathspec.GitIgnoreSpec.from_lines(list(lines)))
+        return cls(root, discovery.Patterns.of(lines, strict=True))
 
     def match(self, path: str, is_dir: bool = False) -> bool:
         """Does the path (or a folder above it, below `root`) match?"""
@@ -267,7 +285,7 @@ class _Patterns:
         rel = rel.replace(os.sep, "/")
         if rel == ".":
             return False
-        return self.spec.match_file(rel + "/" if is_dir else rel)
+        return self.spec.match(rel, is_dir)
 
 
 @dataclass(frozen=True)
@@ -305,12 +323,16 @@ class Resolver:
         self._settings: dict[str | None, Settings] = {}
         self.forced: FileConfig | None = None
         if config is not None:
-            if not os.path.isfile(config):
+            if not os.path.lexists(config):
                 raise ConfigError(f"--config {config}: no such file")
             self.forced = load(config, root=self.cwd) or FileConfig(path=config, root=self.cwd)
         check_selectors(overrides.select or (), "--select")
         check_selectors(overrides.extend_select, "--extend-select")
         check_selectors(overrides.ignore, "--ignore")
+        for pattern in overrides.exclude or ():
+            _check_pattern(pattern, "--exclude")
+        for pattern in overrides.extend_exclude:
+            _check_pattern(pattern, "--extend-exclude")
         if overrides.output_format is not None:
             _output_format(overrides.output_format, "--output-format")
 
