@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
 
-from scorelint import source
+from scorelint import discovery, source
 from scorelint.findings import ERROR_CODE, INTERNAL_CODE, FileOutcome, Finding
 from scorelint.identity import Texts, identify
 from scorelint.suppressions import suppress
@@ -80,15 +80,13 @@ def load(path: str) -> Baseline:
 def _entries(path: str) -> list[dict[str, Any]]:
     """The entries of a baseline file, checked for shape."""
     try:
-        if not stat.S_ISREG(os.stat(path).st_mode):  # /dev/zero, a FIFO: would never end
-            raise BaselineError(f"baseline {path} is not a regular file")
-        if (size := os.stat(path).st_size) > MAX_BYTES:
-            raise BaselineError(f"baseline {path} is larger than {MAX_BYTES // 2**20} MiB")
-        if size == 0:
+        raw = discovery.read_bounded(path, MAX_BYTES)
+        if not raw:
             raise BaselineError(f"baseline {path} is empty (a write that did not finish?); "
                                 f"write it again with `--baseline {path} --write-baseline`")
-        with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
+        data = json.loads(raw)
+    except discovery.Unreadable as exc:  # a FIFO or /dev/zero would never end
+        raise BaselineError(f"baseline {path} is {exc}") from None
     except FileNotFoundError:
         raise BaselineError(f"baseline {path} does not exist; create it with "
                             f"`--baseline {path} --write-baseline`") from None

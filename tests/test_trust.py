@@ -243,7 +243,8 @@ def test_a_malformed_pyproject_is_exit_2_with_one_line(content: bytes, message: 
 @pytest.mark.parametrize("make, message", [
     (lambda p: p.write_text("[" * 100_000 + "]" * 100_000), "nested too deeply"),
     (lambda p: None, "not a regular file"),
-], ids=["nested", "endless"])
+    (lambda p: os.mkfifo(p), "not a regular file (a FIFO)"),  # a checkout can ship one: no hang
+], ids=["nested", "endless", "fifo"])
 def test_a_malformed_baseline_is_exit_2_with_one_line(make, message: str,  # noqa: ANN001
                                                       tmp_path: Path) -> None:
     baseline = tmp_path / "baseline.json"
