@@ -558,9 +558,9 @@ def _from(range_: Interval, *parts: Value, dtype: str | None = None,
 # A name is a hint that evidence overrides: it gives a sign only where the code shows
 # no lower bound. Non-negative weights (facts.PROBABILITY_NAME minus scores) and
 # positive scales (a temperature, a standard deviation).
-_WEIGHT_NAME = re.compile(r"prob|weight|count|freq|mass|hist|dist|attn|attention|pmf",
-                          re.IGNORECASE)
-_SCORE_NAME = re.compile(r"logit|score|energ", re.IGNORECASE)
+WEIGHT_NAME = re.compile(r"prob|weight|count|freq|mass|hist|dist|attn|attention|pmf",
+                         re.IGNORECASE)
+SCORE_NAME = re.compile(r"logit|score|energ", re.IGNORECASE)
 _SCALE_NAME = re.compile(r"^T$|(?i:temp|(^|_)tau(_|$|\d)|sigma|(^|_)std($|_)|bandwidth)")
 _LOG_NAME = re.compile(r"(^|_)log|nll|lp($|_)", re.IGNORECASE)
 # `min_ - max_`, `lo - hi`: named as the smaller minus the larger of two values.
@@ -590,7 +590,7 @@ def _hinted(node: cst.BaseExpression, value: Value) -> Value:
         return value
     if _SCALE_NAME.search(name):
         hint = POSITIVE
-    elif _WEIGHT_NAME.search(name) and not _SCORE_NAME.search(name):
+    elif WEIGHT_NAME.search(name) and not SCORE_NAME.search(name):
         hint = NONNEGATIVE
     else:
         return value
@@ -782,10 +782,26 @@ def _below_its_max(ctx: FileContext, value: cst.BaseExpression, shift: cst.BaseE
     op = ctx.op(shift, follow=False) if isinstance(shift, cst.Call) else None
     if op is not None and op.kind in ("max", "logsumexp") and op.operand is not None \
             and not (op.framework == "builtin" and len(op.call.args) > 1):
-        return ctx.same(op.operand, value)
+        return ctx.same(op.operand, _elements_of(ctx, value))
     low, high = name_of(value), name_of(shift)
     return bool(low and high and _LOWER.search(low) and _UPPER.search(high)
                 and not _UPPER.search(low))
+
+
+def _elements_of(ctx: FileContext, node: cst.BaseExpression) -> cst.BaseExpression:
+    """The array whose elements bound `node` from above: `a` for `a`, `a[i]`, `a.min()`,
+    `a.mean(-1)`, `a.view(-1)` (each at most `max(a)`)."""
+    for _ in range(4):
+        if isinstance(node, cst.Subscript):
+            node = node.value
+            continue
+        op = ctx.op(node, follow=False) if isinstance(node, cst.Call) else None
+        if op is None or op.operand is None or op.kind not in (
+                "min", "mean", "select", "reshape", "copy", "cast") \
+                or (op.framework == "builtin" and len(op.call.args) > 1):
+            break
+        node = op.operand
+    return node
 
 
 def _subscript(ctx: FileContext, node: cst.Subscript) -> Value:
@@ -999,13 +1015,13 @@ class Verdict:
     reason: str
 
 
-def _where(dtype: str | None, threshold: Callable[[Limits], float], side: str) -> str:
-    """`in float32 above 88.72`, or for an unknown dtype `above 88.72 in float32 (709.78 in
-    float64; the dtype is not shown)`."""
+def _where(dtype: str | None, threshold: Callable[[Limits], float]) -> str:
+    """A threshold as messages quote it: `~88.72 (float32)` in the dtype the code shows,
+    else `~88.72 in float32 (~709.8 in float64)`."""
     if dtype is not None:
-        return f"in {dtype} {side} {_num(threshold(LIMITS[dtype]))}"
-    return (f"{side} {_num(threshold(LIMITS['float32']))} in float32 "
-            f"({_num(threshold(LIMITS['float64']))} in float64; the dtype is not shown)")
+        return f"~{threshold(LIMITS[dtype]):.4g} ({dtype})"
+    return (f"~{threshold(LIMITS['float32']):.4g} in float32 "
+            f"(~{threshold(LIMITS['float64']):.4g} in float64)")
 
 
 def _what(ctx: FileContext, node: cst.BaseExpression, value: Value, upper: bool) -> str:
@@ -1017,7 +1033,7 @@ def _what(ctx: FileContext, node: cst.BaseExpression, value: Value, upper: bool)
     else:
         text = f"{code} can reach {_num(end)}"
     if RANDN in value.assumed:
-        text += " (taking a normal draw as |z| <= 10)"
+        text += " (a normal draw taken within 10 standard deviations)"
     return text
 
 
@@ -1034,8 +1050,8 @@ def exp_overflow(ctx: FileContext, node: cst.BaseExpression,
     value = of(ctx, node)
     dtype = _dtype_for(value, op)
     fails = value.range.above(limits(dtype).exp_max)
-    return Verdict(fails, f"{_what(ctx, node, value, True)}, so `exp` overflows "
-                          f"{_where(dtype, lambda lim: lim.exp_max, 'above')}")
+    return Verdict(fails, f"{_what(ctx, node, value, True)}, so `exp` overflows above "
+                          f"{_where(dtype, lambda lim: lim.exp_max)}")
 
 
 def exp_underflow(ctx: FileContext, node: cst.BaseExpression,
@@ -1044,41 +1060,46 @@ def exp_underflow(ctx: FileContext, node: cst.BaseExpression,
     value = of(ctx, node)
     dtype = _dtype_for(value, op)
     fails = value.range.below(limits(dtype).exp_min)
-    return Verdict(fails, f"{_what(ctx, node, value, False)}, so `exp` underflows to 0 "
-                          f"{_where(dtype, lambda lim: lim.exp_min, 'below')}")
+    return Verdict(fails, f"{_what(ctx, node, value, False)}, so `exp` underflows to 0 below "
+                          f"{_where(dtype, lambda lim: lim.exp_min)}")
 
 
-def sigmoid_saturates(ctx: FileContext, node: cst.BaseExpression, complement: bool,
-                      op: vocab.Op | None = None) -> Verdict:
-    """Can `sigmoid(node)` round to 0 (or, `complement`, to 1 so `1 - sigmoid` is 0)?"""
+def sigmoid_saturates(ctx: FileContext, node: cst.BaseExpression, toward_one: bool,
+                      negated: bool = False, op: vocab.Op | None = None) -> Verdict:
+    """Can `sigmoid(node)` (`sigmoid(-node)` when `negated`) round to 0, or, `toward_one`,
+    to 1 so that `1 - sigmoid` is 0?"""
     value = of(ctx, node)
     dtype = _dtype_for(value, op)
-    if complement:
-        fails = value.range.above(limits(dtype).sigmoid_saturates)
-        where = _where(dtype, lambda lim: lim.sigmoid_saturates, "above")
-        return Verdict(fails, f"{_what(ctx, node, value, True)}, so `sigmoid` rounds to 1 {where}")
-    fails = value.range.below(-limits(dtype).exp_max)
-    where = _where(dtype, lambda lim: -lim.exp_max, "below")
-    return Verdict(fails, f"{_what(ctx, node, value, False)}, so `sigmoid` rounds to 0 {where}")
+    limit = limits(dtype)
+    # sigmoid(z) is 0 for z below -exp_max, 1 above the saturation point; z = -node if negated
+    upper = toward_one != negated
+    bound = limit.sigmoid_saturates if toward_one else limit.exp_max
+    fails = value.range.above(bound) if upper else value.range.below(-bound)
+    sign = 1.0 if upper else -1.0
+    where = _where(dtype, (lambda lim: sign * lim.sigmoid_saturates) if toward_one
+                   else (lambda lim: sign * lim.exp_max))
+    return Verdict(fails, f"{_what(ctx, node, value, upper)}, so `sigmoid` rounds to "
+                          f"{1 if toward_one else 0} {'above' if upper else 'below'} {where}")
 
 
 def exp_limit(ctx: FileContext, node: cst.BaseExpression, under: bool = False) -> str:
     """Where `exp` overflows (or, `under`, underflows to 0) for this value, as a message
     says it: in the dtype the code shows, else in float32 with float64 beside it."""
-    dtype = dtype_of(ctx, node)
-    at: Callable[[Limits], float] = (lambda lim: lim.exp_min) if under else (lambda lim: lim.exp_max)
-    if dtype is not None:
-        return f"~{at(LIMITS[dtype]):.4g} ({dtype})"
-    return f"~{at(LIMITS['float32']):.4g} in float32 (~{at(LIMITS['float64']):.4g} in float64)"
+    return _where(dtype_of(ctx, node),
+                  (lambda lim: lim.exp_min) if under else (lambda lim: lim.exp_max))
 
 
-def one_minus_digits(dtype: str | None) -> str:
-    """Below which `p` the sum `1 - p` is exactly 1, per dtype: `~6e-08 in float32 (~1.1e-16
-    in float64)` when the code does not show the dtype."""
-    if dtype is not None:
-        return f"~{LIMITS[dtype].lost_below:.2g} ({dtype})"
-    return (f"~{LIMITS['float32'].lost_below:.2g} in float32 "
-            f"(~{LIMITS['float64'].lost_below:.2g} in float64)")
+def one_plus_loses(ctx: FileContext, node: cst.BaseExpression,
+                   op: vocab.Op | None = None) -> Verdict:
+    """Can `1 - p` or `1 + p` lose the digits of `p` (half of them or more: `|p|` below
+    `sqrt(eps)` of its dtype)? The reason quotes where every digit is gone."""
+    value = of(ctx, node)
+    dtype = _dtype_for(value, op)
+    small = math.sqrt(limits(dtype).eps)
+    interval = value.range
+    fails = not (interval.lo >= small or interval.hi <= -small)
+    return Verdict(fails, f"every digit of `{ctx.short(node, 20)}` below "
+                          f"{_where(dtype, lambda lim: lim.lost_below)}")
 
 
 def dtype_of(ctx: FileContext, node: cst.BaseExpression) -> str | None:
