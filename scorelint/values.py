@@ -18,8 +18,18 @@ is not modelled). Two readings are not
 proofs and say so in `Value.assumed`: a normal draw taken as `|z| <= 10`
 ("randn") and a sign read from a name (`weights`, `tau`: "name").
 
-`Value.role` is a slot for what a value is for (probs, log_probs, counts,
-noise, weights, logits); sequence scoring fills and reads more of it.
+`Value.role` is a slot for what a value is for. This module fills the roles
+an operation or a name shows (`RESULT_ROLES`: probs, log_probs, counts, noise;
+`weights` from a name) and carries them through shape-only steps (reshape,
+copy, cast, select); arithmetic drops them. Sequence scoring (logits, masks,
+labels, lengths, position alignment) adds its roles by extending
+`RESULT_ROLES` and reading `of(ctx, node).role`; the range and dtype come with
+them for free.
+
+Entry points: `of(ctx, node)` (the `Value`), and the questions rules ask,
+each a `Verdict` (can it fail? and what is known, for the message):
+`exp_overflow`, `exp_underflow`, `sigmoid_saturates`, `one_plus_loses`;
+`LIMITS` holds every dtype threshold.
 """
 
 from __future__ import annotations
@@ -67,10 +77,7 @@ class Interval:
         tiny positive (negative) bounds 0."""
         if math.isnan(lo) or math.isnan(hi):
             return TOP
-        if lo > _HUGE:
-            lo = _HUGE
-        if hi < -_HUGE:
-            hi = -_HUGE
+        lo, hi = min(lo, _HUGE), max(hi, -_HUGE)
         if hi > _HUGE:
             hi = INF
         if lo < -_HUGE:
@@ -602,7 +609,7 @@ def _hinted(node: cst.BaseExpression, value: Value) -> Value:
 # -- evaluating code -------------------------------------------------------------
 _PRESERVING_ATTRIBUTES = frozenset({"T", "mT", "H", "data", "real", "values"})
 _SIZE_ATTRIBUTES = frozenset({"shape", "ndim", "size", "numel", "nbytes"})
-_RESULT_ROLES = {"softmax": PROBS, "sigmoid": PROBS, "log_softmax": LOG_PROBS,
+RESULT_ROLES = {"softmax": PROBS, "sigmoid": PROBS, "log_softmax": LOG_PROBS,
                  "log_sigmoid": LOG_PROBS, "len": COUNTS, "bincount": COUNTS, "comb": COUNTS,
                  "rand": NOISE, "randn": NOISE, "normal": NOISE, "uniform": NOISE}
 _MAX_DEPTH = 40
@@ -750,9 +757,13 @@ def _binary(ctx: FileContext, node: cst.BinaryOperation) -> Value:
         return _from(power(left.range, _constant(ctx, node.right)), left, right)
     if isinstance(operator, cst.Subtract) and _below_its_max(ctx, node.left, node.right):
         return _from(NONPOSITIVE, left, right)
-    if isinstance(operator, cst.Multiply) and ctx.same(node.left, node.right):
+    if isinstance(operator, cst.Multiply) and isinstance(node.left, _SIMPLE) \
+            and isinstance(node.right, _SIMPLE) and ctx.same(node.left, node.right):  # `x * x`
         return _from(power(left.range, 2), left)
     return _arith(_OPERATORS.get(type(operator)), left, right)
+
+
+_SIMPLE = (cst.Name, cst.Attribute, cst.Subscript)
 
 
 def _constant(ctx: FileContext, node: cst.BaseExpression) -> float | None:
@@ -842,7 +853,7 @@ def _call(ctx: FileContext, node: cst.Call) -> Value:
         return UNKNOWN
     value = _operation(ctx, op)
     dtype = _call_dtype(ctx, op, value)
-    role = _RESULT_ROLES.get(op.kind, value.role if op.kind in vocab.PRESERVING_KINDS else None)
+    role = RESULT_ROLES.get(op.kind, value.role if op.kind in vocab.PRESERVING_KINDS else None)
     if op.kind in ("copy", "cast", "reshape", "select"):
         role = value.role
     return Value(value.range, dtype, role, value.assumed if value.range.known else frozenset())
@@ -1085,7 +1096,8 @@ def sigmoid_saturates(ctx: FileContext, node: cst.BaseExpression, toward_one: bo
 def exp_limit(ctx: FileContext, node: cst.BaseExpression, under: bool = False) -> str:
     """Where `exp` overflows (or, `under`, underflows to 0) for this value, as a message
     says it: in the dtype the code shows, else in float32 with float64 beside it."""
-    return _where(dtype_of(ctx, node),
+    # A Python float (`math.exp(a) + math.exp(b)`) is computed in float64.
+    return _where(of(ctx, node).float_dtype,
                   (lambda lim: lim.exp_min) if under else (lambda lim: lim.exp_max))
 
 

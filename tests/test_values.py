@@ -410,3 +410,40 @@ def test_thresholds_come_from_one_table() -> None:
         one, p = np.dtype(name).type(1), np.dtype(name).type(values.LIMITS[name].lost_below * 0.9)
         assert one + p == one  # every digit of `p` is gone
         assert abs((one - (one - p)) - p) > 0.1 * p
+
+
+# -- messages quote what is known ---------------------------------------------------------
+def _messages(code: str) -> list[str]:
+    from scorelint import engine
+    from scorelint.registry import all_rules
+    return [f"{f.code} {f.message}" for f in engine.lint(textwrap.dedent(code), "m.py", all_rules())]
+
+
+def test_an_unbounded_exponent_is_said_to_be_unbounded() -> None:
+    (message,) = _messages("import numpy as np\ndef f(x):\n    e = np.exp(x)\n    return e / e.sum()\n")
+    assert "`x` is not bounded above, so `exp` overflows above ~88.72 in float32" in message
+
+
+def test_a_bound_from_a_normal_draw_says_it_is_an_assumption() -> None:
+    (message,) = _messages("import torch\ndef f():\n    x = torch.randn(8) * 50\n"
+                           "    e = x.exp()\n    return e / e.sum()\n")
+    assert "can reach 500" in message and "standard deviations" in message and "(float32)" in message
+
+
+@pytest.mark.parametrize(("cast", "quoted"), [
+    ("", "~5.96e-08 in float32 (~1.11e-16 in float64)"),
+    (".float()", "~5.96e-08 (float32)"),
+    (".double()", "~1.11e-16 (float64)"),
+    (".half()", "~0.0004883 (float16)"),
+])
+def test_log_of_one_minus_quotes_the_dtype_threshold(cast: str, quoted: str) -> None:
+    (message,) = _messages(f"import torch\ndef f(z):\n    p = torch.softmax(z, -1){cast}\n"
+                           "    return torch.log(1 - p)\n")
+    assert message.startswith("SL207") and quoted in message
+
+
+def test_the_same_range_is_safe_in_float32_and_not_in_float16() -> None:
+    code = "import torch\ndef f():\n    x = (torch.rand(8) * 20){cast}\n    e = torch.exp(x)\n    return e / e.sum()\n"
+    assert _messages(code.format(cast="")) == []
+    (message,) = _messages(code.format(cast=".half()"))
+    assert "`x` can reach 20" in message and "~11.09 (float16)" in message

@@ -355,6 +355,22 @@ class SoftmaxWithoutMaxSubtraction(Rule):
                 return [e / total for e in es]
             """,
         ),
+        Clean(
+            """
+            import tensorflow as tf
+            def gaussian_window(d, s):
+                k = tf.exp(-tf.pow(d, 2.0) / (2.0 * tf.square(s)))
+                return k / tf.reduce_sum(k)
+            """,
+        ),
+        Clean(
+            """
+            import torch
+            def gaussian_window(d, s):
+                k = d.pow(2.0).neg().div(2 * s ** 2.0).exp()
+                return k / k.sum()
+            """,
+        ),
     )
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
