@@ -126,32 +126,39 @@ def is_shifted(ctx: FileContext, node: cst.BaseExpression) -> bool:
     return _shifted(ctx, node, 8)
 
 
-def _shifted(ctx: FileContext, node: cst.BaseExpression, depth: int) -> bool:
+def _shifted(ctx: FileContext, node: cst.BaseExpression, depth: int, whole: bool = True) -> bool:
+    """`whole`: `node` is the exponent itself, so a bound keeps `exp` finite; a factor of
+    it needs a sign (`randn(n) * 50` is not bounded by 10)."""
     if depth <= 0:
         return False
-    if is_nonpositive(ctx, node):  # the whole exponent is bounded: `exp` of it is finite
+    if is_nonpositive(ctx, node) if whole else values.of(ctx, node).range.nonpositive:
         return True
-    while isinstance(node, cst.BinaryOperation) and isinstance(node.operator, (cst.Divide, cst.Multiply)):
-        node = node.left  # `(x - m) / T` is still shifted
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, (cst.Divide, cst.Multiply)):
+        # `(x - m) / T`, `r * (x - m)`: a scale is taken as positive (a temperature, a
+        # sharpness) unless its range shows it is not (`-softplus(a) * (x - m)`).
+        pairs = [(node.left, node.right)]
+        if isinstance(node.operator, cst.Multiply):
+            pairs.append((node.right, node.left))
+        return any(not values.of(ctx, scale).range.nonpositive
+                   and _shifted(ctx, part, depth - 1, whole=False) for part, scale in pairs)
     if isinstance(node, cst.Name):
         found = ctx.definitions(node)
-        return bool(found) and all(_shifted_definition(ctx, d, depth - 1) for d in found)
+        return bool(found) and all(_shifted_definition(ctx, d, depth - 1, whole) for d in found)
     if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Subtract):
         return not isinstance(ctx.resolve(node.right), (cst.Integer, cst.Float))
-    # `-x ** 2 / h`: a non-positive numerator over a scale taken as positive (a bound on
-    # the numerator alone says nothing: `randn(n) * 50` is not bounded by 10).
-    return values.of(ctx, node).range.nonpositive
+    return False
 
 
-def _shifted_definition(ctx: FileContext, definition: Definition, depth: int) -> bool:
+def _shifted_definition(ctx: FileContext, definition: Definition, depth: int,
+                        whole: bool = True) -> bool:
     if definition.kind == ASSIGN and definition.value is not None:
-        return _shifted(ctx, definition.value, depth)
+        return _shifted(ctx, definition.value, depth, whole)
     stmt = definition.statement
     if definition.kind == AUGMENT and isinstance(stmt, cst.AugAssign):
         if isinstance(stmt.operator, cst.SubtractAssign):  # `x -= x.max()`
             return not isinstance(ctx.resolve(stmt.value), (cst.Integer, cst.Float))
         if isinstance(stmt.operator, (cst.DivideAssign, cst.MultiplyAssign)):  # `x /= T`
-            return all(_shifted_definition(ctx, d, depth - 1) for d in definition.previous
+            return all(_shifted_definition(ctx, d, depth - 1, whole) for d in definition.previous
                        if d is not definition)
     return False
 

@@ -1093,6 +1093,22 @@ def sigmoid_saturates(ctx: FileContext, node: cst.BaseExpression, toward_one: bo
                           f"{1 if toward_one else 0} {'above' if upper else 'below'} {where}")
 
 
+# At most this many entries in a softmax (2**31): a bound on `log(n)` for a range of any size.
+_LOG_MAX_ENTRIES = math.log(2.0 ** 31)
+
+
+def softmax_underflows(ctx: FileContext, node: cst.BaseExpression,
+                       op: vocab.Op | None = None) -> Verdict:
+    """Can an entry of `softmax(node)` round to 0? Each is at least
+    `exp(-(hi - lo)) / n`, so not when the range is narrower than the dtype's smallest
+    normal allows (`torch.randn(n)` logits span at most 20)."""
+    value = of(ctx, node)
+    dtype = _dtype_for(value, op)
+    width = value.range.hi - value.range.lo
+    fails = width + _LOG_MAX_ENTRIES >= -math.log(limits(dtype).tiny)
+    return Verdict(fails, f"`{ctx.short(node, 30)}` spans {_num(width)}")
+
+
 def exp_limit(ctx: FileContext, node: cst.BaseExpression, under: bool = False) -> str:
     """Where `exp` overflows (or, `under`, underflows to 0) for this value, as a message
     says it: in the dtype the code shows, else in float32 with float64 beside it."""

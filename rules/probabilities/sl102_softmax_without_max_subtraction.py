@@ -60,9 +60,12 @@ class SoftmaxWithoutMaxSubtraction(Rule):
     exponent holds a call the inlined form would repeat.
 
     ## Known limitations
-    Any subtraction before `exp` is taken as a shift (`exp(x - c)`), and an
-    exponent that is visibly non-positive (`-d ** 2`) cannot overflow, so both
-    are left alone. A clip on one side only (`exp(clip(x)) / sum(exp(x))`) is
+    Any subtraction before `exp` is taken as a shift (`exp(x - c)`), also
+    scaled (`(x - m) / T`, `r * (x - m)`: a scale is taken as positive unless
+    its range shows otherwise), and an exponent whose range keeps `exp` finite
+    in its dtype (`-d ** 2`, `-x.pow(2.0) / (2 * s ** 2)`, `torch.rand(n)`,
+    a normal draw taken within 10 standard deviations) cannot overflow, so
+    these are left alone. A clip on one side only (`exp(clip(x)) / sum(exp(x))`) is
     reported without a fix: the clip changes the values, so no softmax call
     computes the same thing. A softmax over a Python sequence
     (`es = [math.exp(s) for s in xs]; total = sum(es); [e / total for e in es]`,
@@ -187,14 +190,18 @@ class SoftmaxWithoutMaxSubtraction(Rule):
         Flagged(
             """
             import torch
-            def lse_pool(x, r):
+            import torch.nn.functional as F
+            def lse_pool(x, a):
+                r = -F.softplus(a)
                 x_max = x.max(dim=-1, keepdim=True)[0]
                 e = torch.exp(r * (x - x_max))
                 return e / e.sum(dim=-1, keepdim=True)
             """,
             """
             import torch
-            def lse_pool(x, r):
+            import torch.nn.functional as F
+            def lse_pool(x, a):
+                r = -F.softplus(a)
                 x_max = x.max(dim=-1, keepdim=True)[0]
                 e = torch.exp(r * (x - x_max))
                 return torch.softmax(r * (x - x_max), dim=-1)
@@ -305,7 +312,7 @@ class SoftmaxWithoutMaxSubtraction(Rule):
             """
             import torch
             import torch.nn.functional as F
-            def lse_pool(x, r_raw):
+            def lse_pool_softplus(x, r_raw):
                 r = F.softplus(r_raw)
                 x_max = x.max(dim=-1, keepdim=True)[0]
                 e = torch.exp(r * (x - x_max))
@@ -369,6 +376,15 @@ class SoftmaxWithoutMaxSubtraction(Rule):
             def gaussian_window(d, s):
                 k = d.pow(2.0).neg().div(2 * s ** 2.0).exp()
                 return k / k.sum()
+            """,
+        ),
+        Clean(
+            """
+            import torch
+            def lse_pool(x, r):
+                x_max = x.amax(dim=-1, keepdim=True)
+                e = torch.exp(r * (x - x_max))
+                return e / e.sum(dim=-1, keepdim=True)
             """,
         ),
     )
