@@ -476,7 +476,7 @@ LIMITS = {
 # A Python number: it takes the dtype of the array it meets (numpy's "weak" scalars).
 SCALAR = "scalar"
 # The default float of each framework (numpy and Python's `math` compute in float64).
-_DEFAULT_DTYPE = {"numpy": "float64", "scipy": "float64", "math": "float64", "builtin": "float64",
+_DEFAULT_DTYPE = {"numpy": "float64", "scipy": "float64",
                   "torch": "float32", "jax": "float32", "tf": "float32", "keras": "float32",
                   "paddle": "float32"}
 _DTYPE_NAMES = {"float": "float32", "float32": "float32", "single": "float32",
@@ -993,8 +993,8 @@ def _call_dtype(ctx: FileContext, op: vocab.Op, value: Value) -> str | None:
             found = dtype_named(arg.value)
             if found is not None:
                 return found
-    if op.framework == "math":
-        return SCALAR  # a Python float: float64 alone, the array's dtype where it meets one
+    if op.framework in ("math", "builtin") or op.kind in ("len", "comb"):
+        return SCALAR  # a Python number: float64 alone, the array's dtype where it meets one
     operand_dtype = value.dtype if op.kind in vocab.PRESERVING_KINDS else None
     if op.kind not in vocab.PRESERVING_KINDS:
         parts = [op.operand, *(a.value for a in op.call.args
