@@ -447,3 +447,26 @@ def test_the_same_range_is_safe_in_float32_and_not_in_float16() -> None:
     assert _messages(code.format(cast="")) == []
     (message,) = _messages(code.format(cast=".half()"))
     assert "`x` can reach 20" in message and "~11.09 (float16)" in message
+
+
+@pytest.mark.parametrize(("kind", "expected"), [
+    ("power", values.power(Interval.point(-0.5), 2.0)),
+    ("minimum", Interval.point(-0.5)),
+    ("maximum", Interval.point(2.0)),
+    ("multiply", values.multiply(Interval.point(-0.5), Interval.point(2.0))),
+    ("divide", values.divide(Interval.point(-0.5), Interval.point(2.0))),
+    ("subtract", values.subtract(Interval.point(-0.5), Interval.point(2.0))),
+])
+def test_every_spelling_of_a_binary_operation_gets_its_transfer_function(
+        kind: str, expected: Interval) -> None:
+    """`np.power(u, 2.0)`, `torch.pow(u, 2.0)`, `u.pow(2.0)`, `math.pow(u, 2.0)`,
+    `tf.math.pow(u, 2.0)`, `paddle.pow(u, 2.0)`: the same range."""
+    spellings = [q for q, (k, _, _) in vocab.FUNCTIONS.items() if k == kind]
+    spellings += [f"u.{name}" for name, (k, _) in vocab.METHODS.items() if k == kind]
+    assert len(spellings) > 3
+    for spelled in spellings:
+        if spelled.startswith("u."):
+            code = f"import torch\nu = -0.5\nuse({spelled}(2.0))"
+        else:
+            code = f"import {spelled.rsplit('.', 1)[0]}\nu = -0.5\nuse({spelled}(u, 2.0))"
+        assert _value(code).range == expected, spelled
