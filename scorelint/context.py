@@ -55,6 +55,8 @@ class FileContext:
     # The indents of the blocks around each node (see `_indent_tokens`), built on first use.
     _blocks: dict[cst.CSTNode, tuple[str, ...]] | None = None
     _names_modules: bool | None = None
+    # The value layer's per-file cache (`scorelint.values`), made on first use.
+    value_cache: object = None
 
     def __post_init__(self) -> None:
         self.flow = DataFlow(self.scopes, self._scoped_module())

@@ -12,15 +12,14 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from scorelint import origins
+from scorelint import origins, values
 from scorelint import vocabulary as vocab
 from scorelint.context import FileContext
 from scorelint.dataflow import ASSIGN, AUGMENT, PARAMETER, Definition
 from scorelint.vocabulary import Op
 
-SCORE_NAME = re.compile(r"logit|score|energ", re.IGNORECASE)
-PROBABILITY_NAME = re.compile(r"prob|weight|count|freq|mass|hist|dist|attn|attention|pmf",
-                              re.IGNORECASE)
+SCORE_NAME = values.SCORE_NAME
+PROBABILITY_NAME = values.WEIGHT_NAME
 SIZE_NAME = re.compile(r"shape|size|dim|len|count|num|^n_|^n$|width|height|batch|total_tokens",
                        re.IGNORECASE)
 # Calls whose result is raw scores: a model's forward pass or a linear head.
@@ -35,22 +34,9 @@ LOG_PROBABILITY_NAME = re.compile(
 LOG_KINDS = frozenset({"log", "log_softmax", "log_sigmoid", "logsumexp"})
 
 _PROBABILITY_KINDS = ("softmax", "sigmoid", "exp")
-NONNEGATIVE_KINDS = frozenset({"exp", "softmax", "sigmoid", "abs", "square", "relu", "ones",
-                               "bincount", "sqrt", "softplus"})
 
 
-def _name_of(node: cst.BaseExpression) -> str | None:
-    """The identifier a value is known by: `logits`, `out.logits`, `batch["scores"]`."""
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        return node.attr.value
-    if isinstance(node, cst.Subscript):
-        index = node.slice[0].slice if len(node.slice) == 1 else None
-        if isinstance(index, cst.Index) and isinstance(index.value, cst.SimpleString):
-            return index.value.evaluated_value if isinstance(index.value.evaluated_value, str) else None
-        return _name_of(node.value)
-    return None
+_name_of = values.name_of  # the identifier a value is known by: `logits`, `batch["scores"]`
 
 
 def _chain(ctx: FileContext, node: cst.BaseExpression) -> list[cst.BaseExpression]:
@@ -73,80 +59,14 @@ def _chain(ctx: FileContext, node: cst.BaseExpression) -> list[cst.BaseExpressio
 
 
 def is_nonnegative(ctx: FileContext, node: cst.BaseExpression) -> bool:
-    """Non-negative by construction (`exp`, `softmax`, `abs`, `x ** 2`, counts, sums and
-    products of such values) on every path that reaches `node`, or named as weights.
+    """Non-negative by construction (`exp`, `softmax`, `abs`, `x ** 2`, counts, sums,
+    products and `@` of such values) on every path that reaches `node`, or named as
+    weights where the code shows no lower bound: the value layer's range (`scorelint.values`).
 
     A name read where several assignments reach it counts only when every one of
     them is non-negative (`w = relu(x)`; `w = w + 0.1`; `w / w.sum()`).
     """
-    return _nonnegative(ctx, node, 12)
-
-
-def _nonnegative(ctx: FileContext, node: cst.BaseExpression, depth: int) -> bool:
-    if depth <= 0:
-        return False
-    name = _name_of(node)
-    if name and PROBABILITY_NAME.search(name) and not SCORE_NAME.search(name):
-        return True
-    if isinstance(node, (cst.Integer, cst.Float)):
-        return float(node.evaluated_value) >= 0
-    if isinstance(node, cst.Name):
-        found = ctx.definitions(node)
-        if not found:
-            return False
-        return all(_nonnegative_definition(ctx, d, depth - 1) for d in found)
-    if isinstance(node, cst.Subscript):  # a selection keeps the sign
-        return _nonnegative(ctx, node.value, depth - 1)
-    if isinstance(node, cst.IfExp):
-        return _nonnegative(ctx, node.body, depth - 1) and _nonnegative(ctx, node.orelse, depth - 1)
-    if isinstance(node, cst.BinaryOperation):
-        if isinstance(node.operator, cst.Power):
-            return (isinstance(node.right, cst.Integer) and int(node.right.value, 0) % 2 == 0) \
-                or _nonnegative(ctx, node.left, depth - 1)
-        if isinstance(node.operator, cst.Multiply) and ctx.same(node.left, node.right):
-            return True
-        if isinstance(node.operator, (cst.Add, cst.Multiply, cst.Divide)):
-            return _nonnegative(ctx, node.left, depth - 1) and _nonnegative(ctx, node.right, depth - 1)
-        return False
-    if isinstance(node, cst.Call):
-        return _nonnegative_call(ctx, node, depth)
-    return False
-
-
-def _nonnegative_call(ctx: FileContext, node: cst.Call, depth: int) -> bool:
-    op = ctx.op(node, follow=False)
-    if op is None:
-        return False
-    if op.kind in NONNEGATIVE_KINDS:
-        return True
-    if op.operand is None:
-        return False
-    if op.kind in vocab.PRESERVING_KINDS or op.kind in ("sum", "mean", "prod", "max"):
-        return _nonnegative(ctx, op.operand, depth - 1)
-    other = op.positional(0) if op.is_method else op.positional(1)
-    if op.kind in ("multiply", "divide"):
-        return other is not None and _nonnegative(ctx, op.operand, depth - 1) \
-            and _nonnegative(ctx, other, depth - 1)
-    if op.kind == "clip":  # a floor at a non-negative value
-        floor = op.keyword("min", "a_min", "clip_value_min") or other
-        return floor is not None and _nonnegative(ctx, floor, depth - 1)
-    if op.kind == "maximum":
-        return any(x is not None and _nonnegative(ctx, x, depth - 1) for x in (op.operand, other))
-    return False
-
-
-def _nonnegative_definition(ctx: FileContext, definition: Definition, depth: int) -> bool:
-    """One reaching definition of a name, judged by what it binds."""
-    if definition.kind == ASSIGN and definition.value is not None:
-        return _nonnegative(ctx, definition.value, depth)
-    if definition.kind == AUGMENT:  # `w += c`, `w *= c`: keeps the sign of both parts
-        stmt = definition.statement
-        return (isinstance(stmt, cst.AugAssign)
-                and isinstance(stmt.operator, (cst.AddAssign, cst.MultiplyAssign, cst.DivideAssign))
-                and _nonnegative(ctx, stmt.value, depth)
-                and all(_nonnegative_definition(ctx, d, depth - 1) for d in definition.previous
-                        if d is not definition))
-    return False
+    return values.of(ctx, node).range.nonnegative
 
 
 # Outputs that are positive for every finite input (they may round to 0, which a
@@ -200,92 +120,59 @@ def is_shifted(ctx: FileContext, node: cst.BaseExpression) -> bool:
 
     Any subtraction of a non-constant counts: we cannot tell a max-shift held
     in a variable from another, and a false alarm here costs more than a miss.
+    So does a value whose range keeps `exp` finite (`r * (x - x.max())` with
+    `r >= 0`, `-d.pow(2.0)`, `torch.randn(n)`): the value layer's answer.
     """
     return _shifted(ctx, node, 8)
 
 
-def _shifted(ctx: FileContext, node: cst.BaseExpression, depth: int) -> bool:
+def _shifted(ctx: FileContext, node: cst.BaseExpression, depth: int, whole: bool = True) -> bool:
+    """`whole`: `node` is the exponent itself, so a bound keeps `exp` finite; a factor of
+    it needs a sign (`randn(n) * 50` is not bounded by 10)."""
     if depth <= 0:
         return False
-    while isinstance(node, cst.BinaryOperation) and isinstance(node.operator, (cst.Divide, cst.Multiply)):
-        node = node.left  # `(x - m) / T` is still shifted
+    if is_nonpositive(ctx, node) if whole else values.of(ctx, node).range.nonpositive:
+        return True
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, (cst.Divide, cst.Multiply)):
+        # `(x - m) / T`, `r * (x - m)`: a scale is taken as positive (a temperature, a
+        # sharpness) unless its range shows it is not (`-softplus(a) * (x - m)`).
+        pairs = [(node.left, node.right)]
+        if isinstance(node.operator, cst.Multiply):
+            pairs.append((node.right, node.left))
+        return any(not values.of(ctx, scale).range.nonpositive
+                   and _shifted(ctx, part, depth - 1, whole=False) for part, scale in pairs)
     if isinstance(node, cst.Name):
         found = ctx.definitions(node)
-        return bool(found) and all(_shifted_definition(ctx, d, depth - 1) for d in found)
+        return bool(found) and all(_shifted_definition(ctx, d, depth - 1, whole) for d in found)
     if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Subtract):
         return not isinstance(ctx.resolve(node.right), (cst.Integer, cst.Float))
-    return is_nonpositive(ctx, node)
+    return False
 
 
-def _shifted_definition(ctx: FileContext, definition: Definition, depth: int) -> bool:
+def _shifted_definition(ctx: FileContext, definition: Definition, depth: int,
+                        whole: bool = True) -> bool:
     if definition.kind == ASSIGN and definition.value is not None:
-        return _shifted(ctx, definition.value, depth)
+        return _shifted(ctx, definition.value, depth, whole)
     stmt = definition.statement
     if definition.kind == AUGMENT and isinstance(stmt, cst.AugAssign):
         if isinstance(stmt.operator, cst.SubtractAssign):  # `x -= x.max()`
             return not isinstance(ctx.resolve(stmt.value), (cst.Integer, cst.Float))
         if isinstance(stmt.operator, (cst.DivideAssign, cst.MultiplyAssign)):  # `x /= T`
-            return all(_shifted_definition(ctx, d, depth - 1) for d in definition.previous
+            return all(_shifted_definition(ctx, d, depth - 1, whole) for d in definition.previous
                        if d is not definition)
     return False
 
 
 def is_nonpositive(ctx: FileContext, node: cst.BaseExpression) -> bool:
-    """`-x**2`, `-abs(d)`, `-d2 / (2 * s**2)`, `x - max(x)`, `lo - hi`: an `exp` of it
-    cannot overflow."""
-    value = ctx.resolve(node)
-    while isinstance(value, cst.BinaryOperation) and isinstance(value.operator, (cst.Divide, cst.Multiply)):
-        value = value.left
-    if isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.Subtract):
-        right = ctx.op(value.right)
-        if right is not None and right.kind == "max":
-            return True
-        left_name, right_name = _name_of(value.left), _name_of(value.right)
-        return bool(left_name and right_name and _LOWER.search(left_name)
-                    and _UPPER.search(right_name))
-    if isinstance(value, cst.UnaryOperation) and isinstance(value.operator, cst.Minus):
-        return is_nonnegative(ctx, value.expression) or _even_power(ctx, value.expression)
-    return is_bounded_above(ctx, value)
-
-
-def _even_power(ctx: FileContext, node: cst.BaseExpression) -> bool:
-    """`torch.pow(d, 2)`, `np.power(d, 2)`, `d.pow(2)`: an even power is non-negative."""
-    if not isinstance(node, cst.Call) or vocab.terminal_name(node.func) not in ("pow", "power"):
-        return False
-    args = [a.value for a in node.args if a.keyword is None]
-    exponent = args[0] if isinstance(node.func, cst.Attribute) and len(args) == 1 else (
-        args[1] if len(args) == 2 else None)
-    return isinstance(exponent, cst.Integer) and int(exponent.value, 0) % 2 == 0
-
-
-# Above this an `exp` overflows float32 (88.7); a cap below it keeps `exp` finite.
-_SAFE_EXPONENT = 80.0
+    """`-x**2`, `-abs(d)`, `-d2 / (2 * s**2)`, `x - max(x)`, `lo - hi`, a cap below the
+    overflow: an `exp` of it cannot overflow (the value layer's range)."""
+    return values.of(ctx, node).range.nonpositive or is_bounded_above(ctx, node)
 
 
 def is_bounded_above(ctx: FileContext, node: cst.BaseExpression) -> bool:
-    """Capped by a constant an `exp` cannot overflow past: `minimum(x, 20.0)`,
-    `x.clamp(max=50)`, `np.clip(x, None, 30)`."""
-    value = ctx.resolve(node)
-    if not isinstance(value, cst.Call):
-        return False
-    cap: cst.BaseExpression | None = None
-    if vocab.terminal_name(value.func) in ("minimum", "fmin", "clamp_max"):
-        args = [a.value for a in value.args if a.keyword is None]
-        cap = args[-1] if args else None
-    else:
-        op = ctx.op(value, follow=False)
-        if op is not None and op.kind == "clip" and op.operand is not None:
-            cap = op.keyword("max", "a_max", "clip_value_max") or (
-                op.positional(1) if op.is_method else op.positional(2))
-    cap = ctx.resolve(cap) if cap is not None else None
-    if isinstance(cap, (cst.Integer, cst.Float)):
-        return float(cap.evaluated_value) <= _SAFE_EXPONENT
-    return False
-
-
-# `min_ - max_`, `lo - hi`: named as the smaller minus the larger of two values.
-_LOWER = re.compile(r"min|^lo|lower|small", re.IGNORECASE)
-_UPPER = re.compile(r"max|^hi|upper|large", re.IGNORECASE)
+    """Bounded so that `exp` of it cannot overflow in its dtype: `minimum(x, 20.0)`,
+    `x.clamp(max=50)`, `np.clip(x, None, 30)`, `torch.rand(n)`."""
+    return not values.exp_overflow(ctx, node).fails
 
 
 def is_size(ctx: FileContext, node: cst.BaseExpression) -> bool:
@@ -578,17 +465,31 @@ _SHIFT_INVARIANT_CALLS = frozenset({"argmax", "argsort", "topk", "sort", "softma
                                     "RelaxedOneHotCategorical", "categorical"})
 
 
+_SHAPE_ATTRIBUTES = frozenset({"shape", "size", "dtype", "device", "ndim", "dim"})
+
+
 def only_shift_invariant_uses(ctx: FileContext, node: cst.BaseExpression, depth: int = 3) -> bool:
     """Is `node`'s value only ever passed to shift-invariant consumers (`argmax`, another
     softmax, `Categorical(logits=...)`), directly or through a name bound to it?"""
     parents = iter(ctx.flow.ancestors(node))
     parent = next(parents, None)
+    # `lp / T + g`, `lp - c`: a per-row constant or noise added keeps the consumer blind to
+    # the shift (a Gumbel-max sample); `c - lp` reverses the order and is not followed.
+    while isinstance(parent, cst.BinaryOperation) and (
+            isinstance(parent.operator, cst.Add)
+            or isinstance(parent.operator, cst.Subtract) and parent.left is node):
+        node, parent = parent, next(parents, None)
     if isinstance(parent, cst.Arg):
         call = next(parents, None)
+        callee = vocab.terminal_name(call.func) if isinstance(call, cst.Call) else None
+        if callee is not None and (callee.endswith("_like") or callee == "len"):
+            return True  # `torch.rand_like(lp)`: only its shape is read
         return (isinstance(call, cst.Call)
-                and vocab.terminal_name(call.func) in _SHIFT_INVARIANT_CALLS
+                and callee in _SHIFT_INVARIANT_CALLS
                 and (parent.keyword is None or parent.keyword.value in ("logits", "input", "x")))
     if isinstance(parent, cst.Attribute) and parent.value is node:
+        if parent.attr.value in _SHAPE_ATTRIBUTES:
+            return True  # `lp.shape`, `lp.size(0)`: not its values
         call = next(parents, None)
         return isinstance(call, cst.Call) and call.func is parent \
             and parent.attr.value in _SHIFT_INVARIANT_CALLS
@@ -630,60 +531,13 @@ def _tests_positive(ctx: FileContext, test: cst.BaseExpression,
     return False
 
 
-# Where `exp` leaves a dtype's range: it overflows to `inf` above log(max) and underflows to
-# 0 (past the subnormals) below log(smallest subnormal).
-EXP_RANGE = {"float64": (709.78, -745.13), "float32": (88.72, -103.28),
-             "bfloat16": (88.72, -92.0), "float16": (11.09, -17.33)}
-_DTYPE_NAMES = {"float": "float32", "float32": "float32", "single": "float32",
-                "double": "float64", "float64": "float64", "half": "float16",
-                "float16": "float16", "bfloat16": "bfloat16"}
-_CAST_METHODS = frozenset({"float", "double", "half", "bfloat16"})
-
-
 def dtype_of(ctx: FileContext, node: cst.BaseExpression) -> str | None:
-    """The floating dtype the code shows for a value: a cast (`.float()`, `.half()`,
-    `.to(torch.bfloat16)`, `.astype(np.float32)`), or a `dtype=` argument where it or a name
-    it reads was made; None when the code does not say."""
-    stack: list[cst.CSTNode] = [node]
-    seen = 0
-    while stack and seen < 64:  # an expression and the values its names hold, not a program
-        current = stack.pop()
-        seen += 1
-        if isinstance(current, cst.Call):
-            named = _call_dtype(current)
-            if named is not None:
-                return named
-        if isinstance(current, cst.Name):
-            value = ctx.value(current)
-            if value is not None:
-                stack.append(value)
-            continue
-        stack.extend(current.children)
-    return None
-
-
-def _call_dtype(call: cst.Call) -> str | None:
-    name = vocab.terminal_name(call.func)
-    if name in _CAST_METHODS and isinstance(call.func, cst.Attribute) and not call.args:
-        return _DTYPE_NAMES[name]
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value != "dtype":
-            continue
-        if arg.keyword is None and name not in ("to", "astype", "type", "cast"):
-            continue
-        value = arg.value
-        spelled = (value.evaluated_value if isinstance(value, cst.SimpleString)
-                   else vocab.terminal_name(value))
-        if isinstance(spelled, str) and spelled in _DTYPE_NAMES and spelled != "float":
-            return _DTYPE_NAMES[spelled]
-    return None
+    """The floating dtype the code shows for a value (the value layer's); None when the
+    code does not say."""
+    return values.dtype_of(ctx, node)
 
 
 def exp_limit(ctx: FileContext, node: cst.BaseExpression, under: bool = False) -> str:
     """Where `exp` overflows (or, `under`, underflows to 0) for this value, as a message
     says it: in the dtype the code shows, else in float32 with float64 beside it."""
-    at = 1 if under else 0
-    dtype = dtype_of(ctx, node)
-    if dtype is not None:
-        return f"~{EXP_RANGE[dtype][at]:.4g} ({dtype})"
-    return f"~{EXP_RANGE['float32'][at]:.4g} in float32 (~{EXP_RANGE['float64'][at]:.4g} in float64)"
+    return values.exp_limit(ctx, node, under)

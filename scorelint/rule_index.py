@@ -68,7 +68,7 @@ RULES = (
      'sometimes',
      'safe',
      'https://scorelint.readthedocs.io/en/latest/rules/SL204/',
-     (('log',), ('exp',))),
+     (('log', 'log1p'), ('exp',))),
     ('SL205',
      'log-of-sigmoid',
      True,

@@ -69,8 +69,19 @@ _ELEMENTWISE_KINDS = {
     "where": ["where"],
     "sqrt": ["sqrt"],
     "maximum": ["maximum", "fmax"],  # an elementwise floor: `np.maximum(p, eps)`
+    # Read by the value layer (scorelint.values) for ranges and signs.
+    "minimum": ["minimum", "fmin"],
+    "negative": ["negative"],
+    "power": ["power", "pow", "float_power"],
+    "tanh": ["tanh"],
+    "subtract": ["subtract"],
+    "outer": ["outer"],
+    "zeros": ["zeros", "zeros_like"],
+    "arange": ["arange"],
+    "linspace": ["linspace"],
 }
-_REDUCTION_KINDS = {"sum": ["sum"], "max": ["max", "amax"], "prod": ["prod"], "mean": ["mean"]}
+_REDUCTION_KINDS = {"sum": ["sum"], "max": ["max", "amax"], "prod": ["prod"], "mean": ["mean"],
+                    "min": ["min", "amin"]}
 
 
 def _build_table() -> dict[str, tuple[str, str, ArgSpec]]:
@@ -175,12 +186,60 @@ def _build_table() -> dict[str, tuple[str, str, ArgSpec]]:
     add("numpy", ArgSpec(1, ("axis",), None, ("keepdims",), FIRST), "logsumexp",
         "numpy.logaddexp.reduce")
     add("torch", ELEMENTWISE, "add", "torch.add")
+    _add_values(add)
     # `import tensorflow.compat.v1 as tf` (or v2): the same functions under another prefix.
     for qualname, entry in list(table.items()):
         if qualname.startswith("tensorflow."):
             for version in ("v1", "v2"):
                 table.setdefault(f"tensorflow.compat.{version}.{qualname[11:]}", entry)
     return table
+
+
+def _add_values(add) -> None:  # type: ignore[no-untyped-def]
+    """Spellings the value layer reads for ranges: random draws, constructors, `neg`,
+    `pow`, `tanh`, `minimum`, `comb` beyond the numpy-like names of every framework."""
+    add("torch", ELEMENTWISE, "negative", "torch.neg")
+    add("torch", ELEMENTWISE, "subtract", "torch.sub")
+    add("torch", ELEMENTWISE, "minimum", "torch.clamp_max")
+    add("torch", ELEMENTWISE, "outer", "torch.ger")
+    add("torch", ELEMENTWISE, "tanh", "torch.nn.functional.tanh")
+    add("jax", ELEMENTWISE, "tanh", "jax.nn.tanh")
+    add("torch", ELEMENTWISE, "rand", "torch.rand", "torch.rand_like")
+    add("torch", ELEMENTWISE, "randn", "torch.randn", "torch.randn_like")
+    add("torch", ELEMENTWISE, "normal", "torch.normal")
+    add("numpy", ELEMENTWISE, "rand", "numpy.random.rand", "numpy.random.random",
+        "numpy.random.random_sample")
+    add("numpy", ELEMENTWISE, "randn", "numpy.random.randn", "numpy.random.standard_normal")
+    add("numpy", ELEMENTWISE, "normal", "numpy.random.normal")
+    add("numpy", ELEMENTWISE, "uniform", "numpy.random.uniform")
+    add("jax", ELEMENTWISE, "uniform", "jax.random.uniform")
+    add("jax", ELEMENTWISE, "randn", "jax.random.normal")
+    add("paddle", ELEMENTWISE, "rand", "paddle.rand")
+    add("paddle", ELEMENTWISE, "randn", "paddle.randn", "paddle.standard_normal")
+    add("paddle", ELEMENTWISE, "negative", "paddle.neg")
+    add("builtin", ELEMENTWISE, "rand", "random.random")
+    add("builtin", ELEMENTWISE, "uniform", "random.uniform")
+    add("builtin", ELEMENTWISE, "normal", "random.gauss", "random.normalvariate")
+    add("builtin", ELEMENTWISE, "min", "builtins.min")
+    add("builtin", ELEMENTWISE, "power", "builtins.pow")
+    add("builtin", ELEMENTWISE, "arange", "builtins.range")
+    for kind, name in (("power", "pow"), ("tanh", "tanh"), ("comb", "comb")):
+        add("math", ELEMENTWISE, kind, f"math.{name}")
+    add("scipy", ELEMENTWISE, "comb", "scipy.special.comb", "scipy.special.binom")
+    for prefix in ("tensorflow", "tensorflow.math"):
+        for kind, name in (("negative", "negative"), ("power", "pow"), ("tanh", "tanh"),
+                           ("minimum", "minimum"), ("subtract", "subtract")):
+            add("tf", ELEMENTWISE, kind, f"{prefix}.{name}")
+        add("tf", _TF_REDUCE, "min", f"{prefix}.reduce_min")
+    add("tf", ELEMENTWISE, "arange", "tensorflow.range")
+    add("tf", ELEMENTWISE, "linspace", "tensorflow.linspace")
+    add("tf", ELEMENTWISE, "zeros", "tensorflow.zeros", "tensorflow.zeros_like")
+    add("tf", ELEMENTWISE, "uniform", "tensorflow.random.uniform")
+    add("tf", ELEMENTWISE, "randn", "tensorflow.random.normal")
+    add("tf", ELEMENTWISE, "tanh", "tensorflow.nn.tanh")
+    add("torch", ELEMENTWISE, "copy", "torch.tensor", "torch.as_tensor", "torch.from_numpy")
+    add("tf", ELEMENTWISE, "copy", "tensorflow.constant", "tensorflow.convert_to_tensor")
+    add("paddle", ELEMENTWISE, "copy", "paddle.to_tensor")
 
 
 _PADDLE_REDUCE = ArgSpec(1, ("axis",), 2, ("keepdim",), ALL)
@@ -250,6 +309,15 @@ METHODS: dict[str, tuple[str, ArgSpec]] = {
     "mul": ("multiply", ELEMENTWISE),
     "add": ("add", ELEMENTWISE),  # `x.exp().add(1)`: torch and paddle tensors
     "matmul": ("matmul", ELEMENTWISE),
+    "neg": ("negative", ELEMENTWISE),
+    "negative": ("negative", ELEMENTWISE),
+    "pow": ("power", ELEMENTWISE),
+    "tanh": ("tanh", ELEMENTWISE),
+    "clamp_max": ("minimum", ELEMENTWISE),
+    "sub": ("subtract", ELEMENTWISE),
+    "outer": ("outer", ELEMENTWISE),
+    "min": ("min", _METHOD_REDUCE),
+    "amin": ("min", _METHOD_REDUCE),
     "sum": ("sum", _METHOD_REDUCE),
     "max": ("max", _METHOD_REDUCE),
     "amax": ("max", _METHOD_REDUCE),

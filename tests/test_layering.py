@@ -43,6 +43,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("rules", {"scorelint.rules", "scorelint.rules.*", "scorelint.rule"}),
     ("facts / data flow", {
         "scorelint.patterns", "scorelint.facts", "scorelint.origins", "scorelint.context",
+        "scorelint.values",
         "scorelint.dataflow", "scorelint.summaries", "scorelint.spelling", "scorelint.proposal",
     }),
     ("vocabulary", {"scorelint.vocabulary"}),

@@ -6,7 +6,7 @@ from typing import ClassVar
 
 import libcst as cst
 
-from scorelint import facts, origins, patterns
+from scorelint import facts, origins, patterns, values
 from scorelint import vocabulary as vocab
 from scorelint.findings import Applicability, FixAvailability
 from scorelint.proposal import FixSpec, InsertLine
@@ -60,7 +60,9 @@ class LogOfSoftmax(Rule):
     as functions are not followed. When the softmax is reached through a
     name and its arguments include a call (`softmax(model(x))`), the finding
     has no fix, since the fix would repeat the call. Calls across modules are
-    never followed.
+    never followed. Logits whose range (`scorelint.values`) is too narrow
+    for any entry of the softmax to round to 0 in their dtype (a test's
+    `torch.randn(n)`, `torch.rand(n)`, small literals) are left alone.
     """
 
     code = "SL203"
@@ -203,6 +205,20 @@ class LogOfSoftmax(Rule):
                 return F.log_softmax(logits, dim=-1) / math.log(2)
             """,
         ),
+        Flagged(
+            """
+            import torch
+            def spread_out():
+                x = torch.randn(2, 5) * 10
+                return torch.softmax(x, dim=-1).log()
+            """,
+            """
+            import torch
+            def spread_out():
+                x = torch.randn(2, 5) * 10
+                return torch.log_softmax(x, dim=-1)
+            """,
+        ),
     )
     clean = (
         Clean(
@@ -253,6 +269,23 @@ class LogOfSoftmax(Rule):
             bits = math.log(n_classes, 2)
             """
         ),
+        Clean(
+            """
+            import torch
+            def test_against_log_softmax():
+                x = torch.randn(2, 5)
+                assert torch.allclose(torch.log(torch.softmax(x, dim=-1)), torch.log_softmax(x, dim=-1))
+            """,
+        ),
+        Clean(
+            """
+            import numpy as np
+            from scipy.special import softmax
+            def test_uniform_logits():
+                p = np.log(softmax(np.random.rand(3, 4), axis=-1))
+                assert p.shape == (3, 4)
+            """,
+        ),
     )
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -274,6 +307,8 @@ class LogOfSoftmax(Rule):
             if found is not None and found.crossed:  # made elsewhere: report, no fix
                 self.report(node, trace=found.steps)
             return
+        if not guarded and not values.softmax_underflows(ctx, softmax.operand, softmax).fails:
+            return  # logits in a narrow range: no entry of the softmax can round to 0
         known = ctx.axis(softmax)[0]
         template = self.message if known or guarded else self.implicit_message
         fix = self._fix(node, softmax, selections, known and not guarded, found_log.base)

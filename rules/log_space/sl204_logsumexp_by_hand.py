@@ -76,7 +76,9 @@ class LogsumexpByHand(Rule):
     reported without a fix. A weighted sum with weights of unknown sign is
     reported without a fix outside scipy and jax. A Python sum over a
     generator (`math.log(sum(math.exp(v) for v in xs))`) is reported but not
-    fixed. An offset of 1e-3 or more (`log(sum(exp(x)) + 0.5)`) is a
+    fixed. An `exp` bound on each branch of an `if` (`alpha = exp(a + b)` /
+    `alpha = exp(b)`) and the hand-written `log1p(sum(e) - e)` with
+    `e = exp(x)` are reported without a fix. An offset of 1e-3 or more (`log(sum(exp(x)) + 0.5)`) is a
     deliberate value, not an epsilon, and is left alone.
     """
 
@@ -86,10 +88,14 @@ class LogsumexpByHand(Rule):
     unknown_axis_message = "`{expr}` overflows to `inf` above {limit}; no fix: its axis is unknown"
     guarded_message = "`{expr}` overflows to `inf` above {limit}; the fix drops the epsilon"
     scalar_message = "`{expr}` overflows to `inf` above {limit}; no fix: Python sums have no logsumexp"
+    branches_message = ("`{expr}` sums an `exp` made on each branch; it overflows to `inf` "
+                        "once an input exceeds {limit}")
+    rest_message = ("`{expr}` is `log(1 + sum(exp) - exp)` by hand: `exp` overflows above "
+                    "{limit} and `inf - inf` is `nan`")
     fix_title = "Replace with the framework's `logsumexp` over the same axis"
     fix_availability = FixAvailability.SOMETIMES
     applicability = Applicability.SAFE
-    triggers = (("log",), ("exp",))
+    triggers = (("log", "log1p"), ("exp",))
 
     flagged = (
         Flagged(
@@ -229,6 +235,25 @@ class LogsumexpByHand(Rule):
             z = np.log(np.sum(np.exp(x), axis=-1, dtype=np.float64))
             """
         ),
+        Flagged(
+            """
+            import torch
+            def forward_step(start, emit, first):
+                if first:
+                    alpha = torch.exp(start + emit)
+                else:
+                    alpha = torch.exp(emit)
+                return torch.log(alpha.sum(-1))
+            """,
+        ),
+        Flagged(
+            """
+            import torch
+            def log_rest(a, m):
+                joint = (a + m).exp()
+                return torch.log1p(joint.sum(1, keepdim=True) - joint)
+            """,
+        ),
     )
     clean = (
         Clean(
@@ -287,12 +312,32 @@ class LogsumexpByHand(Rule):
             z = np.log(np.sum(np.exp(x), axis=-1) + 0.5)
             """
         ),
+        Clean(
+            """
+            import torch
+            def forward_step(start, emit, first):
+                if first:
+                    alpha = torch.exp(start + emit - (start + emit).amax(-1, keepdim=True))
+                else:
+                    alpha = torch.exp(emit - emit.amax(-1, keepdim=True))
+                return torch.log(alpha.sum(-1))
+            """,
+        ),
+        Clean(
+            """
+            import torch
+            def log_rest(a):
+                joint = torch.rand_like(a).exp()
+                return torch.log1p(joint.sum(1, keepdim=True) - joint)
+            """,
+        ),
     )
 
     def visit_Call(self, node: cst.Call) -> None:
         ctx = self.ctx
         log = patterns.natural_log(ctx, node)
         if log is None:
+            self._log1p_of_rest(node)
             return
         value = ctx.resolve(facts.without_epsilon(ctx, log.operand))  # type: ignore[arg-type]
         guarded = value is not ctx.resolve(log.operand)  # type: ignore[arg-type]
@@ -312,6 +357,9 @@ class LogsumexpByHand(Rule):
         unguarded = facts.without_epsilon(ctx, element)  # `sum(exp(x) + eps)`
         guarded = guarded or unguarded is not element
         exp, weight = patterns.weighted_exp(ctx, unguarded)
+        if exp is None and self._exp_on_every_path(unguarded):
+            self.report(node, self.say(self.branches_message, node))
+            return
         if exp is None or facts.is_shifted(ctx, exp.operand):  # type: ignore[arg-type]
             return
         template = (self.scalar_message if total.framework in ("builtin", "math")
@@ -319,6 +367,34 @@ class LogsumexpByHand(Rule):
                     else self.guarded_message if guarded else self.message)
         fix = self._fix_sum(node, log, total, exp, weight, guarded)
         self.report(node, self.say(template, node), fix)
+
+    def _exp_on_every_path(self, node: cst.BaseExpression) -> bool:
+        """`alpha = exp(start + emit)` in one branch, `alpha = exp(emit)` in the other: an
+        `exp` on every path that reaches `node`, one of them able to overflow."""
+        ctx = self.ctx
+        found = ctx.values(node)
+        if not found or len(found) < 2:
+            return False
+        exps = [ctx.op(value) for value in found]
+        return all(e is not None and e.kind == "exp" and e.operand is not None for e in exps) \
+            and any(not facts.is_shifted(ctx, e.operand) for e in exps)  # type: ignore[union-attr,arg-type]
+
+    def _log1p_of_rest(self, node: cst.Call) -> None:
+        """`log1p(sum(e) - e)` with `e = exp(x)`: `log(1 + sum of the other exps)` by hand;
+        once an `exp` overflows it is `log1p(inf - inf) = nan`."""
+        ctx = self.ctx
+        op = ctx.op(node, follow=False)
+        if op is None or op.kind != "log1p" or op.operand is None:
+            return
+        rest = ctx.resolve(op.operand)
+        if not isinstance(rest, cst.BinaryOperation) or not isinstance(rest.operator, cst.Subtract):
+            return
+        total, exp = ctx.op(rest.left), ctx.op(rest.right)
+        if total is None or total.kind != "sum" or total.operand is None or exp is None \
+                or exp.kind != "exp" or exp.operand is None or not ctx.same(total.operand, rest.right):
+            return
+        if not facts.is_shifted(ctx, exp.operand):
+            self.report(node, self.say(self.rest_message, node))
 
     def _fix_sum(self, node: cst.Call, log: Op, total: Op, exp: Op,
                  weight: cst.BaseExpression | None, guarded: bool) -> FixSpec | None:

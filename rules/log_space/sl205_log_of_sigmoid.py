@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from scorelint import facts, patterns
+from scorelint import facts, patterns, values
 from scorelint.findings import Applicability, FixAvailability
 from scorelint.rule import Clean, Flagged, Rule
 from scorelint.spelling import negate
@@ -55,7 +55,9 @@ class LogOfSigmoid(Rule):
     one or reads as one (`eps`, `self.gamma = 1e-8`); an unknown setting
     (`p + delta`) is not taken as one, and the log is left alone.
     Scalar code (`math`) has no log-sigmoid and is reported without a fix.
-    Other spellings of the sigmoid (`0.5 * (1 + tanh(x / 2))`) and
+    A sigmoid whose argument's range (`scorelint.values`) keeps it from
+    rounding to 0 (or, under `1 - sigmoid`, to 1) in its dtype is left alone:
+    `log(sigmoid(torch.rand(n)))` is finite. Other spellings of the sigmoid (`0.5 * (1 + tanh(x / 2))`) and
     `log2` / `log10` of it are not recognised. A sigmoid reached through a
     name whose argument contains a call (`sigmoid(model(x))`) is reported
     without a fix, since the fix would repeat the call.
@@ -63,7 +65,7 @@ class LogOfSigmoid(Rule):
 
     code = "SL205"
     name = "log-of-sigmoid"
-    message = "`{expr}` is `-inf` where the sigmoid saturates; log-sigmoid is exact"
+    message = "`{expr}` is `-inf` where the sigmoid saturates: {why}"
     fix_title = "Replace with the framework's log-sigmoid"
     fix_availability = FixAvailability.SOMETIMES
     applicability = Applicability.SAFE
@@ -181,6 +183,32 @@ class LogOfSigmoid(Rule):
             y = jax.nn.log_sigmoid(-(a + b))
             """,
         ),
+        Flagged(
+            """
+            import torch
+            def wide_draws():
+                x = torch.rand(4) * 30
+                return torch.log(1 - torch.sigmoid(x))
+            """,
+            """
+            import torch
+            def wide_draws():
+                x = torch.rand(4) * 30
+                return torch.nn.functional.logsigmoid(-x)
+            """,
+        ),
+        Flagged(
+            """
+            import torch
+            def scaled_draws():
+                return torch.randn(5).mul(100).sigmoid().log()
+            """,
+            """
+            import torch
+            def scaled_draws():
+                return torch.nn.functional.logsigmoid(torch.randn(5).mul(100))
+            """,
+        ),
     )
     clean = (
         Clean(
@@ -239,6 +267,38 @@ class LogOfSigmoid(Rule):
             y = torch.log(torch.softmax(x, dim=-1))
             """
         ),
+        Clean(
+            """
+            import torch
+            def test_shape():
+                x = torch.rand(3)
+                assert torch.log(torch.sigmoid(x)).shape == (3,)
+            """,
+        ),
+        Clean(
+            """
+            import torch
+            def test_complement():
+                y = torch.log(1 - torch.sigmoid(torch.randn(3)))
+                assert y.max() < 0
+            """,
+        ),
+        Clean(
+            """
+            import numpy as np
+            from scipy.special import expit
+            def draws():
+                x = np.random.rand(4) * 30
+                return np.log(1 - expit(x))
+            """,
+        ),
+        Clean(
+            """
+            import torch
+            def method_chain():
+                return torch.rand(5).sigmoid().log()
+            """,
+        ),
     )
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -272,6 +332,10 @@ class LogOfSigmoid(Rule):
                guarded: bool) -> None:
         ctx = self.ctx
         template = self.guarded_message if guarded else self.message
+        saturates = values.sigmoid_saturates(ctx, sigmoid.argument, toward_one=complement,
+                                             negated=sigmoid.negated, op=sigmoid.op)
+        if not guarded and not saturates.fails:
+            return  # the range keeps the sigmoid away from 0 (or 1): the log is finite
         fix = None
         if ctx.copyable(node, sigmoid.argument):
             argument = patterns.arg(ctx, sigmoid.argument, node)
@@ -282,7 +346,7 @@ class LogOfSigmoid(Rule):
                 code, imports = spelled
                 applicability = Applicability.UNSAFE if guarded else Applicability.SAFE
                 fix = patterns.replacement(ctx, node, code, applicability, imports)
-        self.report(node, self.say(template, node), fix)
+        self.report(node, self.say(template, node, why=saturates.reason), fix)
 
     def _complement(self, node: cst.Call, log: Op) -> None:
         """`logsigmoid(1 - x)`: `log(1 - sigmoid(x))` misread; unsafe fix to `logsigmoid(-x)`."""

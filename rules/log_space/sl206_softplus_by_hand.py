@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from scorelint import patterns
+from scorelint import patterns, values
 from scorelint.findings import Applicability, FixAvailability
 from scorelint.rule import Clean, Flagged, Rule
 
@@ -54,7 +54,7 @@ class SoftplusByHand(Rule):
 
     code = "SL206"
     name = "softplus-by-hand"
-    message = "`{expr}` overflows to `inf` for inputs above {limit}; use softplus"
+    message = "`{expr}` overflows to `inf`: {why}"
     fix_title = "Replace with the framework's softplus"
     fix_availability = FixAvailability.SOMETIMES
     applicability = Applicability.SAFE
@@ -147,6 +147,32 @@ class SoftplusByHand(Rule):
                 return torch.nn.functional.softplus(x)
             """,
         ),
+        Flagged(
+            """
+            import torch
+            def wide_draws():
+                z = torch.randn(8) * 100
+                return torch.log1p(z.exp())
+            """,
+            """
+            import torch
+            def wide_draws():
+                z = torch.randn(8) * 100
+                return torch.nn.functional.softplus(z)
+            """,
+        ),
+        Flagged(
+            """
+            import torch
+            def chain(a, b):
+                return (a - b).exp().log1p()
+            """,
+            """
+            import torch
+            def chain(a, b):
+                return torch.nn.functional.softplus(a - b)
+            """,
+        ),
     )
     clean = (
         Clean(
@@ -205,6 +231,42 @@ class SoftplusByHand(Rule):
             y = np.log(np.exp(a) + np.exp(b))
             """
         ),
+        Clean(
+            """
+            import torch
+            def stable_tail(x):
+                return x.abs().neg().exp().log1p()
+            """,
+        ),
+        Clean(
+            """
+            import numpy as np
+            def stable_tail(x):
+                return np.log1p(np.exp(np.negative(np.abs(x))))
+            """,
+        ),
+        Clean(
+            """
+            import jax.numpy as jnp
+            def stable_tail(x):
+                return jnp.log(1 + jnp.exp(-jnp.abs(x)))
+            """,
+        ),
+        Clean(
+            """
+            import tensorflow as tf
+            def stable_tail(x):
+                return tf.math.log1p(tf.exp(tf.math.negative(tf.abs(x))))
+            """,
+        ),
+        Clean(
+            """
+            import torch
+            def test_small_inputs():
+                u = torch.rand(8)
+                assert torch.log1p(u.exp()).min() > 0
+            """,
+        ),
     )
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -228,4 +290,5 @@ class SoftplusByHand(Rule):
             if spelled is not None:
                 code, imports = spelled
                 fix = patterns.replacement(ctx, node, code, self.applicability, imports)
-        self.report(node, fix=fix)
+        why = values.exp_overflow(ctx, exp.operand, exp).reason  # type: ignore[arg-type]
+        self.report(node, self.say(self.message, node, why=why), fix=fix)

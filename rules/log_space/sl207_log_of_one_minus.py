@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from scorelint import facts, patterns
+from scorelint import facts, patterns, values
 from scorelint.context import FileContext
 from scorelint.findings import Applicability, FixAvailability
 from scorelint.proposal import InsertLine
@@ -23,9 +23,12 @@ class LogOfOneMinus(Rule):
     `a` is a log-probability or a rate (`logp`, `-hazard * t`).
 
     ## Why is this bad?
-    `1 - p` keeps only the digits of `p` that survive next to 1 (float64
-    spacing near 1 is 1.1e-16), so `np.log(1 - 1e-20)` is `0.0` where the
-    answer is `-1e-20`; `log1p(-p)` computes it exactly. For `p = exp(a)`
+    `1 - p` keeps only the digits of `p` that survive next to 1: none below
+    half the dtype's epsilon (~6e-08 in float32, ~1.1e-16 in float64, ~4.9e-4
+    in float16), and half of them already below its square root (~3.5e-4 in
+    float32), so `np.log(1 - 1e-20)` is `0.0` where the answer is `-1e-20`;
+    `log1p(-p)` computes it exactly. The message quotes the dtype the code
+    shows, else float32 with float64 beside it. For `p = exp(a)`
     with `a` near 0 it is worse: `np.log(1 - np.exp(-1e-20))` is `-inf`
     where `log(-expm1(a))` gives `-46.05...`. The same cancellation makes
     `1 - np.exp(-1e-10)` come out as `1.00000008e-10` (8e-8 relative error)
@@ -52,7 +55,9 @@ class LogOfOneMinus(Rule):
     (`log(1 - p + eps)`) the fix is unsafe: it removes the floor.
 
     ## Known limitations
-    `log(1 - p)` is reported only when `p` is visibly a probability; a
+    `log(1 - p)` is reported only when `p` is visibly a probability and its
+    range (`scorelint.values`) does not keep it away from 0 (`1 - 0.5`,
+    `1 + np.exp(2 / 4)` lose nothing); a
     `1 - exp(a)` only when `a` reads as a log-probability or rate (a decay
     schedule `1 - exp(-t / tau)` is left alone). `log(1 - sigmoid(x))` is
     SL205's and `log(1 + exp(x))` SL206's. A complement kept in a name
@@ -62,7 +67,7 @@ class LogOfOneMinus(Rule):
 
     code = "SL207"
     name = "log-of-one-minus"
-    message = "`{expr}` loses every digit of `p` below ~1e-16; `log1p` keeps them"
+    message = "`{expr}` loses {why}; `log1p` keeps them"
     fix_title = "Replace with `log1p` / `expm1`"
     fix_availability = FixAvailability.SOMETIMES
     applicability = Applicability.SAFE
@@ -156,6 +161,34 @@ class LogOfOneMinus(Rule):
                 return torch.log1p(-p)
             """,
         ),
+        Flagged(
+            """
+            import torch
+            def f(z):
+                p = torch.softmax(z, -1).double()
+                return torch.log(1 - p)
+            """,
+            """
+            import torch
+            def f(z):
+                p = torch.softmax(z, -1).double()
+                return torch.log1p(-p)
+            """,
+        ),
+        Flagged(
+            """
+            import numpy as np
+            def f(n):
+                p = np.random.rand(n)
+                return np.log(1 - p)
+            """,
+            """
+            import numpy as np
+            def f(n):
+                p = np.random.rand(n)
+                return np.log1p(-p)
+            """,
+        ),
     )
     clean = (
         Clean(
@@ -201,6 +234,22 @@ class LogOfOneMinus(Rule):
             y = np.log(1 - x), np.log(-np.expm1(logp))
             """
         ),
+        Clean(
+            """
+            import numpy as np
+            def test_value():
+                v = np.log(1 + np.exp(2 / 4))
+                assert v > 0
+            """,
+        ),
+        Clean(
+            """
+            import torch
+            def middling(n):
+                p = 0.25 + 0.5 * torch.rand(n)
+                return torch.log(1 - p)
+            """,
+        ),
     )
 
     def __init__(self, ctx: FileContext) -> None:
@@ -225,14 +274,15 @@ class LogOfOneMinus(Rule):
             if exp is not None and exp.kind == "exp" and exp.operand is not None and exp.plain \
                     and ctx.copyable(node, exp.operand):
                 self._log1mexp(node, log, exp, guarded)
-            elif facts.is_probability(ctx, p):
+            elif facts.is_probability(ctx, p) and (loses := values.one_plus_loses(ctx, p, log)).fails:
                 log1p = ctx.spelling.call("log1p", ctx.dialect(log), negate(patterns.arg(ctx, p, node)))
-                self._report(node, self.message, log1p, guarded)
+                self._report(node, self.message, log1p, guarded, why=loses.reason)
         elif (p := patterns.one_plus(inner)) is not None:
-            if patterns.overflowing_exp(ctx, p) is None and facts.is_probability(ctx, p):
+            if patterns.overflowing_exp(ctx, p) is None and facts.is_probability(ctx, p) \
+                    and (loses := values.one_plus_loses(ctx, p, log)).fails:
                 self._claimed.add(inner)
                 log1p = ctx.spelling.call("log1p", ctx.dialect(log), patterns.arg(ctx, p, node))
-                self._report(node, self.message, log1p, guarded)
+                self._report(node, self.message, log1p, guarded, why=loses.reason)
 
     def _complement_elsewhere(self, node: cst.Call, log: Op, inner: cst.BaseExpression,
                               guarded: bool) -> None:
@@ -245,10 +295,13 @@ class LogOfOneMinus(Rule):
         exp = ctx.op(p)
         if exp is not None and exp.kind == "exp":
             return
+        loses = values.one_plus_loses(ctx, p, log)
+        if not loses.fails:
+            return  # `p` is never small enough to lose digits in `1 - p`
         log1p = None
         if ctx.copyable(node, p):
             log1p = ctx.spelling.call("log1p", ctx.dialect(log), negate(patterns.arg(ctx, p, node)))
-        self._report(node, self.message, log1p, guarded)
+        self._report(node, self.message, log1p, guarded, why=loses.reason)
 
     def _log1mexp(self, node: cst.Call, log: Op, exp: Op, guarded: bool) -> None:
         ctx, dialect = self.ctx, self.ctx.dialect(log)

@@ -149,6 +149,20 @@ class LogitsDividedBySum(Rule):
                 return [s / sum(scores) for s in scores]
             """
         ),
+        Flagged(
+            """
+            import torch
+            def f(h, w):
+                scores = h @ w
+                return scores / scores.sum(-1, keepdim=True)
+            """,
+            """
+            import torch
+            def f(h, w):
+                scores = h @ w
+                return torch.softmax(scores, dim=-1)
+            """,
+        ),
     )
     clean = (
         Clean(
@@ -198,6 +212,51 @@ class LogitsDividedBySum(Rule):
             probs = sq / sq.sum()
             """
         ),
+        Clean(
+            """
+            import math
+            import torch
+            def binomial_kernel(n):
+                k = torch.tensor([math.comb(n, i) for i in range(n + 1)], dtype=torch.float32)
+                scores = k[:, None] @ k[None, :]
+                return scores / scores.sum()
+            """,
+        ),
+        Clean(
+            """
+            import math
+            import torch
+            def binomial_kernel(n):
+                k = torch.tensor([math.comb(n, i) for i in range(n + 1)])
+                scores = torch.outer(k, k)
+                return scores / scores.sum()
+            """,
+        ),
+        Clean(
+            """
+            import numpy as np
+            from scipy.special import comb
+            def binomial_kernel(n):
+                k = comb(n, np.arange(n + 1))
+                scores = np.outer(k, k)
+                return scores / np.sum(scores)
+            """,
+        ),
+        Clean(
+            """
+            def shares(items):
+                scores = [len(x) for x in items]
+                total = sum(scores)
+                return [s / total for s in scores] if total > 0 else [0.0 for _ in scores]
+            """,
+        ),
+        Clean(
+            """
+            def shares(scores):
+                total = sum(scores)
+                return [s / sum(scores) for s in scores] if total > 0 else []
+            """,
+        ),
     )
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
@@ -237,7 +296,8 @@ class LogitsDividedBySum(Rule):
         total = ctx.op(denominator)
         if (total is not None and total.kind == "sum" and total.operand is not None
                 and isinstance(numerator, cst.Name) and numerator.value == loop.target.value
-                and ctx.same(loop.iter, total.operand) and facts.is_score_like(ctx, loop.iter)):
+                and ctx.same(loop.iter, total.operand) and facts.is_score_like(ctx, loop.iter)
+                and not facts.is_guarded_division(ctx, node, denominator)):
             self.report(node.elt)
 
     def _fix(self, node: cst.CSTNode, scores: cst.BaseExpression, total) -> FixSpec | None:

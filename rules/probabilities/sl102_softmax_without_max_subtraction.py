@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from scorelint import facts, patterns
+from scorelint import facts, patterns, values
 from scorelint.context import FileContext
 from scorelint.dataflow import ELEMENT
 from scorelint import vocabulary as vocab
@@ -60,9 +60,12 @@ class SoftmaxWithoutMaxSubtraction(Rule):
     exponent holds a call the inlined form would repeat.
 
     ## Known limitations
-    Any subtraction before `exp` is taken as a shift (`exp(x - c)`), and an
-    exponent that is visibly non-positive (`-d ** 2`) cannot overflow, so both
-    are left alone. A clip on one side only (`exp(clip(x)) / sum(exp(x))`) is
+    Any subtraction before `exp` is taken as a shift (`exp(x - c)`), also
+    scaled (`(x - m) / T`, `r * (x - m)`: a scale is taken as positive unless
+    its range shows otherwise), and an exponent whose range keeps `exp` finite
+    in its dtype (`-d ** 2`, `-x.pow(2.0) / (2 * s ** 2)`, `torch.rand(n)`,
+    a normal draw taken within 10 standard deviations) cannot overflow, so
+    these are left alone. A clip on one side only (`exp(clip(x)) / sum(exp(x))`) is
     reported without a fix: the clip changes the values, so no softmax call
     computes the same thing. A softmax over a Python sequence
     (`es = [math.exp(s) for s in xs]; total = sum(es); [e / total for e in es]`,
@@ -74,8 +77,8 @@ class SoftmaxWithoutMaxSubtraction(Rule):
 
     code = "SL102"
     name = "softmax-without-max-subtraction"
-    message = "`{expr}` overflows to `inf / inf = nan` for logits above {limit}"
-    underflow_message = "`{expr}` underflows to `0 / 0 = nan` once every input is below {floor}"
+    message = "`{expr}` overflows to `inf / inf = nan`: {why}"
+    underflow_message = "`{expr}` underflows to `0 / 0 = nan` once every input is low: {why}"
     clip_message = ("`{expr}` clips one side only: a clip is not a shift, and the other "
                     "`exp` still overflows above {limit}")
     python_message = ("`{expr}` divides by a sum of `exp`s with no max subtracted; `exp` "
@@ -184,6 +187,44 @@ class SoftmaxWithoutMaxSubtraction(Rule):
                 return np.exp(np.clip(x, -50, 50)) / np.sum(np.exp(x), axis=-1, keepdims=True)
             """
         ),
+        Flagged(
+            """
+            import torch
+            import torch.nn.functional as F
+            def lse_pool(x, a):
+                r = -F.softplus(a)
+                x_max = x.max(dim=-1, keepdim=True)[0]
+                e = torch.exp(r * (x - x_max))
+                return e / e.sum(dim=-1, keepdim=True)
+            """,
+            """
+            import torch
+            import torch.nn.functional as F
+            def lse_pool(x, a):
+                r = -F.softplus(a)
+                x_max = x.max(dim=-1, keepdim=True)[0]
+                e = torch.exp(r * (x - x_max))
+                return torch.softmax(r * (x - x_max), dim=-1)
+            """,
+        ),
+        Flagged(
+            """
+            import torch
+            def half_inputs():
+                x = (torch.rand(8) * 20).half()
+                e = torch.exp(x)
+                return e / e.sum()
+            """,
+        ),
+        Flagged(
+            """
+            import torch
+            def wide_draws():
+                x = torch.randn(16) * 50
+                e = x.exp()
+                return e / e.sum()
+            """,
+        ),
     )
     clean = (
         Clean(
@@ -251,6 +292,101 @@ class SoftmaxWithoutMaxSubtraction(Rule):
                 return np.exp(c) / np.sum(np.exp(c), axis=-1, keepdims=True)
             """
         ),
+        Clean(
+            """
+            import torch
+            def gaussian_window(x, s):
+                k = torch.exp(-x.pow(2.0) / (2 * s.pow(2.0)))
+                return k / k.sum()
+            """,
+        ),
+        Clean(
+            """
+            import numpy as np
+            def gaussian_window(d, sigma):
+                k = np.exp(-np.power(d, 2.0) / (2.0 * sigma ** 2.0))
+                return k / np.sum(k)
+            """,
+        ),
+        Clean(
+            """
+            import torch
+            import torch.nn.functional as F
+            def lse_pool_softplus(x, r_raw):
+                r = F.softplus(r_raw)
+                x_max = x.max(dim=-1, keepdim=True)[0]
+                e = torch.exp(r * (x - x_max))
+                return e / e.sum(dim=-1, keepdim=True)
+            """,
+        ),
+        Clean(
+            """
+            import numpy as np
+            def decaying_weights(n, tau):
+                w = np.exp(-np.arange(n) / tau)
+                return w / w.sum()
+            """,
+        ),
+        Clean(
+            """
+            import jax.numpy as jnp
+            def decaying_weights(n, tau):
+                w = jnp.exp(-jnp.arange(n) / tau)
+                return w / jnp.sum(w)
+            """,
+        ),
+        Clean(
+            """
+            import torch
+            def test_matches_softmax():
+                x = torch.randn(4, 5)
+                e = x.exp()
+                assert torch.allclose(e / e.sum(-1, keepdim=True), torch.softmax(x, -1))
+            """,
+        ),
+        Clean(
+            """
+            import torch
+            def small_inputs():
+                x = torch.rand(8) * 20
+                e = torch.exp(x)
+                return e / e.sum()
+            """,
+        ),
+        Clean(
+            """
+            import math
+            def f():
+                es = [math.exp(s) for s in (0.1, 0.5, 0.2)]
+                total = sum(es)
+                return [e / total for e in es]
+            """,
+        ),
+        Clean(
+            """
+            import tensorflow as tf
+            def gaussian_window(d, s):
+                k = tf.exp(-tf.pow(d, 2.0) / (2.0 * tf.square(s)))
+                return k / tf.reduce_sum(k)
+            """,
+        ),
+        Clean(
+            """
+            import torch
+            def gaussian_window(d, s):
+                k = d.pow(2.0).neg().div(2 * s ** 2.0).exp()
+                return k / k.sum()
+            """,
+        ),
+        Clean(
+            """
+            import torch
+            def lse_pool(x, r):
+                x_max = x.amax(dim=-1, keepdim=True)
+                e = torch.exp(r * (x - x_max))
+                return e / e.sum(dim=-1, keepdim=True)
+            """,
+        ),
     )
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
@@ -278,9 +414,15 @@ class SoftmaxWithoutMaxSubtraction(Rule):
         if ctx.same(top.operand, bottom.operand):
             if not facts.is_shifted(ctx, top.operand):
                 # Log-likelihoods far below 0 fail the other way: every `exp` is 0, and 0 / 0.
-                template = (self.underflow_message if facts.in_log_space(ctx, top.operand)
-                            else self.message)
-                self.report(node, self.say(template, node), self._fix(node, top, total))
+                if facts.in_log_space(ctx, top.operand):
+                    verdict = values.exp_underflow(ctx, top.operand, top)
+                    template = self.underflow_message
+                else:
+                    verdict = values.exp_overflow(ctx, top.operand, top)
+                    template = self.message
+                if verdict.fails:  # quiet where the range proves `exp` finite and nonzero
+                    self.report(node, self.say(template, node, why=verdict.reason),
+                                self._fix(node, top, total))
             return
         # `exp(clip(x)) / sum(exp(x))`: a clip is not a shift; the unclipped side still overflows.
         top_value, bottom_value = _unclipped(ctx, top.operand), _unclipped(ctx, bottom.operand)

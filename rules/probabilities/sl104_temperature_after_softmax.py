@@ -174,6 +174,20 @@ class TemperatureAfterSoftmax(Rule):
                 return torch.multinomial(probs / T, 1)
             """
         ),
+        Flagged(
+            """
+            import torch
+            import torch.nn.functional as F
+            def reversed_order(logits, T, c):
+                return torch.argmax(c - F.log_softmax(logits, dim=-1) / T, dim=-1)
+            """,
+            """
+            import torch
+            import torch.nn.functional as F
+            def reversed_order(logits, T, c):
+                return torch.argmax(c - F.log_softmax(logits / T, dim=-1), dim=-1)
+            """,
+        ),
     )
     clean = (
         Clean(
@@ -226,6 +240,41 @@ class TemperatureAfterSoftmax(Rule):
             p = softmax(x, axis=-1)
             p = p / p.sum(-1, keepdims=True)
             """
+        ),
+        Clean(
+            """
+            import torch
+            import torch.nn.functional as F
+            def gumbel_max(logits, T):
+                logp = F.log_softmax(logits, dim=-1) / T
+                g = -torch.log(-torch.log(torch.rand_like(logp)))
+                return (logp + g).argmax(-1)
+            """,
+        ),
+        Clean(
+            """
+            import torch
+            import torch.nn.functional as F
+            def gumbel_max(logits, T, g):
+                return torch.argmax(F.log_softmax(logits, dim=-1) / T + g, dim=-1)
+            """,
+        ),
+        Clean(
+            """
+            import jax
+            import jax.numpy as jnp
+            def gumbel_max(key, logits, T):
+                g = jax.random.gumbel(key, logits.shape)
+                return jnp.argmax(jax.nn.log_softmax(logits) / T + g, axis=-1)
+            """,
+        ),
+        Clean(
+            """
+            import torch
+            import torch.nn.functional as F
+            def tempered(logits, T):
+                return torch.softmax(F.log_softmax(logits, dim=-1) / T, dim=-1)
+            """,
         ),
     )
 
