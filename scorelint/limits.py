@@ -36,6 +36,9 @@ MAX_CHARS = 2 * 1024 * 1024
 # Enough for the deepest code CPython's own parser accepts (~3,000 levels).
 STACK_BYTES = 512 * 1024 * 1024
 RECURSION_LIMIT = 60_000
+# CPython's own default: its parser's verdict is taken at it (how deep a tree it builds
+# follows the recursion limit), so the deep stack's limit lets no deeper text reach LibCST.
+CPYTHON_RECURSION_LIMIT = 1000
 # Seconds one file may take (reading, every analysis, every fix pass); $SCORELINT_TIME_BUDGET.
 TIME_BUDGET = 60.0
 # Address space a worker may add to what it starts with, in MiB; $SCORELINT_MEMORY_BUDGET.
@@ -77,9 +80,14 @@ def cpython_check(text: str) -> ast.Module:
 def cpython_parse(text: str) -> ast.Module:
     """`ast.parse` without warnings; raises what CPython raises (SyntaxError, ValueError,
     RecursionError, MemoryError). Nothing is compiled or executed."""
+    old_limit = sys.getrecursionlimit()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # SyntaxWarning for odd escapes is not ours
-        return ast.parse(text)
+        sys.setrecursionlimit(CPYTHON_RECURSION_LIMIT)  # as `python file.py` parses it
+        try:
+            return ast.parse(text)
+        finally:
+            sys.setrecursionlimit(old_limit)
 
 
 def nesting_message(exc: BaseException) -> str:
@@ -102,16 +110,26 @@ def on_deep_stack(work: Callable[..., T], *args: object) -> T:
         return work(*args)  # no big thread here: the default stack, and its limit
     if threading.get_ident() == _deep_ident:
         return work(*args)  # already on it (waiting for itself would never end)
-    old_limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(old_limit, RECURSION_LIMIT))
+    global _waiting, _old_limit
+    with _limit_lock:  # the first of several threads waiting raises it, the last restores it
+        if _waiting == 0:
+            _old_limit = sys.getrecursionlimit()
+            sys.setrecursionlimit(max(_old_limit, RECURSION_LIMIT))
+        _waiting += 1
     try:
         return pool.submit(work, *args).result()
     finally:
-        sys.setrecursionlimit(old_limit)
+        with _limit_lock:
+            _waiting -= 1
+            if _waiting == 0:
+                sys.setrecursionlimit(_old_limit)
 
 
 _deep: tuple[int, ThreadPoolExecutor] | None = None
 _deep_ident: int | None = None
+_limit_lock = threading.Lock()
+_waiting = 0  # threads waiting for work on the deep stack
+_old_limit = 1000
 
 
 def _deep_thread() -> ThreadPoolExecutor:
