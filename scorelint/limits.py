@@ -132,6 +132,15 @@ _waiting = 0  # threads waiting for work on the deep stack
 _old_limit = 1000
 
 
+def _forked() -> None:
+    """A forked worker has none of its parent's waiting threads (nor their lock)."""
+    global _limit_lock, _waiting
+    _limit_lock, _waiting = threading.Lock(), 0
+
+
+os.register_at_fork(after_in_child=_forked)
+
+
 def _deep_thread() -> ThreadPoolExecutor:
     """This process's deep-stack thread (a forked pool worker makes its own)."""
     global _deep, _deep_ident
