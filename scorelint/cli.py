@@ -332,12 +332,18 @@ def _check_stdin(args: argparse.Namespace, resolver: config.Resolver
 
     raw = sys.stdin.buffer.read()
     fix = args.fix and not args.diff
-    outcome = api.check_buffer(raw, args.stdin_filename or api.STDIN_PATH, resolver, fix=fix,
-                               diff=args.diff)
-    if outcome.text is None:  # not decodable: `--fix` passes it through as it came
-        return (raw if args.fix else None), [outcome]
-    # The fixed text in the input's own encoding and BOM.
-    return (source.decode(raw).to_bytes(outcome.text) if fix else None), [outcome]
+    try:
+        outcome = api.check_buffer(raw, args.stdin_filename or api.STDIN_PATH, resolver,
+                                   fix=fix, diff=args.diff)
+        if outcome.text is None:  # not decodable or not checked: passed through as it came
+            return (raw if args.fix else None), [outcome]
+        # The fixed text in the input's own encoding and BOM.
+        return (source.decode(raw).to_bytes(outcome.text) if fix else None), [outcome]
+    except BaseException:
+        if args.fix:  # an editor replaces its buffer with stdout: give the source back whole
+            sys.stdout.buffer.write(raw)
+            sys.stdout.flush()
+        raise
 
 
 def _report(args: argparse.Namespace, settings: config.Settings,

@@ -28,6 +28,8 @@ from libcst.metadata import (
     Scope,
 )
 
+from scorelint import limits
+
 # What kind of statement made a definition.
 ASSIGN = "assign"  # `x = v`, `x: T = v`, `x := v`: `value` is `v`
 AUGMENT = "augment"  # `x += v`: `previous` are the definitions it updates
@@ -144,6 +146,7 @@ class ScopeFlow:
         return self._block(suite.body, state)  # type: ignore[attr-defined]
 
     def _statement(self, stmt: cst.CSTNode, state: State) -> State | None:
+        limits.check_time()  # the file's time budget (`scorelint.limits`)
         if self._handlers:
             self._handlers[-1].append(dict(state))
         self.before[stmt] = dict(state)

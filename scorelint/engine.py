@@ -9,6 +9,7 @@ computed only when something was found.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import functools
 import inspect
 from collections.abc import Sequence
@@ -28,6 +29,7 @@ from scorelint.findings import (
     Fix,
     Position,
     TraceStep,
+    error_finding,
 )
 from scorelint.proposal import FixSpec, InsertLine, RawFinding, Replace
 from scorelint.rule import Rule
@@ -99,6 +101,7 @@ def lint(text: str, path: str, rules: Sequence[type[Rule]]) -> list[Finding]:
     keep = _candidate_statements(tree, per_statement, candidates), len(tree.body)
     # LibCST sees only what the screens keep, the rest blanked in place (same offsets).
     masked = screens.mask(text, tree, keep[0], candidates, aliases) if screens.ENABLED else None
+    limits.check_time()  # LibCST's parse and scopes cannot stop midway: not past the budget
     funnel.reached("3 LibCST parse", text)
     funnel.reached_code("4 kept for LibCST", masked or text)
     module = parse(masked or text, cpython_checked=True)
@@ -210,12 +213,18 @@ def _narrow(module: cst.Module, keep: tuple[set[int], int] | None) -> cst.Module
 
 def _run_rules(module: cst.Module, narrowed: cst.Module, text: str, path: str,
                rules: Sequence[type[Rule]]) -> list[Finding]:
+    limits.check_time()
     scopes = scope_metadata(narrowed)
     members, recorder = MemberRecorder(), SlotRecorder()
     ctx = FileContext(module, text, path, dict(scopes), members)  # type: ignore[arg-type]
     instances = [rule(ctx) for rule in rules]
     broken: list[tuple[Rule | type[Rule], Exception]] = []
-    narrowed.visit(_Batched([members, recorder, *instances], broken))
+    try:
+        narrowed.visit(_Batched([members, recorder, *instances], broken, ctx.findings))
+        capped = False
+    except _TooManyFindings:  # each finding costs milliseconds and memory: stop here
+        del ctx.findings[limits.MAX_FINDINGS:]
+        capped = True
     if not ctx.findings and not broken:
         return []
     funnel.reached("5 with a finding", text)
@@ -224,10 +233,13 @@ def _run_rules(module: cst.Module, narrowed: cst.Module, text: str, path: str,
     findings: list[Finding] = []
     unplaceable: set[type[Rule]] = set()
     for raw in ctx.findings:
+        limits.check_time()
         if raw.rule in unplaceable:
             continue
         try:
             findings.append(locator.finding(path, raw, recorder))
+        except limits.OverBudget:
+            raise
         except Exception as exc:  # noqa: BLE001  (a node not in this file, a bad fix spec)
             unplaceable.add(raw.rule)
             broken.append((raw.rule, exc))
@@ -237,6 +249,10 @@ def _run_rules(module: cst.Module, narrowed: cst.Module, text: str, path: str,
             f"rule {rule.code} ({rule.name}) failed on this file: {type(exc).__name__}: {exc}",
             Position(1, 1), Position(1, 1), noqa_row=1,
         ))
+    if capped:  # what was found stands; a fix could not be re-checked against the rest
+        findings = [*(dataclasses.replace(f, fix=None) for f in findings), error_finding(
+            path, f"more than {limits.MAX_FINDINGS:,} findings (scorelint's limit per file): "
+                  "the rest of the file is not checked")]
     return sorted(findings, key=lambda f: f.sort_key)
 
 
@@ -282,13 +298,20 @@ def _visitor_names(cls: type) -> tuple[str, ...]:
                  and not getattr(member, "_is_no_op", False))
 
 
+class _TooManyFindings(Exception):
+    """The rules found more than `limits.MAX_FINDINGS` in one file."""
+
+
 class _Batched(cst.CSTVisitor):
-    """One traversal for every rule; a rule that raises is dropped for this file only."""
+    """One traversal for every rule; a rule that raises is dropped for this file only.
+    Each node visited checks the file's time budget and how many findings there are."""
 
     def __init__(self, visitors: list[cst.BatchableCSTVisitor],
-                 broken: list[tuple[Rule | type[Rule], Exception]]) -> None:
+                 broken: list[tuple[Rule | type[Rule], Exception]],
+                 findings: list[RawFinding]) -> None:
         super().__init__()
         self.broken = broken
+        self.findings = findings
         self.methods: dict[str, list[tuple[cst.BatchableCSTVisitor, object]]] = {}
         for visitor in visitors:
             for name in _visitor_names(type(visitor)):
@@ -301,8 +324,8 @@ class _Batched(cst.CSTVisitor):
                 continue
             try:
                 method(node)  # type: ignore[operator]
-            except RecursionError:
-                raise
+            except (RecursionError, limits.OverBudget):
+                raise  # the file's, not the rule's: the pipeline's guard makes it an SL000
             except Exception as exc:  # noqa: BLE001  (promise 5: one rule's bug stays its own)
                 if not isinstance(visitor, Rule):
                     raise
@@ -310,6 +333,9 @@ class _Batched(cst.CSTVisitor):
                 self.broken.append((visitor, exc))
 
     def on_visit(self, node: cst.CSTNode) -> bool:
+        limits.check_time()
+        if len(self.findings) > limits.MAX_FINDINGS:
+            raise _TooManyFindings
         self._call(f"visit_{type(node).__name__}", node)
         return True
 

@@ -22,7 +22,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from scorelint import funnel, notebook, prefilter, recovery, registry, source, suppressions
+from scorelint import (funnel, limits, notebook, prefilter, recovery, registry, source,
+                       suppressions)
 from scorelint.findings import FileOutcome, Finding, error_finding
 
 if TYPE_CHECKING:
@@ -39,6 +40,8 @@ class Options:
     write: bool = True
     # The real path of the folder being checked: a fix never writes through a link out of it.
     tree: str | None = None
+    # Seconds the file may take; None: `limits.time_budget()` ($SCORELINT_TIME_BUDGET).
+    time_budget: float | None = None
 
 
 @dataclass(frozen=True)
@@ -159,8 +162,31 @@ def check_file(path: str, options: Options, given: bytes | str | None = None) ->
     `given` is the content when it does not come from the file at `path`
     (standard input's bytes, an editor's text); it is read as Python and, with
     `options.write` off, fixed in memory: the outcome's text is the fixed text.
-    Never raises for bad input: it becomes an SL000 finding.
+    Never raises: whatever stops the file's check (bad input, nesting deeper than
+    any stack, the time budget, memory, a bug of ours) is one SL000 for it, and
+    the other files go on. Every stage runs here, on the deep stack, in one guard.
     """
+    try:
+        return limits.on_deep_stack(_within_budget, path, options, given)
+    except limits.OverBudget as exc:
+        why = str(exc)
+    except RecursionError:
+        why = "too deeply nested to analyse"
+    except MemoryError:
+        why = "out of memory while checking it"
+    except Exception as exc:  # noqa: BLE001  (promise 7: one file's failure stays its own)
+        why = f"internal error while checking it: {type(exc).__name__}: {exc}"
+    # Nothing was written: a fix is written last, after every analysis.
+    return FileOutcome(path, [error_finding(path, why)])
+
+
+def _within_budget(path: str, options: Options, given: bytes | str | None) -> FileOutcome:
+    budget = options.time_budget if options.time_budget is not None else limits.time_budget()
+    with limits.deadline(budget):
+        return _check(path, options, given)
+
+
+def _check(path: str, options: Options, given: bytes | str | None) -> FileOutcome:
     try:
         kind = read(path, given)
     except source.SourceError as exc:

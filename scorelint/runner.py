@@ -2,19 +2,28 @@
 
 Each file takes the one road of `scorelint.pipeline.check_file`; this module
 only hands files to it, in order, in a pool, or from the cache.
+
+A worker process is where a file can fail as badly as it likes: it has a
+memory budget (`limits.limit_memory`), a worker that dies (a native abort, the
+OOM killer) costs only the file it was checking, and a worker whose parent
+dies exits instead of waiting forever for work.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import multiprocessing
 import os
+import signal
 import sys
+import threading
+import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from scorelint import notebook, pipeline, source
+from scorelint import limits, notebook, pipeline, source
 from scorelint.discovery import Candidate
 from scorelint.findings import FileOutcome, error_finding
 from scorelint.pipeline import Options
@@ -24,6 +33,14 @@ if TYPE_CHECKING:
 
 # Below this many files a pool costs more to start than it saves.
 POOL_THRESHOLD = 24
+# Files checked one by one in this process are checked in a worker of their own from
+# this size: LibCST's parser aborts the whole process when memory runs out, and the
+# reaching definitions of a module-level flow grow with statements x names (~0.2 GB at
+# 2,000 lines binding a new name each).
+ISOLATE_BYTES = 64 * 1024
+# How often a worker looks whether its parent is still there (where the kernel cannot
+# be asked to kill it when its parent dies).
+PARENT_POLL_SECONDS = 1.0
 
 
 def run(candidates: Sequence[Candidate], options: Options | Callable[[str], Options],
@@ -63,7 +80,8 @@ def _check_all(paths: Sequence[str], per_file: Sequence[Options], jobs: int | No
         return _pooled(paths, per_file, workers, done)
     outcomes = []
     for path, options in zip(paths, per_file):
-        outcomes.append(pipeline.check_file(path, options))
+        big = _size(path) >= ISOLATE_BYTES
+        outcomes.append(_alone(path, options) if big else pipeline.check_file(path, options))
         done()
     return outcomes
 
@@ -123,24 +141,82 @@ def _pooled(paths: Sequence[str], per_file: Sequence[Options], workers: int,
             done: Callable[[], None] = _nothing) -> list[FileOutcome]:
     """Check files in a process pool, largest first (a big file started last would keep
     one worker busy alone at the end); the outcomes come back in the order of `paths`.
-    A worker that dies (a native crash, the OOM killer) breaks the pool and fails every
-    unfinished file: those are checked again one per process, so only the file that
-    kills its process is lost, as an SL000."""
+
+    A worker that dies (a native crash, the memory budget, the OOM killer) breaks the
+    pool and fails every unfinished file. The files a worker had begun are each checked
+    again in a process of their own, so only the file that kills its process is lost,
+    as an SL000; the files not begun go on in a new pool."""
     outcomes: dict[int, FileOutcome] = {}
-    unfinished: list[int] = []
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = {}
-        for i in sorted(range(len(paths)), key=lambda i: -_size(paths[i])):
-            futures[i] = pool.submit(pipeline.check_file, paths[i], per_file[i])
-            futures[i].add_done_callback(lambda _: done())
-        for i, future in futures.items():
-            try:
-                outcomes[i] = future.result()
-            except BrokenProcessPool:
-                unfinished.append(i)
-    for i in unfinished:
-        outcomes[i] = _alone(paths[i], per_file[i])
+    todo = sorted(range(len(paths)), key=lambda i: -_size(paths[i]))
+    while todo:
+        begun = multiprocessing.RawArray("b", len(paths))  # set by a worker taking a file
+        unfinished: list[int] = []
+        with ProcessPoolExecutor(max_workers=workers, initializer=_start_worker,
+                                 initargs=(begun,)) as pool:
+            futures = {}
+            for i in todo:
+                futures[i] = pool.submit(_check_in_worker, i, paths[i], per_file[i])
+                futures[i].add_done_callback(_counter(done))
+            for i, future in futures.items():
+                try:
+                    outcomes[i] = future.result()
+                except BrokenProcessPool:
+                    unfinished.append(i)
+        # No file begun: the pool itself failed (it could not start); do not start another.
+        suspects = [i for i in unfinished if begun[i]] or unfinished
+        for i in suspects:
+            outcomes[i] = _alone(paths[i], per_file[i])
+            done()
+        todo = [i for i in unfinished if i not in outcomes]
     return [outcomes[i] for i in range(len(paths))]
+
+
+def _counter(done: Callable[[], None]) -> Callable[[Future[FileOutcome]], None]:
+    """A callback counting a file as done when its worker finished it."""
+    return lambda future: None if future.exception() is not None else done()
+
+
+# In a worker: which files it has begun, by index (the pool's shared array).
+_begun: Any = None
+
+
+def _start_worker(begun: Any) -> None:
+    """A worker's start: exit when the parent dies, then take the memory budget (after
+    the deep-stack thread is made, so its stack is not counted against a file)."""
+    global _begun
+    _begun = begun
+    _exit_with_parent()
+    limits.on_deep_stack(int)
+    limits.limit_memory()
+
+
+def _exit_with_parent() -> None:
+    """Make this worker exit when the process that started it dies (a kill -9 of the run
+    would otherwise leave it blocked forever, waiting for work): on Linux the kernel
+    kills it (PR_SET_PDEATHSIG); everywhere, a thread looks every second."""
+    parent = os.getppid()
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass  # the thread below still watches
+    if parent == 1 or os.getppid() != parent:  # the parent died before the watch began
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="scorelint-parent-watch", daemon=True).start()
+
+
+def _check_in_worker(index: int, path: str, options: Options) -> FileOutcome:
+    if _begun is not None:
+        _begun[index] = 1
+    return pipeline.check_file(path, options)
 
 
 def _size(path: str) -> int:
@@ -153,8 +229,9 @@ def _size(path: str) -> int:
 def _alone(path: str, options: Options) -> FileOutcome:
     """Check one file in a process of its own; its death is that file's SL000."""
     try:
-        with ProcessPoolExecutor(max_workers=1) as pool:
-            return pool.submit(pipeline.check_file, path, options).result()
+        with ProcessPoolExecutor(max_workers=1, initializer=_start_worker,
+                                 initargs=(None,)) as pool:
+            return pool.submit(_check_in_worker, -1, path, options).result()
     except BrokenProcessPool:
         return FileOutcome(path, [error_finding(
             path, "not checked: the process checking it died (a crash in the parser, or "

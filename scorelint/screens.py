@@ -35,7 +35,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
-from scorelint import patterns, prefilter
+from scorelint import limits, patterns, prefilter
 from scorelint import vocabulary as vocab
 from scorelint.recovery import blank
 
@@ -62,6 +62,8 @@ _SEEN_THROUGH = frozenset({
 }) | patterns.RANKERS
 
 Key = tuple  # ("L", unit, name) | ("G", name) | ("M", attr) | ("R", class or None, name)
+# An expression walked once: its value's tokens and reads, what it divides by and calls.
+_Walked = tuple[set[str], set[Key], set[str | Key], set[str | Key]]
 
 
 def mask(text: str, tree: ast.Module, kept: set[int], rules: Sequence[type[Rule]],
@@ -261,15 +263,25 @@ class _Flow:
         """A function's header (decorators, defaults) and body; `returns` stands for what
         it returns."""
         args = node.args
-        header: list[ast.expr] = [*args.defaults, *(d for d in args.kw_defaults if d)]
-        if not isinstance(node, ast.Lambda):
-            header.extend(node.decorator_list)
-        self._statement(header, unit, None)
+        given = [*args.defaults, *(d for d in args.kw_defaults if d)]
+        decorators = [] if isinstance(node, ast.Lambda) else node.decorator_list
+        # Each default is walked once (a default holding a lambda with defaults... would
+        # otherwise be walked twice per level: 2^n): the header statement records it, and
+        # its parameter is bound to its value.
+        each: list[_Walked] = []
+        self._statement([*given, *decorators], unit, None, each=each)
+        walked = {id(default): found for default, found in zip(given, each)}
         positional = [*args.posonlyargs, *args.args]
         defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults))
         for arg, default in zip([*positional, *args.kwonlyargs],
                                 [*defaults, *args.defaults, *args.kw_defaults]):
-            found = self._value([default], unit) if default is not None else (set(), set())
+            found: tuple[set[str], set[Key]] = (set(), set())
+            if default is not None:
+                value_tokens, value_reads, divisors, callees = walked[id(default)]
+                # What it divides by and calls counts in the statement around it too.
+                self._divisors |= divisors
+                self._callees |= callees
+                found = (value_tokens, value_reads)
             self._bind(self._bound(arg.arg, unit), *found, unit)
         for arg in (args.vararg, args.kwarg):
             if arg is not None:
@@ -350,12 +362,29 @@ class _Flow:
         self._classes_in_function -= 1
 
     def _statement(self, exprs: list[ast.AST], unit: int, returns: Key | None,
-                   divisors: set[str | Key] | None = None) -> tuple[set[str], set[Key]]:
+                   divisors: set[str | Key] | None = None,
+                   each: list[_Walked] | None = None) -> tuple[set[str], set[Key]]:
         """Record one statement (all its tokens and reads) where a finding may sit, and
-        return what its value is computed from."""
+        return what its value is computed from; with `each`, also what each expression's
+        value is computed from, and what it divides by and calls."""
         outer, self._divisors = self._divisors, divisors or set()
         outer_callees, self._callees = self._callees, set()
-        tokens, reads, value_tokens, value_reads = self._sources(exprs, unit, returns)
+        if each is None:
+            tokens, reads, value_tokens, value_reads = self._sources(exprs, unit, returns)
+        else:
+            tokens, reads, value_tokens, value_reads = set(), set(), set(), set()
+            statement_divisors, statement_callees = self._divisors, self._callees
+            for expr in exprs:
+                self._divisors, self._callees = set(), set()
+                found = self._sources([expr], unit, returns)
+                tokens |= found[0]
+                reads |= found[1]
+                value_tokens |= found[2]
+                value_reads |= found[3]
+                each.append((found[2], found[3], self._divisors, self._callees))
+                statement_divisors |= self._divisors
+                statement_callees |= self._callees
+            self._divisors, self._callees = statement_divisors, statement_callees
         if exprs:
             self.units[unit].statements.append(
                 _Statement(tokens, reads, self._divisors, self._callees))
@@ -377,9 +406,24 @@ class _Flow:
         reads: set[Key] = set()
         value_tokens: set[str] = set()
         value_reads: set[Key] = set()
+
+        def walk_once(expr: ast.AST, cut: bool) -> tuple[set[str], set[Key]]:
+            """`expr` walked on its own, once, and counted here as a child would be;
+            what its value is computed from (for a binding made from it, as a walrus).
+            Walking it again as a child would cost 2^n on nesting."""
+            found = self._sources([expr], unit, returns)
+            tokens.update(found[0])
+            reads.update(found[1])
+            if not cut:
+                value_tokens.update(found[2])
+                value_reads.update(found[3])
+            return found[2], found[3]
+
         stack: list[tuple[ast.AST, bool]] = [(expr, False) for expr in exprs]
         while stack:
             node, cut = stack.pop()
+            limits.check_time()
+            children = True  # walk the node's children (else a branch below has)
             found_tokens: set[str] = set()
             found_reads: set[Key] = set()
             if isinstance(node, ast.Name):
@@ -400,8 +444,17 @@ class _Flow:
                         self._divisors |= self._top(arg, unit)
                 opaque = cut or name not in self.seen_through
                 stack.append((node.func, cut))
-                stack.extend((arg, opaque) for arg in node.args)
                 stack.extend((keyword.value, opaque) for keyword in node.keywords)
+                if name in _MUTATORS and isinstance(node.func, ast.Attribute) \
+                        and isinstance(node.func.value, ast.Name):  # `xs.append(v)`
+                    grown: tuple[set[str], set[Key]] = (set(), set())
+                    for arg in node.args:
+                        found = walk_once(arg, opaque)
+                        grown[0].update(found[0])
+                        grown[1].update(found[1])
+                    self._bind(self._bound(node.func.value.id, unit), *grown, unit)
+                else:
+                    stack.extend((arg, opaque) for arg in node.args)
             elif isinstance(node, ast.Subscript):
                 stack.append((node.value, cut))
                 stack.append((node.slice, True))
@@ -416,14 +469,19 @@ class _Flow:
                 self._nested -= 1
                 found_reads.add(inner)
             elif isinstance(node, ast.NamedExpr):
-                self._bind_target(node.target, *self._value([node.value], unit), unit,
+                self._bind_target(node.target, *walk_once(node.value, cut), unit,
                                   self._top(node.value, unit))
+                stack.append((node.target, cut))
+                children = False
             elif isinstance(node, ast.comprehension):
-                self._bind_target(node.target, *self._value([node.iter], unit), unit)
+                self._bind_target(node.target, *walk_once(node.iter, cut), unit)
+                stack.extend((child, cut) for child in (node.target, *node.ifs))
+                children = False
             elif isinstance(node, (ast.Yield, ast.YieldFrom)) and returns is not None \
                     and node.value is not None:
-                self._bind(returns, *self._value([node.value], unit), unit)
-            if not isinstance(node, (ast.Call, ast.Subscript, ast.Lambda)):
+                self._bind(returns, *walk_once(node.value, cut), unit)
+                children = False
+            if children and not isinstance(node, (ast.Call, ast.Subscript, ast.Lambda)):
                 stack.extend((child, cut) for child in ast.iter_child_nodes(node))
             tokens |= found_tokens
             reads |= found_reads
@@ -447,8 +505,6 @@ class _Flow:
         mine = isinstance(func.value, ast.Name) and func.value.id == self.units[unit].self_name \
             and owner is not None and name in self.classes.get(owner, ())
         reads.update({("R", owner, name)} if mine else self.returns.get(name, ()))
-        if name in _MUTATORS and isinstance(func.value, ast.Name):  # `xs.append(v)`
-            self._bind(self._bound(func.value.id, unit), *self._value(node.args, unit), unit)
         return name
 
     def _bind_target(self, target: ast.AST, tokens: set[str], reads: set[Key], unit: int,
@@ -586,6 +642,7 @@ class _Flow:
         whole: set[int] = {0}
         frontier: list[Key] = []
         for index, unit in enumerate(self.units):
+            limits.check_time()
             for statement in unit.statements:
                 cone = statement.tokens.union(*(self.closed.get(k, ()) for k in statement.reads))
                 if any(self._fires(rule, statement, cone) for rule in rules):

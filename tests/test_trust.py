@@ -198,9 +198,9 @@ def test_jobs_above_the_cores_are_capped_with_a_note(
     real = runner.ProcessPoolExecutor
 
     class Recording(real):  # type: ignore[misc, valid-type]
-        def __init__(self, max_workers: int) -> None:
+        def __init__(self, max_workers: int, **kwargs: object) -> None:
             started.append(max_workers)
-            super().__init__(max_workers=max_workers)
+            super().__init__(max_workers=max_workers, **kwargs)
 
     monkeypatch.setattr(runner, "ProcessPoolExecutor", Recording)
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
