@@ -40,6 +40,7 @@ TAG = f"v{__version__}"
 ACTION = f"{REPOSITORY.removeprefix('https://github.com/')}@"
 SITE_PACKAGES = sysconfig.get_paths()["purelib"]
 FENCE = re.compile(r"```(?P<lang>\w*)\n(?P<body>.*?)```", re.DOTALL)
+ANNOTATION = "::error title=scorelint SL201 (log-of-product),file=score.py,line=5,"
 PIP_LINE = re.compile(r'pip install "scorelint @ git\+(?P<url>\S+)@(?P<rev>[^"\s]+)"')
 
 
@@ -174,7 +175,7 @@ def test_every_ci_recipe_command_runs(release: Release, installed: Path) -> None
         if fmt in ("sarif", "gitlab", "rdjson"):
             assert "SL201" in json.dumps(json.loads(output)), command
         elif fmt == "github":
-            assert output.startswith("::error title=scorelint SL201 (log-of-product),file=score.py,line=5,")
+            assert output.startswith(ANNOTATION)
         else:  # review: only the lines changed since origin/main
             assert "score.py" in output and "SL201" in output, command
 
@@ -278,7 +279,7 @@ def test_the_github_action_steps_run(release: Release) -> None:
     assert outputs["Install scorelint"].returncode == 0, outputs["Install scorelint"].stderr
     check = outputs["Check"]
     assert check.returncode == 1  # findings fail the step, and so the job
-    assert check.stdout.startswith("::error title=scorelint SL201 (log-of-product),file=score.py,line=5,")
+    assert check.stdout.startswith(ANNOTATION)
     venv_bin = Path(github_path.read_text().split()[0])
     version = subprocess.run([str(venv_bin / "scorelint"), "version"], env=release.env,
                              capture_output=True, text=True, check=True).stdout
