@@ -57,6 +57,9 @@ def tidy(before: str, after: str, path: str = "") -> str:
         if not spans:
             return after
         for first, last, replacement in sorted(spans, reverse=True):
+            if not replacement and first > 0 and last < len(lines) and \
+                    not lines[first - 1].strip() and not lines[last].strip():
+                last += 1  # a blank line on each side: keep one, not two
             lines[first:last] = [replacement] if replacement else []
         candidate = "".join(lines)
         try:

@@ -96,6 +96,23 @@ def test_parentheses_around_a_replaced_call_are_dropped() -> None:
     assert "return (torch.expm1(logq) - logq)\n" in fixed  # the author's own pair stays
 
 
+# --- fixes offered where the spelling allows one -----------------------------------
+
+
+def test_torch_sum_with_numpys_keepdims_gets_the_fix_keepdim_gets() -> None:
+    code = ("import torch\n\n\ndef f(x):\n    e = torch.exp(x)\n"
+            "    return e / torch.sum(e, dim=0, {}=True)\n")
+    fixed = {kw: _fix(code.format(kw)) for kw in ("keepdim", "keepdims")}
+    assert fixed["keepdims"] == fixed["keepdim"]
+    assert "return torch.softmax(x, dim=0)\n" in fixed["keepdims"]
+
+
+def test_math_logaddexp_by_hand_is_fixed_with_numpy_when_the_file_imports_it() -> None:
+    code = "import math\n{}\n\ndef f(a, b):\n    return math.log(math.exp(a) + math.exp(b))\n"
+    assert "np.logaddexp(a, b)" in _fix(code.format("import numpy as np\n"))
+    assert _fix(code.format("")) == code.format("")  # math alone has no logaddexp
+
+
 # --- line length ---------------------------------------------------------------------
 
 
