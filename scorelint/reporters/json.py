@@ -46,6 +46,7 @@ def finding_to_dict(finding: Finding) -> dict[str, Any]:
         "fix": fix,
         "url": finding.extra.get("url"),
         "noqa_row": finding.noqa_row,
+        "severity": finding.severity,  # Ruff's key: "error" for every finding, as Ruff's
         "trace": [_step(s) for s in finding.trace],
     }
 
