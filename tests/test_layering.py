@@ -49,7 +49,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("foundation: values, source text and files, knowing nothing of rules", {
         "scorelint.findings", "scorelint.identity", "scorelint.source", "scorelint.notebook",
         "scorelint.recovery", "scorelint.limits", "scorelint.discovery", "scorelint.gitsafe",
-        "scorelint.version", "scorelint.reference", "scorelint.wrapping",
+        "scorelint.version", "scorelint.reference", "scorelint.wrapping", "scorelint.urls",
     }),
 ]
 

@@ -14,7 +14,13 @@ from scorelint.identity import Texts, identify
 from scorelint.output_formats import FORMATS  # noqa: F401  (re-exported)
 
 TOOL_NAME = "scorelint"
-HOMEPAGE = "https://scorelint.readthedocs.io/"
+
+
+def homepage() -> str:
+    """The documentation site's address (scorelint.urls: `[project.urls] Documentation`)."""
+    from scorelint import urls
+
+    return urls.docs_base()
 
 
 @dataclass(frozen=True)
