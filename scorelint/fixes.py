@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from scorelint import engine, recovery
 from scorelint.findings import ERROR_CODE, Edit, Finding, applicable, apply_edits
 from scorelint.rule import Rule
-from scorelint.tidy import tidy
+from scorelint.tidy import name_repeats, tidy
 from scorelint.wrapping import line_length, wrap_long_lines
 
 MAX_PASSES = 10
@@ -130,10 +130,12 @@ def _tidied(text: str, current: str, path: str, rules: Sequence[type[Rule]],
 
 
 def tidy_text(before: str, after: str, path: str) -> str:
-    """What the fixes that turned `before` into `after` left behind, cleared: dead
-    bindings and imports removed (scorelint.tidy), the lines they made too long for the
-    project's line length broken inside their brackets (scorelint.wrapping)."""
-    return wrap_long_lines(before, tidy(before, after, path), line_length(path))
+    """What the fixes that turned `before` into `after` left behind, cleared: a value they
+    wrote twice computed once, dead bindings and imports removed (scorelint.tidy), the
+    lines they made too long for the project's line length broken inside their brackets
+    (scorelint.wrapping)."""
+    named = name_repeats(before, after)
+    return wrap_long_lines(before, tidy(before, named, path), line_length(path))
 
 
 def withdraw_fixes(findings: Sequence[Finding], why: str) -> list[Finding]:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ast
 import io
+import re
 import tokenize
 from collections.abc import Iterator
 
@@ -311,3 +312,128 @@ def _render(statement: ast.Import | ast.ImportFrom, kept: list[ast.alias]) -> st
 
 def _newline(line: str) -> str:
     return line[len(line.rstrip("\r\n")):] or "\n"
+
+
+# --- a value a fix computes twice ------------------------------------------------------
+
+_NESTED_SCOPES = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp,
+                  ast.NamedExpr, ast.Yield, ast.YieldFrom, ast.Await)
+_MIN_REPEAT = 16  # characters: `np.max(x)` twice is left as it is
+
+
+def name_repeats(before: str, after: str) -> str:
+    """`after` with a value the fixes wrote twice in one statement computed once, into a
+    fresh name on the line above: an inline max-shifted softmax
+    `np.exp(z - np.max(z)) / np.sum(np.exp(z - np.max(z)))` becomes
+    `exps = np.exp(z - np.max(z))` and `exps / np.sum(exps)`. Only a statement the
+    fixes wrote (its text is not in `before`), standing alone on its line, whose repeated
+    value the fixes introduced and calls nothing but functions the vocabulary knows (so
+    computing it first changes nothing else); the name is one the file does not use."""
+    try:
+        tree = ast.parse(after)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return after
+    lines = after.splitlines(keepends=True)
+    used = set(_IDENTIFIER.findall(after))
+    plans = []
+    for statement in ast.walk(tree):
+        value = _statement_value(statement)
+        if value is None or statement.lineno != statement.end_lineno:
+            continue
+        line = lines[statement.lineno - 1]
+        prefix = _chars(line, statement.col_offset)
+        if prefix.strip() or _segment(line, statement) in before:
+            continue
+        if any(isinstance(n, _NESTED_SCOPES) for n in ast.walk(value)):
+            continue
+        repeated = _largest_repeat(value, line)
+        if repeated is None or before.count(_segment(line, repeated[0])) >= 2:
+            continue  # not the fixes' repetition: the author's own stays as written
+        plans.append((statement, _fresh(_name_for(repeated[0]), used), repeated))
+    for statement, name, (node, spans) in sorted(plans, key=lambda p: -p[0].lineno):
+        row = statement.lineno - 1
+        line = lines[row]
+        text = _segment(line, node)
+        for start, end in sorted(spans, reverse=True):
+            line = line[:start] + name + line[end:]
+        indent = _chars(lines[row], statement.col_offset)
+        newline = lines[row][len(lines[row].rstrip("\r\n")):] or "\n"
+        lines[row:row + 1] = [f"{indent}{name} = {text}{newline}", line]
+    candidate = "".join(lines)
+    try:
+        ast.parse(candidate)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return after
+    return candidate
+
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _statement_value(statement: ast.AST) -> ast.expr | None:
+    if isinstance(statement, ast.Return) and statement.value is not None:
+        return statement.value
+    if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+        return statement.value
+    if isinstance(statement, ast.Expr):
+        return statement.value
+    return None
+
+
+def _chars(line: str, byte_offset: int) -> str:
+    """The characters of `line` before an `ast` column (which counts UTF-8 bytes)."""
+    return line.encode("utf-8")[:byte_offset].decode("utf-8", errors="ignore")
+
+
+def _span(line: str, node: ast.AST) -> tuple[int, int]:
+    return len(_chars(line, node.col_offset)), len(_chars(line, node.end_col_offset or 0))
+
+
+def _segment(line: str, node: ast.AST) -> str:
+    start, end = _span(line, node)
+    return line[start:end]
+
+
+def _largest_repeat(value: ast.expr, line: str) -> tuple[ast.expr, list[tuple[int, int]]] | None:
+    """The longest value that occurs twice or more in `value`, calls something, and calls
+    only known functions; with the character spans of its occurrences."""
+    seen: dict[str, list[ast.expr]] = {}
+    for node in ast.walk(value):
+        if isinstance(node, (ast.Call, ast.BinOp)) and node is not value \
+                and any(isinstance(n, ast.Call) for n in ast.walk(node)):
+            seen.setdefault(ast.dump(node), []).append(node)
+    best = None
+    for nodes in seen.values():
+        if len(nodes) < 2 or not _pure(nodes[0]):
+            continue
+        spans = [_span(line, n) for n in nodes]
+        length = spans[0][1] - spans[0][0]
+        if length >= _MIN_REPEAT and (best is None or length > best[2]):
+            best = (nodes[0], spans, length)
+    if best is None:
+        return None
+    node, spans, _ = best
+    ordered = sorted(spans)
+    if any(a[1] > b[0] for a, b in zip(ordered, ordered[1:])):
+        return None  # one inside another
+    return node, spans
+
+
+# What a hoisted value is called, by the function that makes it (a file that already
+# uses the name gets `_2`, `_3`, ...).
+_NAMES = {"exp": "exps", "softmax": "probs", "log_softmax": "log_probs", "sigmoid": "probs",
+          "logsigmoid": "log_probs", "log_sigmoid": "log_probs"}
+
+
+def _name_for(node: ast.expr) -> str:
+    callee = getattr(node, "func", None)
+    last = getattr(callee, "attr", None) or getattr(callee, "id", None)
+    return _NAMES.get(str(last), "shifted" if isinstance(node, ast.BinOp) else "value")
+
+
+def _fresh(base: str, used: set[str]) -> str:
+    name, n = base, 1
+    while name in used:
+        n += 1
+        name = f"{base}_{n}"
+    return name

@@ -38,7 +38,24 @@ def test_a_binding_the_fix_leaves_unread_is_removed() -> None:
               "    return probs / probs.sum()\n")
     fixed = _fix(before)
     assert "probs" not in fixed  # Ruff's F841 would report `probs = np.exp(ll)`
-    assert "def score(ll):\n    return np.exp(ll - np.max(ll))" in fixed
+    assert fixed.endswith("def score(ll):\n    exps = np.exp(ll - np.max(ll))\n"
+                          "    return exps / np.sum(exps)\n")
+
+
+def test_a_value_the_fix_writes_twice_is_computed_once() -> None:
+    """numpy without scipy has no softmax: the inline form shifts and exponentiates once."""
+    before = ("import numpy as np\n\n\ndef f(logits):\n"
+              "    return logits / logits.sum(axis=-1, keepdims=True)\n")
+    fixed = _fix(before)
+    assert fixed.count("np.max(") == 1 and fixed.count("np.exp(") == 1, fixed
+    assert "    exps = np.exp(logits - np.max(logits, axis=-1, keepdims=True))\n" \
+           "    return exps / np.sum(exps, axis=-1, keepdims=True)\n" in fixed
+    # A name the file already uses is not taken; the author's own repetition stays.
+    taken = before.replace("def f(logits):", "exps = 1\n\n\ndef f(logits):")
+    assert "exps_2 = np.exp(" in _fix(taken)
+    own = "import numpy as np\ny = np.exp(x - 1.0) + np.exp(x - 1.0) + np.log(np.prod(p))\n"
+    assert _fix(own) == "import numpy as np\ny = np.exp(x - 1.0) + np.exp(x - 1.0) + " \
+        "np.sum(np.log(p))\n"
 
 
 def test_a_binding_still_read_or_with_a_side_effect_or_comment_stays() -> None:
