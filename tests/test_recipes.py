@@ -59,6 +59,15 @@ def test_every_recipe_pins_this_release_from_the_repository() -> None:
     assert f"uses: {ACTION}{TAG}" in (ROOT / "action.yml").read_text(encoding="utf-8")
 
 
+def test_every_yaml_recipe_and_the_action_are_valid_yaml() -> None:
+    blocks = _blocks("yaml")
+    assert len(blocks) >= 5
+    for block in blocks:
+        yaml.safe_load(block)  # raises on a recipe that would not load where it is pasted
+    action = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
+    assert set(action["inputs"]) == {"args", "sarif", "python"}
+
+
 def test_the_changelog_has_this_release_and_the_project_its_urls() -> None:
     changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
     released = re.findall(r"^## \[(\d[^\]]*)\]", changelog, re.MULTILINE)
