@@ -6,6 +6,7 @@ address is `[project.urls] Documentation`, the one place it is set (scorelint.ur
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -49,7 +50,8 @@ def _page(site: Path, url: str) -> Path | None:
     return page if page.is_file() else None
 
 
-def test_the_docs_address_is_set_once(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_docs_address_is_set_once(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.delenv(urls.ENV, raising=False)
     assert urls.docs_base() == DOCUMENTATION
     assert reporters.homepage() == DOCUMENTATION
@@ -57,6 +59,15 @@ def test_the_docs_address_is_set_once(monkeypatch: pytest.MonkeyPatch) -> None:
     # A team's mirror: one variable moves every link.
     monkeypatch.setenv(urls.ENV, "https://docs.example.com/scorelint")
     assert urls.rule_url("SL201") == "https://docs.example.com/scorelint/rules/SL201/"
+    # A finding read back from the cache links where the docs are now, not where they were.
+    target = tmp_path / "score.py"
+    target.write_text("import numpy as np\ny = np.log(np.prod(p))\n")
+    monkeypatch.setenv("SCORELINT_CACHE_DIR", str(tmp_path / "cache"))
+    for base in ("https://one.example/", "https://two.example/"):
+        monkeypatch.setenv(urls.ENV, base)
+        main(["check", "--output-format", "json", str(target)])
+        (finding,) = json.loads(capsys.readouterr().out)
+        assert finding["url"] == f"{base}rules/SL201/"
     sources = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "scorelint").rglob("*.py"))
     assert DOCUMENTATION not in sources and "readthedocs" not in sources
 
