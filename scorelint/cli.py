@@ -270,6 +270,9 @@ def check_once(args: argparse.Namespace, stdin: bool) -> int:
     resolver = _resolver(args)  # anew each run: `--watch` sees configuration changes
     paths = [args.stdin_filename or "."] if stdin else (args.paths or ["."])
     settings = resolver.for_run(paths)
+    from scorelint import urls
+
+    urls.use_mirror(settings.docs_url)  # the configuration's mirror of the docs, if any
     if args.statistics and settings.output_format not in ("text", "concise", "json"):
         raise UsageError(f"--statistics prints text or json, not {settings.output_format}")
     # Read the baseline and ask git before the (slow) check, so mistakes fail fast.

@@ -3,8 +3,8 @@ in `pyproject.toml`.
 
 A source checkout (an editable install, a test run) reads its own `pyproject.toml`; an
 installed wheel reads the same value from its package metadata. A team that mirrors the
-site sets `SCORELINT_DOCS_URL` to the mirror's base address, and every link scorelint
-prints (text, JSON, SARIF, rdjson, review, the language server) points there.
+site sets `docs-url` in `[tool.scorelint]` (or `SCORELINT_DOCS_URL`) to the mirror's base
+address, and every link `scorelint check` prints points there.
 """
 
 from __future__ import annotations
@@ -17,9 +17,20 @@ ENV = "SCORELINT_DOCS_URL"
 RULE_PAGE = "rules/{code}/"  # the site's page of a rule (docs/rules/CODE.md, built by mkdocs)
 
 
+# `docs-url` of the configuration a `check` run uses (scorelint.cli sets it per run).
+_configured_mirror: str | None = None
+
+
+def use_mirror(base: str | None) -> None:
+    """Link to `base` (the configuration's `docs-url`) instead, until told otherwise."""
+    global _configured_mirror
+    _configured_mirror = base
+
+
 def docs_base() -> str:
-    """The documentation site's base address, ending in `/`."""
-    base = os.environ.get(ENV) or _configured()
+    """The documentation site's base address, ending in `/`: `SCORELINT_DOCS_URL`, else
+    the configuration's `docs-url`, else `[project.urls] Documentation`."""
+    base = os.environ.get(ENV) or _configured_mirror or _configured()
     return base if base.endswith("/") or not base else base + "/"
 
 

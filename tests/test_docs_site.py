@@ -93,3 +93,22 @@ def test_every_address_scorelint_prints_is_a_built_page(
     assert not missing, f"printed but not built: {missing}"
     # No other documentation address is printed (the old readthedocs one, say).
     assert not {u for u in found - ours if "scorelint" in u and "github.com" not in u}
+
+
+def test_the_configuration_can_point_the_links_at_a_mirror(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv(urls.ENV, raising=False)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "score.py").write_text("import numpy as np\ny = np.log(np.prod(p))\n")
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.scorelint]\ndocs-url = "https://docs.example.com/sl/"\n')
+    main(["check", "--output-format", "sarif", "score.py"])
+    log = json.loads(capsys.readouterr().out)
+    driver = log["runs"][0]["tool"]["driver"]
+    assert driver["informationUri"] == "https://docs.example.com/sl/"
+    assert {r["helpUri"] for r in driver["rules"]} == {"https://docs.example.com/sl/rules/SL201/"}
+    (tmp_path / "pyproject.toml").write_text("[tool.scorelint]\ndocs-url = 3\n")
+    assert main(["check", "score.py"]) == 2
+    assert "docs-url must be an http(s) address" in capsys.readouterr().err
+    urls.use_mirror(None)
