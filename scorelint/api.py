@@ -51,6 +51,10 @@ def check_source(text: str, path: str = STDIN_PATH, *, select: Sequence[str] | N
     `--config`. Raises `scorelint.config.ConfigError` for a bad selector or
     configuration; never raises for bad source (it becomes an SL000 finding).
     """
+    # A bad selector is named as the caller gave it, not as the command line's flag.
+    for given, keyword in ((select or (), "select"), (extend_select, "extend_select"),
+                           (ignore, "ignore")):
+        config.check_selectors(given, f"check_source({keyword}=...)")
     resolver = config.Resolver(config.Overrides(
         select=tuple(s.upper() for s in select) if select is not None else None,
         extend_select=tuple(s.upper() for s in extend_select),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -38,6 +39,17 @@ class UsageError(Exception):
 
 def _codes(value: str) -> tuple[str, ...]:
     return tuple(part.strip().upper() for part in value.split(",") if part.strip())
+
+
+def _positive(value: str) -> int:
+    """`-j N`: a whole number of workers, at least one."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid int value: {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a number of workers (1 or more)")
+    return number
 
 
 def _patterns(value: str) -> tuple[str, ...]:
@@ -142,8 +154,19 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
                             "line or the configuration are still printed)")
     check.add_argument("--watch", action="store_true",
                        help="check again whenever a checked file or pyproject.toml changes")
-    check.add_argument("-j", "--jobs", type=int, default=None,
+    check.add_argument("-j", "--jobs", type=_positive, default=None,
                        help="worker processes (default: one per core)")
+    # Ruff's flags for looking before checking, marking and scripting.
+    check.add_argument("--show-files", action="store_true",
+                       help="list the files that would be checked, and check nothing")
+    check.add_argument("--show-settings", action="store_true",
+                       help="print the settings the first file is checked with, and check nothing")
+    check.add_argument("--add-noqa", action="store_true",
+                       help="add `# noqa: CODE` to every line with a finding (as Ruff)")
+    check.add_argument("--exit-non-zero-on-fix", action="store_true",
+                       help="exit 1 when a fix changed a file, even if nothing is left")
+    check.add_argument("-o", "--output-file", metavar="PATH", default=None,
+                       help="write the report to this file instead of standard output")
     check.add_argument("--no-cache", action="store_true",
                        help="check every file again, neither reading nor writing the cache")
     check.add_argument("--cache-dir", metavar="PATH", default=None,
@@ -196,6 +219,14 @@ def _check_usage(args: argparse.Namespace, stdin: bool) -> None:
         raise UsageError("--watch watches files; it cannot watch standard input")
     if stdin and args.stdin_filename and args.stdin_filename.endswith(".ipynb"):
         raise UsageError("a notebook cannot be checked from standard input; name its file")
+    looks = [flag for flag, on in (("--show-files", args.show_files),
+                                   ("--show-settings", args.show_settings),
+                                   ("--add-noqa", args.add_noqa)) if on]
+    if len(looks) > 1:
+        raise UsageError(f"{looks[0]} does not combine with {looks[1]}")
+    if looks and (args.fix or args.diff or args.watch or stdin or args.write_baseline):
+        raise UsageError(f"{looks[0]} does not combine with --fix, --diff, --watch, "
+                         "--write-baseline or standard input")
 
 
 def _resolver(args: argparse.Namespace) -> config.Resolver:
@@ -239,6 +270,9 @@ def check_once(args: argparse.Namespace, stdin: bool) -> int:
     resolver = _resolver(args)  # anew each run: `--watch` sees configuration changes
     paths = [args.stdin_filename or "."] if stdin else (args.paths or ["."])
     settings = resolver.for_run(paths)
+    from scorelint import urls
+
+    urls.use_mirror(settings.docs_url)  # the configuration's mirror of the docs, if any
     if args.statistics and settings.output_format not in ("text", "concise", "json"):
         raise UsageError(f"--statistics prints text or json, not {settings.output_format}")
     # Read the baseline and ask git before the (slow) check, so mistakes fail fast.
@@ -250,6 +284,8 @@ def check_once(args: argparse.Namespace, stdin: bool) -> int:
     else:
         candidates = list(discovery.iter_files(paths, excluded=resolver.excluded,
                                                force_exclude=settings.force_exclude))
+        if args.show_files or args.show_settings:
+            return _show(args, resolver, candidates)
 
         def options_for(path: str) -> pipeline.Options:
             own = resolver.settings_for(path)
@@ -268,10 +304,16 @@ def check_once(args: argparse.Namespace, stdin: bool) -> int:
     failed = any(o.failed for o in outcomes)
     if args.diff:
         return _report_diff(args, outcomes, failed)
+    if args.add_noqa:
+        return _add_noqa(outcomes, failed)
     if args.write_baseline:
         return _write_baseline(args.baseline, outcomes)
     if recorded is not None:
-        _, stale = baseline.apply(outcomes, recorded)
+        hidden, stale = baseline.apply(outcomes, recorded)
+        if not (args.quiet or args.silent):
+            # "All checks passed!" alone would hide that the baseline hid something.
+            print(f"scorelint: {hidden} finding{'s' * (hidden != 1)} hidden by the baseline "
+                  f"{args.baseline} (`--show-suppressed` lists them)", file=sys.stderr)
         if stale and not (args.quiet or args.silent):
             print(f"scorelint: {stale} finding{'s' * (stale != 1)} in {args.baseline} no longer "
                   "occur; `--write-baseline` drops them", file=sys.stderr)
@@ -282,15 +324,75 @@ def check_once(args: argparse.Namespace, stdin: bool) -> int:
         sys.stdout.buffer.write(source_bytes)
         sys.stdout.flush()
         report_stream = sys.stderr
-    report = _report(args, settings, outcomes, report_stream)
-    if not args.silent:
-        report_stream.write(report)
-        report_stream.flush()
+    if args.output_file is not None:  # as Ruff's `-o`: the report only, never the fixed source
+        report = _report(args, settings, outcomes, None)
+        try:
+            with open(args.output_file, "w", encoding="utf-8") as handle:
+                handle.write(report)
+        except OSError as exc:
+            raise UsageError(f"--output-file {args.output_file}: {exc.strerror}") from None
+    else:
+        report = _report(args, settings, outcomes, report_stream)
+        if not args.silent:
+            report_stream.write(report)
+            report_stream.flush()
     if failed:
         return EXIT_ERROR
     if any(not f.suppressed for o in outcomes for f in o.findings) and not args.exit_zero:
         return EXIT_FINDINGS
+    if args.exit_non_zero_on_fix and any(o.fixed for o in outcomes):
+        return EXIT_FINDINGS  # Ruff's `--exit-non-zero-on-fix`: a file was changed
     return EXIT_CLEAN
+
+
+def _show(args: argparse.Namespace, resolver: config.Resolver,
+          candidates: Sequence[discovery.Candidate]) -> int:
+    """`--show-files` (one file a line, sorted) or `--show-settings` (those of the first
+    file, as Ruff prints them); nothing is checked."""
+    import json
+
+    from scorelint import wrapping
+
+    files = sorted(c.path for c in candidates if not (c.error or c.skipped))
+    if args.show_files:
+        sys.stdout.write("".join(f"{os.path.abspath(path)}\n" for path in files))
+        return EXIT_CLEAN
+    if not files:
+        raise UsageError("no file to show the settings of")
+    first = files[0]
+    own = resolver.settings_for(first)
+    found = resolver.nearest(os.path.dirname(os.path.abspath(first)))
+    rows = [
+        ("config", found.path if found is not None else "(none: the defaults)"),
+        ("select", list(own.codes_for(first))),
+        ("unsafe-fixes", own.unsafe_fixes),
+        ("force-exclude", own.force_exclude),
+        ("output-format", own.output_format),
+        ("line-length (for fixes)", wrapping.line_length(first)),
+    ]
+    print(f'Resolved settings for: "{os.path.abspath(first)}"')
+    for key, value in rows:
+        print(f"{key} = {json.dumps(value)}")
+    return EXIT_CLEAN
+
+
+def _add_noqa(outcomes: Sequence[FileOutcome], failed: bool) -> int:
+    """`--add-noqa`: a `# noqa: CODE` on each line with a finding, written in place."""
+    from scorelint import notebook, source, suppressions
+
+    added = 0
+    for outcome in outcomes:
+        if notebook.is_notebook(outcome.path) or not any(
+                not f.suppressed for f in outcome.findings):
+            continue
+        raw = source.read_bytes(outcome.path)
+        original = source.decode(raw)
+        text, count = suppressions.add_noqa(original.text, outcome.findings)
+        if count:
+            source.write_atomic(outcome.path, original.to_bytes(text), expected=raw)
+            added += count
+    print(f"Added {added} noqa directive{'s' * (added != 1)}.", file=sys.stderr)
+    return EXIT_ERROR if failed else EXIT_CLEAN
 
 
 def _cache(args: argparse.Namespace, checked: str) -> cache.Cache | None:

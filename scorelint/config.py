@@ -34,7 +34,7 @@ else:  # pragma: no cover - exercised only on Python 3.10
 TABLE = "tool.scorelint"
 KEYS = (
     "select", "extend-select", "ignore", "per-file-ignores", "exclude", "extend-exclude",
-    "force-exclude", "unsafe-fixes", "output-format",
+    "force-exclude", "unsafe-fixes", "output-format", "docs-url",
 )
 # Bytes of a configuration file read at most (it comes with the checkout).
 CONFIG_FILE_LIMIT = 4 * 1024 * 1024
@@ -133,6 +133,7 @@ class FileConfig:
     force_exclude: bool | None = None
     unsafe_fixes: bool | None = None
     output_format: str | None = None
+    docs_url: str | None = None  # a mirror of the documentation site (scorelint.urls)
 
 
 @dataclass(frozen=True)
@@ -185,6 +186,12 @@ def _bool(value: Any, where: str) -> bool:
     return value
 
 
+def _docs_url(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not value.startswith(("https://", "http://")):
+        raise ConfigError(f"{where} must be an http(s) address, not {_describe(value)}")
+    return value
+
+
 def _output_format(value: Any, where: str) -> str:
     if not isinstance(value, str):
         raise ConfigError(f"{where} must be a string, not {_describe(value)}")
@@ -230,6 +237,8 @@ def parse_table(table: Mapping[str, Any], path: str, root: str) -> FileConfig:
                       if "unsafe-fixes" in table else None),
         output_format=(_output_format(table["output-format"], f"{where} output-format")
                        if "output-format" in table else None),
+        docs_url=(_docs_url(table["docs-url"], f"{where} docs-url")
+                  if "docs-url" in table else None),
     )
 
 
@@ -298,6 +307,7 @@ class Settings:
     force_exclude: bool = False
     unsafe_fixes: bool = False
     output_format: str = "text"
+    docs_url: str | None = None
 
     def codes_for(self, path: str) -> tuple[str, ...]:
         """The codes enabled for one file, after `per-file-ignores`."""
@@ -407,6 +417,7 @@ class Resolver:
             force_exclude=_first(over.force_exclude, base.force_exclude, False),
             unsafe_fixes=_first(over.unsafe_fixes, base.unsafe_fixes, False),
             output_format=_first(over.output_format, base.output_format, "text"),
+            docs_url=base.docs_url,
         )
 
 

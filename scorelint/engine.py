@@ -343,6 +343,15 @@ class _Batched(cst.CSTVisitor):
         self._call(f"leave_{type(original_node).__name__}", original_node)
 
 
+def _bare(code: str) -> bool:
+    """Is `code` a name, attribute, call or subscript (parentheses around it are noise)?"""
+    try:
+        node = cst.parse_expression(code)
+    except cst.ParserSyntaxError:
+        return False
+    return not node.lpar and isinstance(node, (cst.Name, cst.Attribute, cst.Call, cst.Subscript))
+
+
 class _Locator:
     """Turns LibCST byte spans into character offsets and 1-based positions."""
 
@@ -438,7 +447,26 @@ class _Locator:
         if (isinstance(edit.node, cst.BaseExpression) and not edit.node.lpar
                 and edit.node not in recorder.free_slots and not is_atom(content)):
             content = f"({content})"
+        if isinstance(edit.node, cst.BaseExpression) and edit.node.lpar and _bare(content):
+            # Parentheses around a name, call or subscript only add noise: `-(f(x))`.
+            where = self._with_parens(where, len(edit.node.lpar)) or where
         return self._edit(*where, content)
+
+    def _with_parens(self, where: tuple[int, int], count: int) -> tuple[int, int] | None:
+        """The span widened over `count` pairs of parentheses with only whitespace between
+        them and it, or None (a comment inside, or a neighbour that would glue on:
+        `not(f(x))` must not become `notf(x)`)."""
+        start, end = where
+        text = self.text
+        for _ in range(count):
+            before = text[:start].rstrip(" \t\r\n")
+            after_start = len(text) - len(text[end:].lstrip(" \t\r\n"))
+            if not before.endswith("(") or not text.startswith(")", after_start):
+                return None
+            start, end = len(before) - 1, after_start + 1
+        glued = (start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_")) or \
+            (end < len(text) and (text[end].isalnum() or text[end] == "_"))
+        return None if glued else (start, end)
 
     def _insert(self, edit: InsertLine) -> Edit | None:
         newline = self.lines.newline()

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from scorelint import engine, recovery
 from scorelint.findings import ERROR_CODE, Edit, Finding, applicable, apply_edits
 from scorelint.rule import Rule
+from scorelint.tidy import name_repeats, tidy
+from scorelint.wrapping import line_length, wrap_long_lines
 
 MAX_PASSES = 10
 
@@ -98,7 +100,8 @@ def fix_text(text: str, path: str, rules: Sequence[type[Rule]], unsafe: bool,
     for _ in range(MAX_PASSES):
         chosen, edits = _choose(findings, unsafe)
         if not chosen:
-            return FixResult(current, applied, findings, original=original)
+            return _tidied(text, current, path, rules, postprocess, must_compile,
+                           FixResult(current, applied, findings, original=original))
         candidate = apply_edits(current, edits)
         if candidate == current:  # a fix that changes nothing would never settle
             return _refused(text, original, "a fix changed nothing")
@@ -109,7 +112,30 @@ def fix_text(text: str, path: str, rules: Sequence[type[Rule]], unsafe: bool,
         findings = _lint(current, path, rules, postprocess)
     if any(applicable(f.fix, unsafe) and not f.suppressed for f in findings):
         return _refused(text, original, f"fixes did not settle in {MAX_PASSES} passes")
-    return FixResult(current, applied, findings, original=original)
+    return _tidied(text, current, path, rules, postprocess, must_compile,
+                   FixResult(current, applied, findings, original=original))
+
+
+def _tidied(text: str, current: str, path: str, rules: Sequence[type[Rule]],
+            postprocess: Postprocess | None, must_compile: bool, result: FixResult) -> FixResult:
+    """The result without the bindings and imports its fixes left dead (scorelint.tidy),
+    and with the lines they made too long broken inside their brackets (scorelint.wrapping)."""
+    if not result.applied:
+        return result
+    tidied = tidy_text(text, current, path)
+    if tidied == current or not reparses(tidied, must_compile):
+        return result
+    return dataclasses.replace(result, text=tidied,
+                               remaining=_lint(tidied, path, rules, postprocess))
+
+
+def tidy_text(before: str, after: str, path: str) -> str:
+    """What the fixes that turned `before` into `after` left behind, cleared: a value they
+    wrote twice computed once, dead bindings and imports removed (scorelint.tidy), the
+    lines they made too long for the project's line length broken inside their brackets
+    (scorelint.wrapping)."""
+    named = name_repeats(before, after)
+    return wrap_long_lines(before, tidy(before, named, path), line_length(path))
 
 
 def withdraw_fixes(findings: Sequence[Finding], why: str) -> list[Finding]:

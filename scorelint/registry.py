@@ -27,8 +27,14 @@ class RuleInfo(NamedTuple):
     default: bool
     fix: str  # FixAvailability's value
     safety: str  # Applicability's value, "-" without a fix
-    url: str
     triggers: tuple[tuple[str, ...], ...]
+
+    @property
+    def url(self) -> str:
+        """The rule's page on the documentation site (scorelint.urls)."""
+        from scorelint import urls
+
+        return urls.rule_url(self.code)
 
 
 def all_rules() -> list[type[Rule]]:
@@ -65,7 +71,7 @@ def info(rule: type[Rule]) -> RuleInfo:
     """A rule class's metadata, as the index keeps it."""
     has_fix = rule.fix_availability.value != "none"
     return RuleInfo(rule.code, rule.name, rule.default, rule.fix_availability.value,
-                    rule.applicability.value if has_fix else "-", rule.url(), rule.triggers)
+                    rule.applicability.value if has_fix else "-", rule.triggers)
 
 
 def render_index() -> str:

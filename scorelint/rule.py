@@ -30,7 +30,6 @@ DOC_SECTIONS = (
     "Fix safety",
     "Known limitations",
 )
-DOCS_URL = "https://scorelint.readthedocs.io/en/latest/rules/{code}/"
 _CODE = re.compile(r"^SL\d{3}$")
 _NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
@@ -154,7 +153,9 @@ class Rule(cst.BatchableCSTVisitor):
 
     @classmethod
     def url(cls) -> str:
-        return DOCS_URL.format(code=cls.code)
+        from scorelint import urls  # the docs base, from [project.urls] Documentation
+
+        return urls.rule_url(cls.code)
 
 
 def _validate(cls: type[Rule]) -> None:

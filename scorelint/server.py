@@ -397,6 +397,10 @@ class ScorelintServer(LanguageServer):
               settings: ClientSettings | None = None) -> api.CheckResult:
         """Lint through the Python API; raises `config.ConfigError`."""
         settings = settings or self.state.settings
+        # A bad selector is named as the editor's setting, not as the command line's flag.
+        for given, key in ((settings.select or (), "select"),
+                           (settings.extend_select, "extendSelect"), (settings.ignore, "ignore")):
+            config.check_selectors(given, f"the editor's `{key}` setting")
         return api.check_source(text, self.path_of(uri), select=settings.select,
                                 extend_select=settings.extend_select, ignore=settings.ignore,
                                 unsafe_fixes=settings.unsafe_fixes, fix=fix)

@@ -104,6 +104,10 @@ NUMPY_ONLY: dict[str, Spell] = {
     "log_sigmoid": Spell("numpy.logaddexp", leading=("0",), reflect=True),
 }
 
+# Elementwise operations numpy computes on Python scalars as `math` would: a file that
+# imports numpy gets them for its `math` code (a softmax of a list would not work).
+_SCALAR_SAFE = frozenset({"logaddexp", "softplus", "log_sigmoid", "sigmoid"})
+
 # Which module's import makes a file speak which dialect, strongest first.
 _DIALECT_MODULES = (("paddle", "paddle"), ("torch", "torch"), ("jax", "jax"), ("tensorflow", "tf"), ("keras", "keras"),
                     ("numpy", "numpy"), ("scipy", "numpy"), ("math", "math"))
@@ -306,6 +310,10 @@ class Spelling:
         """How this file spells `kind` in `dialect` (numpy without scipy keeps to numpy)."""
         if dialect == "numpy" and kind in NUMPY_ONLY and not self.imports("scipy"):
             return NUMPY_ONLY[kind]
+        if dialect == "math" and (dialect, kind) not in SPELLINGS and kind in _SCALAR_SAFE \
+                and self.imports("numpy"):
+            # `math` has no logaddexp; numpy's, on Python floats, gives a float64 (a float).
+            return self.spell(kind, "numpy")
         return SPELLINGS.get((dialect, kind))
 
     def softmax(self, dialect: str, operand: str, axis: str | None,

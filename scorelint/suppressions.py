@@ -298,3 +298,43 @@ def _removal(text: str, index: LineIndex, directive: Directive) -> Edit:
     row = directive.row
     line_end = index.starts[row] if row < len(index.starts) else len(text)
     return _edit(index, line_start, line_end, "")
+
+
+def add_noqa(text: str, findings: Sequence[Finding]) -> tuple[str, int]:
+    """Ruff's `--add-noqa`: `# noqa: CODE` for each finding not yet silenced, on the row its
+    suppression is read from, joined to a `# noqa:` list already there (a bare `# noqa`
+    silences the row already). Returns the text and how many rows got a directive; a row
+    whose comment would change what Python reads (it ends inside a string) is left alone."""
+    import ast
+
+    directives = scan(text)
+    index = LineIndex(text)
+    wanted: dict[int, list[str]] = {}
+    for finding in findings:
+        if finding.suppressed or finding.code in (ERROR_CODE, INTERNAL_CODE, UNUSED_CODE) \
+                or directives.suppressor(finding) is not None:
+            continue
+        codes = wanted.setdefault(finding.noqa_row or finding.start.row, [])
+        if finding.code not in codes:
+            codes.append(finding.code)
+    try:
+        tree = ast.dump(ast.parse(text))
+    except (SyntaxError, ValueError):
+        return text, 0
+    added = 0
+    for row in sorted(wanted, reverse=True):  # back to front: offsets above stay valid
+        codes = ", ".join(sorted(wanted[row]))
+        listed = [d for d in directives.lines.get(row, ()) if not d.ours and d.codes_span]
+        if listed:
+            at = listed[0].codes_span[1]  # type: ignore[index]
+            candidate = f"{text[:at]}, {codes}{text[at:]}"
+        else:
+            at = index.line_start(row) + len(index.line(row))
+            candidate = f"{text[:at]}  # noqa: {codes}{text[at:]}"
+        try:
+            same = ast.dump(ast.parse(candidate)) == tree
+        except (SyntaxError, ValueError):
+            same = False
+        if same:
+            text, added = candidate, added + 1
+    return text, added

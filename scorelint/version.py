@@ -2,4 +2,4 @@
 need not import the package's public face (`scorelint.check_source`), which sits
 above them."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

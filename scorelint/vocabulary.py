@@ -40,7 +40,8 @@ class ArgSpec:
 
 ELEMENTWISE = ArgSpec()
 _NP_REDUCE = ArgSpec(1, ("axis",), None, ("keepdims",), ALL)
-_TORCH_REDUCE = ArgSpec(1, ("dim",), 2, ("keepdim",), ALL)
+# torch takes numpy's `axis=` / `keepdims=` as aliases (`torch.sum(x, dim=0, keepdims=True)`).
+_TORCH_REDUCE = ArgSpec(1, ("dim", "axis"), 2, ("keepdim", "keepdims"), ALL)
 _TF_REDUCE = ArgSpec(1, ("axis",), 2, ("keepdims",), ALL)
 _SCIPY_SOFTMAX = ArgSpec(1, ("axis",), None, (), ALL)
 _SCIPY_LSE = ArgSpec(1, ("axis",), None, ("keepdims",), ALL)
@@ -113,7 +114,7 @@ def _build_table() -> dict[str, tuple[str, str, ArgSpec]]:
         "torch.nn.functional.softmax")
     add("torch", _TORCH_SOFTMAX, "log_softmax", "torch.log_softmax", "torch.special.log_softmax",
         "torch.nn.functional.log_softmax")
-    add("torch", ArgSpec(1, ("dim",), 2, ("keepdim",), ALL), "logsumexp",
+    add("torch", _TORCH_REDUCE, "logsumexp",
         "torch.logsumexp", "torch.special.logsumexp")
 
     add("scipy", _SCIPY_SOFTMAX, "softmax", "scipy.special.softmax")

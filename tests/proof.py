@@ -112,7 +112,72 @@ def prove(path: Path) -> Proof:
         if before is None or not agrees(before, want, rtol=1e-6):
             proof.wrong_cases.append(label)
     assert proof.wrong_cases, f"{path.name}: the buggy code was right on every case"
+    for label, args in spec.cases():
+        for boundary, edge in boundary_cases(args):
+            never_worse(spec.buggy, fixed.buggy, convert(edge), f"{path.name} [{label}, {boundary}]")
     return proof
+
+
+# Inputs at the edges the original code may handle: probabilities that round to 0 or 1
+# (1 - 1e-9 is 1.0 in float32, 1e-50 is 0.0), and logits at +/-20 (a float32 sigmoid
+# is exactly 1.0 at 20) and +/-100, each in float32 and float64.
+BOUNDARIES = {
+    "probabilities": (0.0, 1.0, 1 - 1e-9, 1e-50, 0.5),
+    "logits": (20.0, -20.0, 100.0, -100.0, 0.0),
+}
+
+
+def boundary_cases(args: tuple) -> list[tuple[str, tuple]]:
+    """The case's float arrays refilled with edge values, in float32 and float64: an array
+    whose values are all in [0, 1] is a probability, any other float array logits or
+    log-probabilities; a mask (only 0s and 1s) stays as given. Each edge value fills the arrays alone, then all of them cycled
+    through the array; other arguments stay as given."""
+    families = [_family(a) for a in args]
+    if not any(families):
+        return []
+    out = []
+    for dtype in (np.float32, np.float64):
+        for k in range(len(BOUNDARIES["logits"]) + 1):
+            def fill(a: np.ndarray, family: str) -> np.ndarray:
+                values = BOUNDARIES[family]
+                chosen = values if k == len(values) else (values[k],)
+                return np.resize(np.asarray(chosen, dtype=dtype), a.shape)
+
+            edge = tuple(a if family is None else fill(a, family)
+                         for a, family in zip(args, families))
+            name = "mixed" if k == len(BOUNDARIES["logits"]) else f"value {k}"
+            out.append((f"{name} {np.dtype(dtype).name}", edge))
+    return out
+
+
+def _family(a: object) -> str | None:
+    if not (isinstance(a, np.ndarray) and a.dtype.kind == "f" and a.size):
+        return None
+    if np.isin(a, (0.0, 1.0)).all():
+        return None  # a mask: its edges are not these
+    return "probabilities" if 0 <= a.min() and a.max() <= 1 else "logits"
+
+
+def never_worse(buggy, fixed, args: tuple, where: str) -> None:
+    """Wherever the original gives a finite number, the fixed code gives one too: an unsafe
+    fix may change the numbers, never turn a finite result into `inf` or `nan`."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        try:
+            before = to_numpy(buggy(*args))
+        except (ArithmeticError, ValueError, RuntimeError, IndexError):
+            return  # the original does not handle these inputs
+        try:
+            after = to_numpy(fixed(*args))
+        except (ArithmeticError, ValueError, RuntimeError, IndexError) as exc:
+            raise AssertionError(f"{where}: the fixed code raises {exc!r} where the original "
+                                 f"gave {before}") from exc
+    if before.shape != after.shape:
+        return  # judged by the ordinary cases
+    worse = np.isfinite(before) & ~np.isfinite(after)
+    assert not worse.any(), (
+        f"{where}: the fix is non-finite where the original was finite\n"
+        f"original={before}\nfixed={after}")
 
 
 def _check_suggestion(path: Path, source: str, rule: str, findings: list) -> None:

@@ -35,7 +35,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     }),
     ("runner: many files, a pool, the cache", {"scorelint.runner", "scorelint.cache"}),
     ("pipeline: one file from read to outcome", {"scorelint.pipeline"}),
-    ("fixes and suppressions", {"scorelint.fixes", "scorelint.suppressions"}),
+    ("fixes and suppressions", {"scorelint.fixes", "scorelint.suppressions", "scorelint.tidy"}),
     ("engine", {
         "scorelint.engine", "scorelint.registry", "scorelint.rule_index", "scorelint.prefilter",
         "scorelint.screens", "scorelint.scopes", "scorelint.funnel", "scorelint.safety",
@@ -50,7 +50,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("foundation: values, source text and files, knowing nothing of rules", {
         "scorelint.findings", "scorelint.identity", "scorelint.source", "scorelint.notebook",
         "scorelint.recovery", "scorelint.limits", "scorelint.discovery", "scorelint.gitsafe",
-        "scorelint.version", "scorelint.reference",
+        "scorelint.version", "scorelint.reference", "scorelint.wrapping", "scorelint.urls",
     }),
 ]
 

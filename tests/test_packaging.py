@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import email
 import shutil
 import subprocess
 import sys
+import tarfile
 import zipfile
 from pathlib import Path
+
+from scorelint.version import __version__
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,3 +38,33 @@ def test_wheel_contains_the_rules_package(tmp_path: Path) -> None:
     entry_points = next(zipfile.Path(wheel, n).read_text() for n in names
                         if n.endswith("entry_points.txt"))
     assert "scorelint = scorelint.cli:main" in entry_points
+
+
+def test_sdist_and_wheel_metadata_is_complete(tmp_path: Path) -> None:
+    """What `twine check` looks at, and what a team that pins a release reads: the licence
+    file in both archives, the project's URLs (the changelog among them), a markdown
+    long description."""
+    source = tmp_path / "src"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".hypothesis"))
+    subprocess.run(
+        [sys.executable, "-m", "build", "--sdist", "--wheel", "--no-isolation", "--outdir",
+         str(tmp_path), str(source)],
+        check=True, capture_output=True,
+    )
+    (wheel,) = tmp_path.glob("scorelint-*.whl")
+    (sdist,) = tmp_path.glob("scorelint-*.tar.gz")
+    names = zipfile.ZipFile(wheel).namelist()
+    (metadata_name,) = [n for n in names if n.endswith(".dist-info/METADATA")]
+    metadata = email.message_from_string(zipfile.Path(wheel, metadata_name).read_text())
+    assert metadata["Version"] == __version__
+    assert metadata["License-Expression"] == "MIT"
+    assert metadata.get_all("License-File") == ["LICENSE"]
+    assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
+    urls = dict(u.split(", ", 1) for u in metadata.get_all("Project-URL"))
+    assert set(urls) == {"Homepage", "Repository", "Documentation", "Changelog"}
+    assert metadata["Description-Content-Type"] == "text/markdown"
+    assert metadata.get_payload().startswith("# scorelint\n")
+    with tarfile.open(sdist) as archive:
+        members = {m.name.split("/", 1)[1] for m in archive.getmembers() if "/" in m.name}
+    assert {"LICENSE", "README.md", "pyproject.toml", "PKG-INFO"} <= members

@@ -39,7 +39,9 @@ def test_fix_gives_expected_source(case) -> None:
     rule, _, example = case
     result = fixes.fix_text(example.code, "example.py", [rule], unsafe=True)
     assert result.refused is None
-    assert result.text == example.fixed
+    # An example states the rule's own fix; after it, the engine clears what the fix
+    # left dead and rewraps what it made too long (tests/test_fix_rendering.py).
+    assert result.text == fixes.tidy_text(example.code, example.fixed, "example.py")
     # The fixed code parses for LibCST and CPython, and the rule is silent on it.
     cst.parse_module(result.text)
     compile(result.text, "example.py", "exec")

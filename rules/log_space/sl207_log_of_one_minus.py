@@ -52,7 +52,10 @@ class LogOfOneMinus(Rule):
     branch of log1mexp for `a >= -log(2)`; below that it is as accurate as
     the original (`log1p(-exp(a))` is the better branch there, and
     `scorelint.reference.log1mexp` takes both). With an epsilon
-    (`log(1 - p + eps)`) the fix is unsafe: it removes the floor.
+    (`log(1 - p + eps)`) there is no fix: where `p` rounds to 1 (a float32
+    sigmoid of 17 or more) the floored log is `log(eps)` and `log1p(-p)`
+    would be `-inf`. Computed from the logits it needs no floor: SL205 fixes
+    a floored `log(1 - sigmoid(x))` to `logsigmoid(-x)` when `x` is in reach.
 
     ## Known limitations
     `log(1 - p)` is reported only when `p` is visibly a probability and its
@@ -74,7 +77,7 @@ class LogOfOneMinus(Rule):
     triggers = (("log", "exp"), ("-", "+"))
     log1mexp_message = "`{expr}` is `-inf` or inexact for `{arg}` near 0; `log(-expm1({arg}))` is exact"
     expm1_message = "`{expr}` cancels to few digits for `{arg}` near 0; `expm1` keeps them"
-    guarded_message = "`{expr}` floors the log at `log(eps)`; `log1p` is exact without it"
+    guarded_message = "`{expr}` floors the log at `log(eps)`; from log-space values it needs no floor"
 
     flagged = (
         Flagged(
@@ -143,10 +146,6 @@ class LogOfOneMinus(Rule):
             """
             import jax.numpy as jnp
             y = jnp.log(1.0 - prob + 1e-8)
-            """,
-            """
-            import jax.numpy as jnp
-            y = jnp.log1p(-prob)
             """,
         ),
         Flagged(
@@ -318,9 +317,10 @@ class LogOfOneMinus(Rule):
                 spelled: tuple[str, tuple[InsertLine, ...]] | None, guarded: bool,
                 **values: str) -> None:
         fix = None
-        if spelled is not None:
-            applicability = Applicability.UNSAFE if guarded else Applicability.SAFE
-            fix = patterns.replacement(self.ctx, node, spelled[0], applicability, spelled[1])
+        # Without its floor, a log of `1 - p` is `-inf` where `p` rounds to 1 and the
+        # floored original was finite: an unsafe fix may change numbers, not that.
+        if spelled is not None and not guarded:
+            fix = patterns.replacement(self.ctx, node, spelled[0], Applicability.SAFE, spelled[1])
         template = self.guarded_message if guarded else template
         self.report(node, self.say(template, node, **values), fix)
 

@@ -14,7 +14,23 @@ from scorelint.identity import Texts, identify
 from scorelint.output_formats import FORMATS  # noqa: F401  (re-exported)
 
 TOOL_NAME = "scorelint"
-HOMEPAGE = "https://scorelint.readthedocs.io/"
+
+
+def url_of(finding: Finding) -> str | None:
+    """The address of the finding's rule page, as the docs base is now (a finding read
+    back from the cache keeps the address it was made with; the base may have moved)."""
+    if not finding.extra.get("url"):
+        return None
+    from scorelint import urls
+
+    return urls.rule_url(finding.code)
+
+
+def homepage() -> str:
+    """The documentation site's address (scorelint.urls: `[project.urls] Documentation`)."""
+    from scorelint import urls
+
+    return urls.docs_base()
 
 
 @dataclass(frozen=True)

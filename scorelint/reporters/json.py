@@ -11,7 +11,7 @@ import os
 from typing import Any
 
 from scorelint.findings import Finding, Position, TraceStep
-from scorelint.reporters import Report
+from scorelint.reporters import Report, url_of
 
 
 def _location(pos: Position) -> dict[str, int]:
@@ -44,8 +44,9 @@ def finding_to_dict(finding: Finding) -> dict[str, Any]:
         "location": _location(finding.start),
         "end_location": _location(finding.end),
         "fix": fix,
-        "url": finding.extra.get("url"),
+        "url": url_of(finding),
         "noqa_row": finding.noqa_row,
+        "severity": finding.severity,  # Ruff's key: "error" for every finding, as Ruff's
         "trace": [_step(s) for s in finding.trace],
     }
 

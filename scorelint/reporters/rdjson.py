@@ -17,7 +17,7 @@ import json
 from typing import Any
 
 from scorelint.findings import Finding, Position, TraceStep, applicable
-from scorelint.reporters import HOMEPAGE, TOOL_NAME, Report, relative
+from scorelint.reporters import TOOL_NAME, Report, homepage, relative, url_of
 from scorelint.source import LineIndex
 
 _SEVERITY = {"error": "ERROR", "warning": "WARNING", "info": "INFO"}
@@ -53,11 +53,11 @@ def diagnostic(finding: Finding, report: Report) -> dict[str, Any]:
                     if in_cell else finding.message),
         "location": location,
         "severity": _SEVERITY.get(finding.severity, "UNKNOWN_SEVERITY"),
-        "source": {"name": TOOL_NAME, "url": HOMEPAGE},
+        "source": {"name": TOOL_NAME, "url": homepage()},
         "code": {"value": finding.code},
     }
-    if finding.extra.get("url"):
-        result["code"]["url"] = finding.extra["url"]
+    if url_of(finding):
+        result["code"]["url"] = url_of(finding)
     index = None if in_cell else report.index(finding.path)
     if finding.trace:
         result["related_locations"] = [_related(finding.path, step, index)
@@ -75,7 +75,7 @@ def diagnostic(finding: Finding, report: Report) -> dict[str, Any]:
 
 def render(report: Report) -> str:
     document = {
-        "source": {"name": TOOL_NAME, "url": HOMEPAGE},
+        "source": {"name": TOOL_NAME, "url": homepage()},
         "diagnostics": [diagnostic(f, report) for f in report.active],
     }
     return json.dumps(document, indent=2) + "\n"

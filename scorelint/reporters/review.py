@@ -30,7 +30,7 @@ from scorelint.findings import (
     applicable,
     apply_edits,
 )
-from scorelint.reporters import Report, relative
+from scorelint.reporters import Report, relative, url_of
 from scorelint.source import LineIndex
 
 # GitHub refuses comment bodies over 65,536 characters; stop well before.
@@ -111,7 +111,7 @@ def fence(text: str, info: str) -> str:
 
 
 def _heading(finding: Finding) -> str:
-    url = finding.extra.get("url")
+    url = url_of(finding)
     code = f"[{finding.code}]({url})" if url else finding.code
     message = " ".join(finding.message.splitlines())
     cell = f"cell {finding.cell}, " if finding.cell is not None else ""

@@ -41,10 +41,10 @@ from scorelint.findings import (
 )
 from scorelint.registry import find_rule
 from scorelint.reporters import (
-    HOMEPAGE,
     TOOL_NAME,
     Report,
     cwd_uri,
+    homepage,
     is_below_cwd,
     posix,
 )
@@ -184,7 +184,7 @@ def to_sarif(report: Report) -> dict[str, Any]:
             "name": TOOL_NAME,
             "version": __version__,
             "semanticVersion": __version__,
-            "informationUri": HOMEPAGE,
+            "informationUri": homepage(),
             "rules": [_descriptor(code, name) for code, name in codes],
         }},
         "invocations": [{
