@@ -38,7 +38,7 @@ import libcst as cst
 
 from scorelint import origins, patterns
 from scorelint.context import FileContext
-from scorelint.dataflow import ASSIGN, AUGMENT, PARAMETER
+from scorelint.dataflow import ASSIGN, AUGMENT, PARAMETER, UNPACK
 
 # Role kinds.
 IDS = "ids"
@@ -219,10 +219,37 @@ def _model_calls(ctx: FileContext, at: cst.CSTNode) -> list[cst.Call]:
             current = stack.pop()
             stack.extend(current.children)
             if isinstance(current, cst.Call) and patterns.model_call(ctx, current) is not None \
-                    and patterns.model_input(current) is not None:
+                    and patterns.model_input(current) is not None and _reads_tokens(ctx, current):
                 found.append(current)
         cache[home] = found
     return cache[home]
+
+
+_LM_KEYWORDS = frozenset({"input_ids", "attention_mask", "labels", "decoder_input_ids",
+                          "past_key_values", "use_cache", "position_ids", "inputs_embeds"})
+
+
+def _reads_tokens(ctx: FileContext, call: cst.Call) -> bool:
+    """Is `call` a language model reading tokens: called with a language model's keywords
+    (`attention_mask=`, `input_ids=`, `labels=`, ...), or with its `logits` read
+    (`model(ids).logits`, `out = model(ids)` ... `out.logits`, `out["logits"]`)?"""
+    if any(a.keyword is not None and a.keyword.value in _LM_KEYWORDS for a in call.args) \
+            or any(a.star == "**" for a in call.args):
+        return True
+    home = ctx.flow.home(call)
+    if home is None:
+        return False
+    stack: list[cst.CSTNode] = [home]
+    while stack:
+        current = stack.pop()
+        stack.extend(current.children)
+        output = current.value if isinstance(current, cst.Attribute) \
+            and current.attr.value == "logits" else \
+            current.value if isinstance(current, cst.Subscript) and _key(current) == "logits" \
+            else None
+        if output is not None and (output is call or ctx.resolve(output) is call):
+            return True
+    return False
 
 
 def _uses(ctx: FileContext, node: cst.BaseExpression) -> list[tuple[cst.Call, str]]:
@@ -377,8 +404,7 @@ def _mask(ctx: FileContext, node: cst.BaseExpression, depth: int,
         if _conventional_mask(ctx, node):
             # `attention_mask`, `loss_mask`, `completion_mask` as a parameter: the names a
             # model's or a collator's API gives them, read like a batch's keys.
-            return Role(MASK, True, f"the `{node.value}` parameter", node, Positions(node, window),
-                        keep=True)
+            return Role(MASK, True, f"`{node.value}`", node, Positions(node, window), keep=True)
         if _MASK_HINT.search(node.value):
             return Role(MASK, False, f"named `{node.value}`", node, Positions(node, window),
                         keep=None if "pad" in node.value.lower() else True)
@@ -386,8 +412,17 @@ def _mask(ctx: FileContext, node: cst.BaseExpression, depth: int,
 
 
 def _conventional_mask(ctx: FileContext, node: cst.Name) -> bool:
-    return node.value != "mask" and bool(_KEEP_MASK_KEY.search(node.value)) \
-        and is_parameter(ctx, node)
+    """A name an API gives masks (`attention_mask`, `completion_mask`, `loss_mask`; not a
+    bare `mask`), bound where the code cannot show the value: a parameter, or one part of
+    a tuple a helper returns. Such a name is read like a batch's key; a name bound to a
+    value we can read is judged by that value instead."""
+    if node.value == "mask" or not _KEEP_MASK_KEY.search(node.value):
+        return False
+    found = ctx.definitions(node) or ()
+    return bool(found) and all(d.kind in _UNREADABLE for d in found)
+
+
+_UNREADABLE = frozenset({PARAMETER, UNPACK})
 
 
 def _is_none(node: cst.BaseExpression) -> bool:
@@ -663,7 +698,7 @@ class _Walk:
                 self.names.append(node.value)
                 value = ctx.value(node)
                 if value is None:
-                    return self._done(TOKEN_VALUES, node, None) if self.gathered else None
+                    return self._joined(node, depth)
                 node = value
             elif isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
                 node = node.expression
@@ -687,6 +722,20 @@ class _Walk:
             else:
                 return None
         return None
+
+    def _joined(self, node: cst.Name, depth: int) -> TokenScores | None:
+        """A name bound in both arms of an `if`: per-token scores when every value is."""
+        values = self.ctx.values(node)
+        if not values or len(values) == 1:
+            return self._done(TOKEN_VALUES, node, None) if self.gathered else None
+        found = [_Walk(self.ctx, list(self.applied), list(self.names), self.targets)
+                 .run(v, self.selected, depth) for v in values]
+        if any(f is None for f in found) or len({f.kind for f in found}) != 1:  # type: ignore[union-attr]
+            return None
+        first = found[0]
+        assert first is not None
+        return first if all(f.masked for f in found) else replace(  # type: ignore[union-attr]
+            first, applied=tuple(a for a in first.applied if a in self.applied), ignored=False)
 
     def _done(self, kind: str, made: cst.CSTNode, logits: Role | None,
               ignored: bool = False) -> TokenScores:
@@ -716,7 +765,13 @@ class _Walk:
                 if found is not None and found.kind == TOKEN_LOGITS:
                     return replace(found, kind=TOKEN_LOGPROBS)
                 return found
-            return None
+            # `logps - ref_logps`: per-token log-ratios, masked only where both sides are.
+            left = _Walk(ctx, list(self.applied), list(self.names)).run(node.left, self.selected,
+                                                                          _MAX_DEPTH)
+            right = token_scores(ctx, node.right, self.selected) if left is not None else None
+            if left is None or right is None or left.kind != right.kind:
+                return None
+            return left if right.masked else replace(left, applied=(), ignored=False)
         return None
 
     def _subscript(self, node: cst.Subscript) -> cst.BaseExpression:
@@ -935,11 +990,7 @@ def masks_in_scope(ctx: FileContext, at: cst.CSTNode) -> list[Role]:
         elif isinstance(current, cst.Arg) and current.keyword is not None \
                 and current.keyword.value in ("attention_mask", "decoder_attention_mask"):
             candidate = current.value
-        elif isinstance(current, cst.Param) and current.name.value != "mask" \
-                and _KEEP_MASK_KEY.search(current.name.value):
-            found.append(Role(MASK, True, f"the `{current.name.value}` parameter", current,
-                              keep=True))
-            continue
+
         elif isinstance(current, cst.Arg) and current.keyword is not None \
                 and current.keyword.value == "padding" and not (
                     isinstance(current.value, cst.Name) and current.value.value in ("False", "None")):
@@ -951,6 +1002,11 @@ def masks_in_scope(ctx: FileContext, at: cst.CSTNode) -> list[Role]:
         role = mask_role(ctx, candidate)
         if role is not None and role.evidence:
             found.append(role)
+    # Masks under an API's name that the code cannot read (parameters, unpacked tuples).
+    for name, definitions in ctx.flow.flow(home).all.items():
+        if name != "mask" and _KEEP_MASK_KEY.search(name) \
+                and all(d.kind in _UNREADABLE for d in definitions):
+            found.append(Role(MASK, True, f"`{name}`", definitions[0].target, keep=True))
     cache[home] = found
     return found
 

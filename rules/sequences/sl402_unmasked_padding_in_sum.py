@@ -442,7 +442,8 @@ class UnmaskedPaddingInSum(Rule):
             return
         if tokens.masked:
             op = ctx.op(node, follow=False)
-            if score.reduction == "mean" and op is not None and op.axis is not None \
+            widths = [a for a in tokens.applied if a.mask.evidence and not a.inverted]
+            if score.reduction == "mean" and op is not None and op.axis is not None and widths \
                     and not any(a.how == roles.SELECT for a in tokens.applied):
                 self.report(node, f"`{ctx.short(node)}` averages masked log-probs over the padded "
                                   "width; divide the masked sum by the mask's count")
@@ -451,8 +452,10 @@ class UnmaskedPaddingInSum(Rule):
         if not masks or _mask_used_on(ctx, node) or _masked_in_place(ctx, node, tokens.names):
             return
         other = "; the other side of the pair is masked" if _masked_sibling(ctx, node) else ""
+        named = list(dict.fromkeys(m.why for m in masks))[:2]
+        where = " and ".join(named) + (" are" if len(named) > 1 else " is")
         self.report(node, f"`{ctx.short(node)}` sums the log-probs of padding tokens while "
-                          f"{masks[0].why} is in scope{other}; multiply by the (shifted) mask first")
+                          f"{where} in scope{other}; multiply by the (shifted) mask first")
 
     def _check_fill(self, node: cst.Call, name: str) -> None:
         args = [a.value for a in node.args if a.keyword is None and not a.star]
