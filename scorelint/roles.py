@@ -206,50 +206,54 @@ def _is_model_kw(call: cst.Call, arg: cst.BaseExpression, *keywords: str) -> boo
                for a in call.args)
 
 
+def _nodes(ctx: FileContext, home: cst.CSTNode):  # type: ignore[no-untyped-def]
+    """Every node under `home`, from the data flow's parent map (built once per function
+    and shared with `ancestors`), instead of another walk of LibCST's `children`."""
+    return ctx.flow._parent_map(home).keys()
+
+
 def _model_calls(ctx: FileContext, at: cst.CSTNode) -> list[cst.Call]:
-    """The calls of a model in the function around `at` (unknown calls taking ids)."""
+    """The calls of a language model in the function around `at`: unknown calls taking
+    ids, with a language model's keywords (`attention_mask=`, `input_ids=`, `labels=`,
+    `**batch`) or with their `logits` read (`model(ids).logits`, `out = model(ids)` ...
+    `out["logits"]`). One walk of the function, cached per file context."""
     home = ctx.flow.home(at)
     if home is None:
         return []
     cache: dict = ctx.__dict__.setdefault("_role_model_calls", {})  # per file context
-    if home not in cache:
-        found = []
-        stack: list[cst.CSTNode] = [home]
-        while stack:
-            current = stack.pop()
-            stack.extend(current.children)
-            if isinstance(current, cst.Call) and patterns.model_call(ctx, current) is not None \
-                    and patterns.model_input(current) is not None and _reads_tokens(ctx, current):
-                found.append(current)
-        cache[home] = found
-    return cache[home]
+    if home in cache:
+        return cache[home]
+    calls: list[cst.Call] = []
+    outputs: set[int] = set()  # the values whose `logits` are read
+    for current in _nodes(ctx, home):
+        if isinstance(current, cst.Call):
+            calls.append(current)
+        elif isinstance(current, cst.Attribute) and current.attr.value == "logits" \
+                or isinstance(current, cst.Subscript) and _key(current) == "logits":
+            output = current.value
+            outputs.update((id(output), id(ctx.resolve(output))))
+    found = [call for call in calls
+             if (id(call) in outputs or any(
+                 a.keyword is not None and a.keyword.value in _LM_KEYWORDS or a.star == "**"
+                 for a in call.args))
+             and patterns.model_input(call) is not None
+             and patterns.model_call(ctx, call) is not None]
+    cache[home] = found
+    return found
 
 
 _LM_KEYWORDS = frozenset({"input_ids", "attention_mask", "labels", "decoder_input_ids",
                           "past_key_values", "use_cache", "position_ids", "inputs_embeds"})
 
 
-def _reads_tokens(ctx: FileContext, call: cst.Call) -> bool:
-    """Is `call` a language model reading tokens: called with a language model's keywords
-    (`attention_mask=`, `input_ids=`, `labels=`, ...), or with its `logits` read
-    (`model(ids).logits`, `out = model(ids)` ... `out.logits`, `out["logits"]`)?"""
-    if any(a.keyword is not None and a.keyword.value in _LM_KEYWORDS for a in call.args) \
-            or any(a.star == "**" for a in call.args):
+def _same(ctx: FileContext, a: cst.BaseExpression, b: cst.BaseExpression) -> bool:
+    """`ctx.same`, answered by identifiers alone when both are names (the common case,
+    and rendering code is what costs)."""
+    if a is b:
         return True
-    home = ctx.flow.home(call)
-    if home is None:
-        return False
-    stack: list[cst.CSTNode] = [home]
-    while stack:
-        current = stack.pop()
-        stack.extend(current.children)
-        output = current.value if isinstance(current, cst.Attribute) \
-            and current.attr.value == "logits" else \
-            current.value if isinstance(current, cst.Subscript) and _key(current) == "logits" \
-            else None
-        if output is not None and (output is call or ctx.resolve(output) is call):
-            return True
-    return False
+    if isinstance(a, cst.Name) and isinstance(b, cst.Name):
+        return a.value == b.value
+    return ctx.same(a, b)
 
 
 def _uses(ctx: FileContext, node: cst.BaseExpression) -> list[tuple[cst.Call, str]]:
@@ -258,7 +262,7 @@ def _uses(ctx: FileContext, node: cst.BaseExpression) -> list[tuple[cst.Call, st
     found = []
     for call in _model_calls(ctx, node):
         for arg in call.args:
-            if arg.keyword is not None and ctx.same(arg.value, node):
+            if arg.keyword is not None and _same(ctx, arg.value, node):
                 found.append((call, arg.keyword.value))
     return found
 
@@ -299,7 +303,7 @@ def _ids_source(ctx: FileContext, node: cst.BaseExpression, depth: int) -> Role 
             return Role(IDS, True, f"passed as `{keyword}=` to a model", call)
     for call in _model_calls(ctx, node):
         first = _positional(call)
-        if first and ctx.same(first[0], node):
+        if first and _same(ctx, first[0], node):
             return Role(IDS, True, "the input of a model call", call)
     if isinstance(node, cst.Call):
         method = _method(node)
@@ -391,16 +395,16 @@ def _mask(ctx: FileContext, node: cst.BaseExpression, depth: int,
             return _mask(ctx, node.func.value, depth - 1, window)
         return None
     if isinstance(node, cst.Name):
-        for call, keyword in _uses(ctx, node):
-            if keyword in ("attention_mask", "decoder_attention_mask"):
-                return Role(MASK, True, f"passed as `{keyword}=` to a model", call,
-                            Positions(node, window), keep=True)
         values = ctx.values(node)
-        if values:
+        if values:  # a value we can read decides
             found = [_mask(ctx, v, depth - 1, window) for v in values]
             if all(f is not None for f in found):
                 return found[0]  # type: ignore[return-value]
             return None
+        for call, keyword in _uses(ctx, node):
+            if keyword in ("attention_mask", "decoder_attention_mask"):
+                return Role(MASK, True, f"passed as `{keyword}=` to a model", call,
+                            Positions(node, window), keep=True)
         if _conventional_mask(ctx, node):
             # `attention_mask`, `loss_mask`, `completion_mask` as a parameter: the names a
             # model's or a collator's API gives them, read like a batch's keys.
@@ -668,8 +672,11 @@ def token_scores(ctx: FileContext, node: cst.BaseExpression, per_token: bool = F
     """The per-token log-probs (or raw logits gathered at ids) `node` holds, with the masks
     applied on the way. `per_token`: `node` is already one token's term (a generator's
     element, a `+=` in a loop)."""
-    walk = _Walk(ctx)
-    return walk.run(node, per_token, depth)
+    cache: dict = ctx.__dict__.setdefault("_role_tokens", {})  # per file context
+    key = (id(node), per_token, depth)
+    if key not in cache:
+        cache[key] = _Walk(ctx).run(node, per_token, depth)
+    return cache[key]
 
 
 @dataclass
@@ -905,6 +912,15 @@ def sequence_score(ctx: FileContext, node: cst.BaseExpression,
     """The sequence score `node` holds: per-token scores summed or averaged along time
     (`lp.sum(-1)`, `sum(lp[t, ids[t]] for t ...)`, a `total += lp[...]` loop, a helper's
     return, the first of a returned tuple), and what it was divided by."""
+    cache: dict = ctx.__dict__.setdefault("_role_scores", {})  # per file context
+    key = (id(node), depth)
+    if key not in cache:
+        cache[key] = _sequence_score(ctx, node, depth)
+    return cache[key]
+
+
+def _sequence_score(ctx: FileContext, node: cst.BaseExpression,
+                    depth: int) -> SequenceScore | None:
     if depth <= 0:
         return None
     node = patterns._unwrapped(node)
@@ -973,12 +989,7 @@ def masks_in_scope(ctx: FileContext, at: cst.CSTNode) -> list[Role]:
     if home in cache:
         return cache[home]
     found: list[Role] = []
-    stack: list[cst.CSTNode] = [home]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, (cst.FunctionDef, cst.ClassDef, cst.Lambda)) and current is not home:
-            continue
-        stack.extend(current.children)
+    for current in _nodes(ctx, home):
         # Only where a mask can be made: a key, `.attention_mask`, a comparison, a model's
         # `attention_mask=` argument (a name passed there is a mask wherever it is read).
         candidate: cst.BaseExpression | None = None
@@ -997,8 +1008,8 @@ def masks_in_scope(ctx: FileContext, at: cst.CSTNode) -> list[Role]:
             # A tokenizer padding a batch hands back its attention mask with it.
             found.append(Role(MASK, True, "inputs padded by a tokenizer", current, keep=True))
             continue
-        if candidate is None:
-            continue
+        if candidate is None or ctx.flow.home(candidate) is not home:
+            continue  # not here, or in a nested function
         role = mask_role(ctx, candidate)
         if role is not None and role.evidence:
             found.append(role)
@@ -1035,10 +1046,8 @@ def consumed_as_logits(ctx: FileContext, found: Role) -> bool:
     a softmax, a log_softmax, a logsumexp or a cross-entropy, which take logits?"""
     if found.call is None:
         return False
-    stack: list[cst.CSTNode] = [ctx.flow.home(found.call) or found.call]
-    while stack:
-        current = stack.pop()
-        stack.extend(current.children)
+    home = ctx.flow.home(found.call)
+    for current in _nodes(ctx, home) if home is not None else ():
         if not isinstance(current, cst.Call) or current is found.call:
             continue
         loss = ctx.loss(current)

@@ -182,6 +182,15 @@ class ProbabilitySpaceSequenceScore(Rule):
                 return replies[int(mx.argmax(mx.array(scores)))]
             """,
         ),
+        Flagged(
+            """
+            import jax
+            import jax.numpy as jnp
+            def best(logits, ids):
+                lp = jnp.take_along_axis(jax.nn.log_softmax(logits, axis=-1), ids[..., None], -1)[..., 0]
+                return jnp.argmax(jnp.exp(lp.sum(-1)))
+            """,
+        ),
     )
     clean = (
         Clean(
@@ -294,6 +303,15 @@ class ProbabilitySpaceSequenceScore(Rule):
             import numpy as np
             def survival(hazards):
                 return np.cumprod(1 - hazards)
+            """
+        ),
+        Clean(
+            """
+            import jax
+            import jax.numpy as jnp
+            def best(logits, ids):
+                lp = jnp.take_along_axis(jax.nn.log_softmax(logits, axis=-1), ids[..., None], -1)[..., 0]
+                return jnp.argmax(lp.sum(-1))
             """
         ),
     )

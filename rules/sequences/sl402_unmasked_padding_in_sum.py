@@ -413,6 +413,9 @@ class UnmaskedPaddingInSum(Rule):
         """`(lp * m).sum(-1) / lp.shape[-1]`: a masked sum divided by the padded length."""
         if not isinstance(node.operator, cst.Divide):
             return
+        length = roles.length_role(self.ctx, node.right)
+        if length is None or length.unit != "padded":
+            return
         score = roles.sequence_score(self.ctx, node)
         if score is None or score.divisor is not node.right or score.length is None \
                 or score.length.unit != "padded" or score.reduction != "sum":
@@ -451,10 +454,10 @@ class UnmaskedPaddingInSum(Rule):
         masks = roles.masks_in_scope(ctx, node)
         if not masks or _mask_used_on(ctx, node) or _masked_in_place(ctx, node, tokens.names):
             return
-        other = "; the other side of the pair is masked" if _masked_sibling(ctx, node) else ""
+        other = "; another sum here applies one" if _masked_sibling(ctx, node) else ""
         named = list(dict.fromkeys(m.why for m in masks))[:2]
         where = " and ".join(named) + (" are" if len(named) > 1 else " is")
-        self.report(node, f"`{ctx.short(node)}` sums the log-probs of padding tokens while "
+        self.report(node, f"`{ctx.short(node)}` sums per-token log-probs of padding too while "
                           f"{where} in scope{other}; multiply by the (shifted) mask first")
 
     def _check_fill(self, node: cst.Call, name: str) -> None:
@@ -531,7 +534,7 @@ def _mask_used_on(ctx, node: cst.Call) -> bool:
 
 def _masked_sibling(ctx, node: cst.Call) -> bool:
     """Another reduction of masked log-probs in the same function (the chosen side of a
-    chosen/rejected pair, when this is the rejected one)."""
+    chosen/rejected pair when this is the rejected one, or a masked mean beside it)."""
     home = ctx.flow.home(node)
     for current in _function_nodes(home) if home is not None else ():
         if current is node or not isinstance(current, cst.Call) \

@@ -145,6 +145,29 @@ class LengthBiasedComparison(Rule):
                 return a if score(model, a) > score(model, b) else b
             """,
         ),
+        Flagged(
+            """
+            import jax
+            import jax.numpy as jnp
+            def rerank(apply_fn, params, candidates):
+                def score(ids):
+                    lp = jax.nn.log_softmax(apply_fn(params, ids[None, :-1])[0], axis=-1)
+                    return jnp.take_along_axis(lp, ids[1:, None], axis=-1).sum()
+                return max(candidates, key=score)
+            """,
+        ),
+        Flagged(
+            """
+            import mlx.core as mx
+            import mlx.nn as nn
+            def best(model, prompt, replies):
+                totals = []
+                for reply in replies:
+                    logits = model(mx.concatenate([prompt, reply])[None])[0, len(prompt) - 1:-1]
+                    totals.append(-nn.losses.cross_entropy(logits, reply).sum())
+                return replies[int(mx.argmax(mx.array(totals)))]
+            """,
+        ),
     )
     clean = (
         Clean(
@@ -222,6 +245,29 @@ class LengthBiasedComparison(Rule):
                 return lp.gather(-1, ids[:, 1:, None]).mean()
             def rerank(model, candidates):
                 return sorted(candidates, key=lambda ids: score(model, ids))
+            """
+        ),
+        Clean(
+            """
+            import jax
+            import jax.numpy as jnp
+            def rerank(apply_fn, params, candidates):
+                def score(ids):
+                    lp = jax.nn.log_softmax(apply_fn(params, ids[None, :-1])[0], axis=-1)
+                    return jnp.take_along_axis(lp, ids[1:, None], axis=-1).mean()
+                return max(candidates, key=score)
+            """
+        ),
+        Clean(
+            """
+            import mlx.core as mx
+            import mlx.nn as nn
+            def best(model, prompt, replies):
+                totals = []
+                for reply in replies:
+                    logits = model(mx.concatenate([prompt, reply])[None])[0, len(prompt) - 1:-1]
+                    totals.append(-nn.losses.cross_entropy(logits, reply).sum() / len(reply))
+                return replies[int(mx.argmax(mx.array(totals)))]
             """
         ),
     )
