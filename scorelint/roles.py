@@ -38,7 +38,7 @@ import libcst as cst
 
 from scorelint import origins, patterns
 from scorelint.context import FileContext
-from scorelint.dataflow import ASSIGN, AUGMENT, PARAMETER, UNPACK
+from scorelint.dataflow import AUGMENT, PARAMETER, UNPACK
 
 # Role kinds.
 IDS = "ids"
@@ -199,11 +199,6 @@ def _number(node: cst.BaseExpression) -> float | None:
 
 def _positional(call: cst.Call) -> list[cst.BaseExpression]:
     return [a.value for a in call.args if a.keyword is None and not a.star]
-
-
-def _is_model_kw(call: cst.Call, arg: cst.BaseExpression, *keywords: str) -> bool:
-    return any(a.keyword is not None and a.keyword.value in keywords and a.value is arg
-               for a in call.args)
 
 
 def _nodes(ctx: FileContext, home: cst.CSTNode):  # type: ignore[no-untyped-def]
@@ -1128,8 +1123,9 @@ def is_parameter(ctx: FileContext, node: cst.BaseExpression) -> bool:
 
 
 __all__ = [
-    "ASSIGN", "Applied", "IDS", "LABELS", "LENGTH", "LOGITS", "LOGPROBS", "MASK", "Positions",
-    "Role", "SEQUENCE_SCORE", "SequenceScore", "TOKEN_LOGITS", "TOKEN_LOGPROBS", "TokenScores",
-    "ids_role", "is_parameter", "length_role", "logits_role", "mask_role", "masks_in_scope",
-    "role", "sequence_score", "token_scores",
+    "IDS", "LABELS", "LENGTH", "LOGITS", "LOGPROBS", "MASK", "SEQUENCE_SCORE", "TOKEN_LOGITS",
+    "TOKEN_LOGPROBS", "TOKEN_VALUES", "Applied", "Positions", "Role", "SequenceScore",
+    "TokenScores", "consumed_as_logits", "ids_role", "is_parameter", "length_role",
+    "logits_role", "mask_role", "masks_in_scope", "misaligned", "role", "same_frame",
+    "sequence_score", "token_scores",
 ]

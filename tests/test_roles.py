@@ -299,7 +299,7 @@ def test_positions_in_one_frame_and_a_misaligned_mask() -> None:
 
 
 def test_batch_keys_share_a_frame_only_with_their_prefix() -> None:
-    ctx, subject = _subject("def f(b):\n    use(b)")
+    ctx, _ = _subject("def f(b):\n    use(b)")
     parse = cst.parse_expression
     same = roles.same_frame
     assert same(ctx, parse('b["chosen_input_ids"]'), parse('b["chosen_attention_mask"]'))

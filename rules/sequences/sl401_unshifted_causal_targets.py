@@ -423,12 +423,13 @@ class UnshiftedCausalTargets(Rule):
         """`logps(out.logits, ids)` of a same-module helper that gathers its first argument's
         log_softmax at its second without shifting: the caller passes the unshifted pair."""
         ctx = self.ctx
-        if ctx.op(node, follow=False) is not None or ctx.loss(node) is not None:
+        args = [a.value for a in node.args if a.keyword is None and not a.star]
+        if len(args) < 2 or not isinstance(node.func, (cst.Name, cst.Attribute)) \
+                or ctx.op(node, follow=False) is not None or ctx.loss(node) is not None:
             return
         helper = origins._callee(ctx, node.func)
         if not isinstance(helper, cst.FunctionDef):
             return
-        args = [a.value for a in node.args if a.keyword is None and not a.star]
         for scores_at, targets_at, inner_logits, inner_ids in _unshifting_pairs(ctx, helper, node):
             if max(scores_at, targets_at) >= len(args):
                 continue
@@ -537,6 +538,15 @@ def _unshifting_pairs(ctx, helper: cst.FunctionDef, call: cst.Call
     params = [p.name.value for p in (*helper.params.posonly_params, *helper.params.params)]
     if isinstance(call.func, cst.Attribute) and params and params[0] in ("self", "cls"):
         params = params[1:]  # a method: `self.logps(logits, ids)` passes the rest
+    cache: dict = ctx.__dict__.setdefault("_sl401_pairs", {})  # per file context and helper
+    key = (id(helper), tuple(params))
+    if key not in cache:
+        cache[key] = _gathers_of_parameters(ctx, helper, params)
+    return cache[key]
+
+
+def _gathers_of_parameters(ctx, helper: cst.FunctionDef, params: list[str]
+                           ) -> list[tuple[int, int, patterns.Window, patterns.Window]]:
     found = []
     stack: list[cst.CSTNode] = [helper.body]
     while stack:
