@@ -457,7 +457,8 @@ class UnmaskedPaddingInSum(Rule):
         other = "; another sum here applies one" if _masked_sibling(ctx, node) else ""
         named = list(dict.fromkeys(m.why for m in masks))[:2]
         where = " and ".join(named) + (" are" if len(named) > 1 else " is")
-        self.report(node, f"`{ctx.short(node)}` sums per-token log-probs of padding too while "
+        verb = "averages" if score.reduction == "mean" else "sums"
+        self.report(node, f"`{ctx.short(node)}` {verb} per-token log-probs of padding too while "
                           f"{where} in scope{other}; multiply by the (shifted) mask first")
 
     def _check_fill(self, node: cst.Call, name: str) -> None:
