@@ -415,7 +415,8 @@ def trace_positions(ctx: FileContext, node: cst.BaseExpression, depth: int = 14)
         if isinstance(node, cst.Call):
             op = ctx.op(node, follow=False)
             if op is not None and op.operand is not None and (
-                    op.kind in ("reshape", "copy", "cast") or op.kind in _NORMALIZERS):
+                    op.kind in ("reshape", "copy", "cast", "clip", "maximum")  # positions kept
+                    or op.kind in _NORMALIZERS):
                 normalized = normalized or op.kind in _NORMALIZERS
                 node = op.operand
                 continue
