@@ -44,6 +44,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("facts / data flow", {
         "scorelint.patterns", "scorelint.facts", "scorelint.origins", "scorelint.context",
         "scorelint.dataflow", "scorelint.summaries", "scorelint.spelling", "scorelint.proposal",
+        "scorelint.roles",  # reads patterns, origins and the context; the rules read it
     }),
     ("vocabulary", {"scorelint.vocabulary"}),
     ("foundation: values, source text and files, knowing nothing of rules", {
