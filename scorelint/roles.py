@@ -197,6 +197,13 @@ def _number(node: cst.BaseExpression) -> float | None:
     return None
 
 
+def _is_zero(node: cst.BaseExpression) -> bool:
+    """`0`, `0.0`, `torch.zeros_like(x)`, `np.zeros(...)`: the neutral value of a sum."""
+    if isinstance(node, cst.Call):
+        return patterns.vocab_name(node) in ("zeros_like", "zeros", "new_zeros")
+    return _number(node) == 0
+
+
 def _positional(call: cst.Call) -> list[cst.BaseExpression]:
     return [a.value for a in call.args if a.keyword is None and not a.star]
 
@@ -812,10 +819,10 @@ class _Walk:
             return node.func.value
         if name == "where" and len(args) == 3:
             found = mask_role(ctx, args[0])
-            if _number(args[2]) == 0 and found is not None:
+            if _is_zero(args[2]) and found is not None:
                 self.applied.append(Applied(found, WHERE_KEEP, node, args[0]))
                 return args[1]
-            if _number(args[1]) == 0 and found is not None:
+            if _is_zero(args[1]) and found is not None:
                 self.applied.append(Applied(found, FILL, node, args[0]))
                 return args[2]
             return None

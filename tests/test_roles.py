@@ -227,6 +227,7 @@ def test_masks_applied_on_the_way_and_their_polarity() -> None:
                            ("tok.masked_fill(ids == pad_id, 0.0)", False),
                            ("tok.masked_fill(ids != pad_id, 0.0)", True),
                            ("torch.where(ids == pad_id, tok, 0.0)", True),
+                           ("torch.where(ids != pad_id, tok, torch.zeros_like(tok))", False),
                            ("tok[ids != pad_id]", False)):
         ctx, subject = _subject(base.format(expr=expr))
         found = roles.token_scores(ctx, subject)
