@@ -17,7 +17,7 @@ class LogitsAsLogProbs(Rule):
     averaged) into a sequence score with no `log_softmax` on the way:
     `out.logits.gather(-1, ids[..., None]).sum(-1)`,
     `np.take_along_axis(logits, ids[:, None], -1).sum()`, a `total +=
-    logits[t, ids[t + 1]]` loop. The logits must be seen to be logits: the
+    jnp.take(logits[t], ids[t + 1])` loop. The logits must be seen to be logits: the
     `.logits` / `["logits"]` of a model's output, or a model's output that the
     same function also feeds to a softmax, a log_softmax or a cross-entropy.
 
