@@ -440,8 +440,8 @@ class FileContext:
                 return op.framework
             if op.framework == "scipy":
                 return "numpy"
-        if self.spelling.file_dialect == "paddle":
-            return "paddle"  # a paddle tensor has `.exp()` and `.softmax()` too
+        if self.spelling.file_dialect in ("paddle", "mlx"):
+            return self.spelling.file_dialect  # their arrays have `.exp()` and `.log()` too
         if any(op is not None and op.is_method and op.call.func.attr.value  # type: ignore[attr-defined]
                in vocab.TENSOR_ONLY_METHODS for op in ops):
             return "torch"  # `x.exp()`, `p.log()`: only a torch tensor has these methods

@@ -10,7 +10,7 @@ import libcst as cst
 
 from scorelint import facts, origins
 from scorelint.context import FileContext
-from scorelint.dataflow import ASSIGN, AUGMENT
+from scorelint.dataflow import ASSIGN
 from scorelint.findings import Applicability
 from scorelint.proposal import FixSpec, InsertLine, Replace
 from scorelint.spelling import negate, paren
@@ -415,7 +415,8 @@ def trace_positions(ctx: FileContext, node: cst.BaseExpression, depth: int = 14)
         if isinstance(node, cst.Call):
             op = ctx.op(node, follow=False)
             if op is not None and op.operand is not None and (
-                    op.kind in ("reshape", "copy", "cast") or op.kind in _NORMALIZERS):
+                    op.kind in ("reshape", "copy", "cast", "clip", "maximum")  # positions kept
+                    or op.kind in _NORMALIZERS):
                 normalized = normalized or op.kind in _NORMALIZERS
                 node = op.operand
                 continue
@@ -472,178 +473,8 @@ def keyword(call: cst.Call, *names: str) -> cst.BaseExpression | None:
                 None)
 
 
-def is_masklike(ctx: FileContext, node: cst.BaseExpression) -> bool:
-    """A padding / attention mask in hand: a value named so (`attention_mask`,
-    `batch["attention_mask"]`, `inputs.attention_mask`, `mask`), or a comparison with a pad id."""
-    name = facts._name_of(node)
-    if name and MASK_NAME.search(name):
-        return True
-    value = ctx.resolve(node)
-    if isinstance(value, cst.Comparison) and any(
-            isinstance(c.operator, (cst.NotEqual, cst.Equal)) for c in value.comparisons):
-        return any(PAD_NAME.search(facts._name_of(c.comparator) or "") for c in value.comparisons)
-    return value is not node and is_masklike(ctx, value)
-
-
-MASK_NAME = re.compile(r"(^|_)mask(s|ed)?($|_)|attention_mask|padding_mask", re.IGNORECASE)
+# A pad id's name (`pad_token_id`, `padding_idx`): SL402 reads one in a function's scope.
 PAD_NAME = re.compile(r"pad(_token)?_?(id|idx|index)|padding_idx", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class TokenScores:
-    """Per-token log-probabilities found behind a value: a log-space op whose output was
-    gathered at token ids (or a token loss with `reduction="none"`)."""
-
-    made: cst.CSTNode  # the log_softmax / log / loss call
-    masked: bool  # a mask was applied on the way (`* mask`, `masked_fill`, `where`)
-
-
-_LOG_KINDS = frozenset({"log_softmax", "log", "log_sigmoid"})
-
-
-def token_logprobs(ctx: FileContext, node: cst.BaseExpression, depth: int = 16,
-                   require_log: bool = True, per_token: bool = False) -> TokenScores | None:
-    """The per-token log-probabilities `node` holds, seen through names, selections
-    (`gather`, `take_along_axis`, `lp[t, ids[t]]`), reshapes, negation and masking. With
-    `require_log=False`, a gather of a value we cannot see (a parameter) counts too;
-    `per_token`: `node` is already one token's term (a generator's element, a `+=` in a loop)."""
-    selected, masked = per_token, False
-    gathered: cst.Call | None = None
-    seen: set[int] = set()
-    while depth and id(node) not in seen:
-        depth -= 1
-        seen.add(id(node))
-        if isinstance(node, cst.Name):
-            value = ctx.value(node)
-            if value is None:
-                return TokenScores(gathered, masked) if gathered and not require_log else None
-            node = value
-        elif isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
-            node = node.expression
-        elif isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Multiply):
-            if is_masklike(ctx, node.right) or _mask_value(ctx, node.right):
-                masked, node = True, node.left
-            elif is_masklike(ctx, node.left) or _mask_value(ctx, node.left):
-                masked, node = True, node.right
-            else:
-                return None
-        elif isinstance(node, cst.Subscript):
-            selected = selected or any(
-                isinstance(e.slice, cst.Index) and not isinstance(e.slice.value, (
-                    cst.Integer, cst.Ellipsis, cst.SimpleString, cst.UnaryOperation))
-                and not (isinstance(e.slice.value, cst.Name) and e.slice.value.value == "None")
-                for e in node.slice)
-            if any(isinstance(e.slice, cst.Index) and (is_masklike(ctx, e.slice.value)
-                                                       or _mask_value(ctx, e.slice.value))
-                   for e in node.slice):
-                masked = True  # `lp[mask]`: only the real tokens
-            node = node.value
-        elif isinstance(node, cst.Call):
-            loss = ctx.loss(node)
-            if loss is not None:
-                reduction = keyword(node, "reduction")
-                if isinstance(reduction, cst.SimpleString) and reduction.evaluated_value == "none":
-                    return TokenScores(node, masked)
-                return None
-            name = vocab_name(node)
-            if name in ("masked_fill", "masked_fill_", "where"):
-                masked = True
-                args = [a.value for a in node.args if a.keyword is None]
-                node = node.func.value if name != "where" and isinstance(node.func, cst.Attribute) \
-                    else args[1] if len(args) == 3 else node
-                if node is None or isinstance(node, cst.Call) and vocab_name(node) == "where":
-                    return None
-                continue
-            op = ctx.op(node, follow=False)
-            if op is None:  # a same-module helper returning per-token log-probs
-                for value in origins.helper_returns(ctx, node):
-                    found = token_logprobs(ctx, value, depth, require_log, selected)
-                    if found is not None:
-                        return TokenScores(found.made, found.masked or masked)
-                return None
-            if op.operand is None:
-                return None
-            if op.kind in _LOG_KINDS:
-                return TokenScores(op.call, masked) if selected else None
-            if op.kind == "select":
-                selected, gathered = True, op.call
-            elif op.kind not in ("reshape", "copy", "cast"):
-                return None
-            node = op.operand
-        else:
-            return None
-    return None
-
-
-def _mask_value(ctx: FileContext, node: cst.BaseExpression) -> bool:
-    """`mask.float()`, `mask[:, 1:]`, `(labels != pad_id)`: a mask under casts and slices."""
-    for _ in range(6):
-        if isinstance(node, cst.Subscript):
-            node = node.value
-        elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) \
-                and node.func.attr.value in (*_ID_CASTS, "type_as", "to"):
-            node = node.func.value
-        else:
-            break
-        if is_masklike(ctx, node):
-            return True
-    return False
-
-
-@dataclass(frozen=True)
-class Summed:
-    """A sum of per-token log-probabilities: the sequence's `log Pr`."""
-
-    node: cst.CSTNode  # the sum call, or the `+=` statement
-    tokens: TokenScores
-
-
-_SUMS = ("sum", "fsum")
-
-
-def summed_logprob(ctx: FileContext, node: cst.BaseExpression, depth: int = 8) -> Summed | None:
-    """The raw (un-normalized) summed token log-probabilities `node` holds: `lp.sum(-1)`,
-    `sum(lp[t, ids[t]] for t ...)`, a `total += lp[...]` accumulator, a same-module
-    helper returning one, seen through names, `float()`, `.item()` and row picks."""
-    if depth <= 0:
-        return None
-    node = _unwrapped(node)
-    if isinstance(node, cst.Name):
-        found = ctx.definitions(node) or ()
-        for definition in found:
-            if definition.kind == AUGMENT and isinstance(definition.statement, cst.AugAssign) \
-                    and isinstance(definition.statement.operator, cst.AddAssign):
-                tokens = token_logprobs(ctx, definition.statement.value,
-                                        per_token=definition.loop is not None)
-                if tokens is not None:
-                    return Summed(definition.statement, tokens)
-        value = ctx.value(node)
-        return summed_logprob(ctx, value, depth - 1) if value is not None else None
-    if isinstance(node, cst.Subscript):
-        return summed_logprob(ctx, node.value, depth - 1)
-    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
-        loss = ctx.loss(node.expression) if isinstance(node.expression, cst.Call) else None
-        reduction = keyword(node.expression, "reduction") if loss is not None else None  # type: ignore[arg-type]
-        if isinstance(reduction, cst.SimpleString) and reduction.evaluated_value == "sum":
-            return Summed(node.expression, TokenScores(node.expression, False))
-        return None
-    if not isinstance(node, cst.Call):
-        return None
-    op = ctx.op(node, follow=False)
-    if op is not None and op.kind in _SUMS and op.operand is not None:
-        operand, per_token = op.operand, False
-        if isinstance(operand, (cst.GeneratorExp, cst.ListComp)):
-            operand, per_token = operand.elt, True
-        tokens = token_logprobs(ctx, operand, per_token=per_token)
-        return Summed(node, tokens) if tokens is not None else None
-    if op is not None and op.kind in ("reshape", "copy", "cast") and op.operand is not None:
-        return summed_logprob(ctx, op.operand, depth - 1)
-    if op is None:
-        for made in origins.helper_returns(ctx, node):
-            found = summed_logprob(ctx, made, depth - 1)
-            if found is not None:
-                return found
-    return None
 
 
 def _unwrapped(node: cst.BaseExpression) -> cst.BaseExpression:

@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -66,6 +66,7 @@ __all__ = [
     "sum_logprobs",
     "length_normalized",
     "text_length",
+    "sequence_score",
     "score_candidates",
     "rank_candidates",
 ]
@@ -77,6 +78,11 @@ NormalizeMethod = Literal["mean", "gnmt", "none"]
 """Length-normalization methods understood by :func:`length_normalized`."""
 
 _NORMALIZE_METHODS: tuple[str, ...] = ("mean", "gnmt", "none")
+
+SequenceUnit = Literal["token", "byte", "char", "none"]
+"""What :func:`sequence_score` divides a reply's log-likelihood by."""
+
+_SEQUENCE_UNITS: tuple[str, ...] = ("token", "byte", "char", "none")
 
 # numpy >= 1.25 moved AxisError to np.exceptions; the project supports 1.24.
 _AxisError: type[Exception] = getattr(getattr(np, "exceptions", np), "AxisError")
@@ -623,6 +629,75 @@ def text_length(text: str, unit: Literal["bytes", "chars"] = "bytes") -> int:
     if unit == "chars":
         return len(text)
     raise ValueError(f"unknown unit {unit!r}; expected 'bytes' or 'chars'")
+
+
+def sequence_score(
+    logits: npt.ArrayLike,
+    token_ids: npt.ArrayLike,
+    *,
+    shift: bool = True,
+    mask: npt.ArrayLike | None = None,
+    per: SequenceUnit = "token",
+    text: str | Sequence[str] | None = None,
+) -> FloatArray:
+    """Return a reply's log-likelihood from per-step logits, per unit of its length.
+
+    The log-likelihood is :func:`sequence_logprob`: ``log_softmax`` of the
+    logits, shifted for a causal LM (position ``t`` predicts token ``t + 1``),
+    gathered at the ids, summed over the real tokens of ``mask`` only. It is
+    then divided by the reply's length in the unit ``per`` names:
+
+    * ``"token"`` (the default): the number of tokens actually scored (``T - 1``
+      with ``shift``, fewer where ``mask`` is 0): the mean log-probability per
+      token, the quantity per-token perplexity is ``exp(-...)`` of. Use it to
+      compare replies scored by one tokenizer.
+    * ``"byte"``: the UTF-8 bytes of ``text``; comparable across tokenizers
+      (a tokenizer that splits a word into more pieces is not penalized).
+    * ``"char"``: the characters of ``text``, as lm-eval's ``acc_norm``.
+    * ``"none"``: no division: the raw ``log Pr(y|x)``, right for a
+      likelihood or for replies of equal length, biased toward short replies
+      when lengths differ.
+
+    The choice is the caller's and is made here once, by name, so that the
+    code that ranks replies says which normalization it uses.
+
+    Args:
+        logits: Model outputs of shape ``(..., T, V)``.
+        token_ids: Integer ids of shape ``(..., T)``.
+        shift: As in :func:`token_logprobs`.
+        mask: As in :func:`token_logprobs`: 1 on the reply's real tokens.
+        per: ``"token"``, ``"byte"``, ``"char"`` or ``"none"``.
+        text: The reply's text for ``"byte"`` / ``"char"``: one string, or one
+            per row of a batch.
+
+    Returns:
+        One score per sequence, shape ``(...)``; higher is better.
+
+    Raises:
+        ValueError: On an unknown ``per``, a missing ``text`` for byte or char
+            lengths, a ``text`` list of the wrong length, or a sequence with
+            no scored token.
+    """
+    if per not in _SEQUENCE_UNITS:
+        raise ValueError(f"unknown unit {per!r}; expected one of {_SEQUENCE_UNITS}")
+    total = sequence_logprob(logits, token_ids, shift=shift, mask=mask)
+    if per == "none":
+        return total
+    if per == "token":
+        ids = _as_ids(token_ids, "token_ids")
+        keep = np.ones(ids.shape, dtype=bool) if mask is None else _as_mask(mask, ids.shape)
+        counted = keep[..., 1:] if shift else keep
+        return length_normalized(total, counted.sum(axis=-1), method="mean")
+    if text is None:
+        raise ValueError(f"per={per!r} needs the reply's text")
+    unit: Literal["bytes", "chars"] = "bytes" if per == "byte" else "chars"
+    texts = [text] if isinstance(text, str) else list(text)
+    lengths = np.array([text_length(t, unit) for t in texts], dtype=float)
+    if isinstance(text, str):
+        return length_normalized(total, lengths[0], method="mean")
+    if lengths.shape != np.shape(total):
+        raise ValueError(f"{len(texts)} texts for scores of shape {np.shape(total)}")
+    return length_normalized(total, lengths, method="mean")
 
 
 def score_candidates(

@@ -92,7 +92,20 @@ def _table() -> dict[tuple[str, str], Spell]:
     table["paddle", "softplus"] = Spell("paddle.nn.functional.softplus")
     table["paddle", "softmax"] = Spell("paddle.nn.functional.softmax", "axis")
     table["paddle", "log_softmax"] = Spell("paddle.nn.functional.log_softmax", "axis")
+    _mlx(table)
     return table
+
+
+def _mlx(table: dict[tuple[str, str], Spell]) -> None:
+    """Apple's MLX: `mlx.core` with `axis=` / `keepdims=`, activations in `mlx.nn`."""
+    for kind in ("exp", "log", "log1p", "expm1", "logaddexp", "abs", "sigmoid"):
+        table["mlx", kind] = Spell(f"mlx.core.{kind}")
+    for kind in ("sum", "max", "prod", "mean", "logsumexp"):
+        table["mlx", kind] = Spell(f"mlx.core.{kind}", "axis", "keepdims", "omit")
+    table["mlx", "softmax"] = Spell("mlx.core.softmax", "axis", None, "omit")
+    table["mlx", "log_softmax"] = Spell("mlx.nn.log_softmax", "axis")
+    table["mlx", "log_sigmoid"] = Spell("mlx.nn.log_sigmoid")
+    table["mlx", "softplus"] = Spell("mlx.nn.softplus")
 
 
 SPELLINGS: dict[tuple[str, str], Spell] = _table()
@@ -111,6 +124,7 @@ _SCALAR_SAFE = frozenset({"logaddexp", "softplus", "log_sigmoid", "sigmoid"})
 # Which module's import makes a file speak which dialect, strongest first.
 _DIALECT_MODULES = (("paddle", "paddle"), ("torch", "torch"), ("jax", "jax"), ("tensorflow", "tf"), ("keras", "keras"),
                     ("numpy", "numpy"), ("scipy", "numpy"), ("math", "math"))
+_DIALECT_MODULES = (("mlx", "mlx"), *_DIALECT_MODULES)  # an MLX file speaks MLX
 
 
 def is_atom(code: str) -> bool:

@@ -17,6 +17,7 @@ import libcst as cst
 # Frameworks a fix can be written in ("dialects"); "array" is a method on a
 # receiver we cannot type, "builtin" a Python builtin such as `sum`.
 DIALECTS = ("numpy", "torch", "jax", "tf", "keras", "paddle", "math")
+DIALECTS = (*DIALECTS, "mlx")  # Apple's MLX (`mlx.core as mx`, `mlx.nn`)
 
 # What an absent axis argument means.
 ALL = "all"  # reduce over every element (np.sum(x), scipy softmax(x))
@@ -160,6 +161,7 @@ def _build_table() -> dict[str, tuple[str, str, ArgSpec]]:
     add("tf", ELEMENTWISE, "log", "tensorflow.log")  # TF1 spellings, kept by compat.v1
 
     _add_paddle(add)
+    _add_mlx(add)
 
     # Keras 3 is its own dialect: `keras.ops` runs on any backend.
     for name in ("exp", "log", "log1p", "expm1", "logaddexp", "sigmoid", "log_sigmoid",
@@ -268,6 +270,28 @@ def _add_paddle(add) -> None:  # type: ignore[no-untyped-def]
     add("paddle", _PADDLE_SOFTMAX, "log_softmax", "paddle.nn.functional.log_softmax")
 
 
+_MLX_SOFTMAX = ArgSpec(1, ("axis",), None, (), ALL)  # `mx.softmax(a)`: every element
+
+
+def _add_mlx(add) -> None:  # type: ignore[no-untyped-def]
+    """Apple's MLX: numpy-like names at `mlx.core` (`axis=` / `keepdims=`, reducing every
+    element by default, `mx.softmax` too), activations at `mlx.nn` over the last axis."""
+    for kind, names in _ELEMENTWISE_KINDS.items():
+        add("mlx", ELEMENTWISE, kind,
+            *(f"mlx.core.{n}" for n in names if n not in ("absolute", "fabs", "true_divide",
+                                                          "bincount", "dot")))
+    for kind, names in _REDUCTION_KINDS.items():
+        add("mlx", _NP_REDUCE, kind, *(f"mlx.core.{n}" for n in names if n != "amax"))
+    add("mlx", _SCIPY_LSE, "logsumexp", "mlx.core.logsumexp")
+    add("mlx", _MLX_SOFTMAX, "softmax", "mlx.core.softmax")
+    add("mlx", ELEMENTWISE, "sigmoid", "mlx.core.sigmoid", "mlx.nn.sigmoid")
+    add("mlx", _LAST_SOFTMAX, "softmax", "mlx.nn.softmax")
+    add("mlx", _LAST_SOFTMAX, "log_softmax", "mlx.nn.log_softmax")
+    add("mlx", ELEMENTWISE, "log_sigmoid", "mlx.nn.log_sigmoid")
+    add("mlx", ELEMENTWISE, "softplus", "mlx.nn.softplus")
+    add("mlx", ELEMENTWISE, "relu", "mlx.nn.relu")
+
+
 FUNCTIONS: dict[str, tuple[str, str, ArgSpec]] = _build_table()
 
 # Operations that keep a value's meaning and only change its shape, copy, device or dtype
@@ -294,7 +318,8 @@ _PRESERVING_FUNCTIONS = {
 }
 for _kind, _names in _PRESERVING_FUNCTIONS.items():
     for _prefix, _framework in (("numpy", "numpy"), ("jax.numpy", "jax"), ("torch", "torch"),
-                                ("tensorflow", "tf"), ("jax.lax", "jax"), ("paddle", "paddle")):
+                                ("tensorflow", "tf"), ("jax.lax", "jax"), ("paddle", "paddle"),
+                                ("mlx.core", "mlx")):
         for _name in _names:
             FUNCTIONS.setdefault(f"{_prefix}.{_name}", (_kind, _framework, ELEMENTWISE))
 
@@ -590,6 +615,13 @@ def _build_losses() -> tuple[dict[str, LossSpec], dict[str, LossSpec]]:
                            ("softmax_cross_entropy_with_integer_labels", CROSS_ENTROPY),
                            ("sigmoid_binary_cross_entropy", BCE_WITH_LOGITS)):
             functions[f"{base}.{name}"] = LossSpec(kind, "jax", 0, ("logits",))
+    # MLX takes (logits, targets) and reduces nothing by default (`reduction="none"`);
+    # its binary cross-entropy takes logits unless `with_logits=False`.
+    for base in ("mlx.nn.losses",):
+        functions[f"{base}.cross_entropy"] = LossSpec(CROSS_ENTROPY, "mlx", 0, ("logits",))
+        functions[f"{base}.nll_loss"] = LossSpec(NLL, "mlx", 0, ("inputs",))
+        functions[f"{base}.binary_cross_entropy"] = LossSpec(
+            BCE_WITH_LOGITS, "mlx", 0, ("inputs", "logits"), softmax_kw="with_logits")
     return functions, modules
 
 

@@ -45,6 +45,7 @@ LAYERS: list[tuple[str, set[str]]] = [
         "scorelint.patterns", "scorelint.facts", "scorelint.origins", "scorelint.context",
         "scorelint.values",
         "scorelint.dataflow", "scorelint.summaries", "scorelint.spelling", "scorelint.proposal",
+        "scorelint.roles",  # reads patterns, origins and the context; the rules read it
     }),
     ("vocabulary", {"scorelint.vocabulary"}),
     ("foundation: values, source text and files, knowing nothing of rules", {

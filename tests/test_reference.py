@@ -302,6 +302,7 @@ def test_public_api_is_declared():
         "binary_cross_entropy_with_logits",
         "token_logprobs",
         "sequence_logprob",
+        "sequence_score",
         "sum_logprobs",
         "length_normalized",
         "text_length",

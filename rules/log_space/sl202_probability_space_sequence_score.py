@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from scorelint import origins, patterns
+from scorelint import origins, patterns, roles
 from scorelint.context import FileContext
 from scorelint.dataflow import AUGMENT
 from scorelint.rule import Clean, Flagged, Rule
@@ -17,9 +17,11 @@ class ProbabilitySpaceSequenceScore(Rule):
     """
     ## What it does
     Finds a sequence score kept in probability space, a product of token
-    probabilities (`np.prod(p)`, `math.prod(...)`, `score *= p[t]` in a loop)
-    or `exp(sum(logp))`, that is then compared, ranked, `max`-ed, sorted, or
-    rooted into a geometric mean (`prod(p) ** (1 / n)`).
+    probabilities (`np.prod(p)`, `math.prod(...)`, `p.cumprod(-1)[:, -1]`,
+    `reduce(operator.mul, ps)`, `score *= p[t]` in a loop) or
+    `exp(sum(logp))`, that is then compared, ranked, `max`-ed, sorted, rooted
+    into a geometric mean (`prod(p) ** (1 / n)`), or logged at the end
+    (`log(cumprod(p)[-1])`; `log(prod(p))` is SL201's).
 
     ## Why is this bad?
     `Pr(y|x) = prod_i Pr(y_i | x, y_<i)` underflows: 200 tokens at
@@ -58,7 +60,7 @@ class ProbabilitySpaceSequenceScore(Rule):
     name = "probability-space-sequence-score"
     message = "`{expr}` ranks sequences by a product of probabilities, which underflows to 0.0"
     follows = ("prod", "exp")
-    triggers = (("prod", "exp", "*=", "reduce_prod"),
+    triggers = (("prod", "exp", "*=", "reduce_prod", "cumprod", "reduce"),
                 ("softmax", "log_softmax", "log", "sigmoid", "exp", "cross_entropy"))
 
     flagged = (
@@ -141,6 +143,54 @@ class ProbabilitySpaceSequenceScore(Rule):
                 return sorted(cands, key=prob)[-1]
             """,
         ),
+        Flagged(
+            """
+            import torch
+            def best(logits, ids):
+                p = torch.softmax(logits, -1).gather(-1, ids[..., None]).squeeze(-1)
+                return p.cumprod(-1)[:, -1].argmax()
+            """,
+        ),
+        Flagged(
+            """
+            import math
+            import operator
+            from functools import reduce
+            def better(table_a, ids_a, table_b, ids_b):
+                pa = reduce(operator.mul, [math.exp(table_a[t][i]) for t, i in enumerate(ids_a)])
+                pb = reduce(operator.mul, [math.exp(table_b[t][i]) for t, i in enumerate(ids_b)])
+                return pa > pb
+            """,
+        ),
+        Flagged(
+            """
+            import numpy as np
+            from scipy.special import softmax
+            def seq_logprob(logits, ids):
+                p = softmax(logits, axis=-1)[np.arange(len(ids)), ids]
+                return np.log(np.cumprod(p)[-1])
+            """,
+        ),
+        Flagged(
+            """
+            import mlx.core as mx
+            def pick(logits_per_reply, replies):
+                scores = []
+                for logits, ids in zip(logits_per_reply, replies):
+                    p = mx.take_along_axis(mx.softmax(logits, axis=-1), ids[:, None], axis=-1)
+                    scores.append(mx.prod(p))
+                return replies[int(mx.argmax(mx.array(scores)))]
+            """,
+        ),
+        Flagged(
+            """
+            import jax
+            import jax.numpy as jnp
+            def best(logits, ids):
+                lp = jnp.take_along_axis(jax.nn.log_softmax(logits, axis=-1), ids[..., None], -1)[..., 0]
+                return jnp.argmax(jnp.exp(lp.sum(-1)))
+            """,
+        ),
     )
     clean = (
         Clean(
@@ -211,6 +261,59 @@ class ProbabilitySpaceSequenceScore(Rule):
                 return np.prod([p_a, p_b]) > 0.5
             """
         ),
+        Clean(
+            """
+            import torch
+            def best(logits, ids):
+                lp = torch.log_softmax(logits, -1).gather(-1, ids[..., None]).squeeze(-1)
+                return lp.cumsum(-1)[:, -1].argmax()
+            """
+        ),
+        Clean(
+            """
+            import math
+            def better(table_a, ids_a, table_b, ids_b):
+                la = math.fsum(table_a[t][i] for t, i in enumerate(ids_a))
+                lb = math.fsum(table_b[t][i] for t, i in enumerate(ids_b))
+                return la > lb
+            """
+        ),
+        Clean(
+            """
+            import numpy as np
+            from scipy.special import log_softmax
+            def seq_logprob(logits, ids):
+                return np.sum(log_softmax(logits, axis=-1)[np.arange(len(ids)), ids])
+            """
+        ),
+        Clean(
+            """
+            import mlx.core as mx
+            import mlx.nn as nn
+            def pick(logits_per_reply, replies):
+                scores = []
+                for logits, ids in zip(logits_per_reply, replies):
+                    lp = mx.take_along_axis(nn.log_softmax(logits, axis=-1), ids[:, None], axis=-1)
+                    scores.append(mx.mean(lp))
+                return replies[int(mx.argmax(mx.array(scores)))]
+            """
+        ),
+        Clean(
+            """
+            import numpy as np
+            def survival(hazards):
+                return np.cumprod(1 - hazards)
+            """
+        ),
+        Clean(
+            """
+            import jax
+            import jax.numpy as jnp
+            def best(logits, ids):
+                lp = jnp.take_along_axis(jax.nn.log_softmax(logits, axis=-1), ids[..., None], -1)[..., 0]
+                return jnp.argmax(lp.sum(-1))
+            """
+        ),
     )
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -219,6 +322,10 @@ class ProbabilitySpaceSequenceScore(Rule):
             if made is not None:
                 self._report(node, made, "ranks")
                 return
+        log = patterns.natural_log(self.ctx, node)
+        made = probability_score(self.ctx, log.operand) if log is not None else None  # type: ignore[arg-type]
+        if isinstance(made, cst.Call) and patterns.vocab_name(made) == "cumprod":
+            self._report(node, made, "logs")  # SL201 reports `log(prod(p))` and `reduce`
 
     def visit_Comparison(self, node: cst.Comparison) -> None:
         if len(node.comparisons) != 1 or not isinstance(node.comparisons[0].operator, _ORDER):
@@ -243,7 +350,8 @@ class ProbabilitySpaceSequenceScore(Rule):
 
     def _report(self, node: cst.CSTNode, made: cst.CSTNode, verb: str) -> None:
         what = self.ctx.short(made, 40)
-        hint = "take `exp(mean(log p))`" if verb == "roots" else "compare the summed log-probs"
+        hint = "take `exp(mean(log p))`" if verb == "roots" else \
+            "sum the log-probs instead" if verb == "logs" else "compare the summed log-probs"
         self.report(node, f"`{self.ctx.short(node)}` {verb} `{what}`, a product of probabilities "
                           f"that underflows to 0.0; {hint}")
 
@@ -268,6 +376,12 @@ def probability_score(ctx: FileContext, node: cst.BaseExpression, depth: int = 8
         return probability_score(ctx, node.expression, depth - 1)  # `argsort(-p)`: best first
     if not isinstance(node, cst.Call):
         return None
+    if patterns.vocab_name(node) == "cumprod":  # `p.cumprod(-1)[..., -1]`: the running product
+        operand = node.func.value if isinstance(node.func, cst.Attribute) \
+            and not patterns._is_module(ctx, node.func.value) else \
+            next((a.value for a in node.args if a.keyword is None), None)
+        found = origins.origin(ctx, operand, _PROBABILITY_KINDS) if operand is not None else None
+        return node if found is not None else None
     op = ctx.op(node, follow=False)
     if op is None:
         for value in origins.helper_returns(ctx, node):
@@ -283,7 +397,25 @@ def probability_score(ctx: FileContext, node: cst.BaseExpression, depth: int = 8
         found = origins.origin(ctx, operand, _PROBABILITY_KINDS)
         return node if found is not None else None
     if op.kind == "exp":
-        return node if patterns.summed_logprob(ctx, op.operand) is not None else None
+        score = roles.sequence_score(ctx, op.operand)
+        summed = score is not None and not score.normalized \
+            and score.tokens.kind == roles.TOKEN_LOGPROBS
+        return node if summed else None
+    if op.kind == "reduce":  # `functools.reduce(operator.mul, ps)`
+        args = [a.value for a in node.args if a.keyword is None and not a.star]
+        if len(args) < 2 or not _multiplies(ctx, args[0]):
+            return None
+        items = args[1].elt if isinstance(args[1], (cst.ListComp, cst.GeneratorExp)) else args[1]
+        return node if origins.origin(ctx, items, _PROBABILITY_KINDS) is not None else None
     if op.kind in ("reshape", "copy", "cast"):
         return probability_score(ctx, op.operand, depth - 1)
     return None
+
+
+def _multiplies(ctx: FileContext, func: cst.BaseExpression) -> bool:
+    """`operator.mul`, `mul` imported from it, or `lambda a, b: a * b`."""
+    if isinstance(func, cst.Lambda):
+        body = func.body
+        return isinstance(body, cst.BinaryOperation) and isinstance(body.operator, cst.Multiply)
+    return "operator.mul" in ctx.qualified_names(func) if isinstance(func, (cst.Name, cst.Attribute)) \
+        else False

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from scorelint import patterns
+from scorelint import origins, patterns, roles
 from scorelint import vocabulary as vocab
 from scorelint.findings import Applicability, FixAvailability
 from scorelint.proposal import FixSpec, Replace
@@ -21,7 +21,12 @@ class UnshiftedCausalTargets(Rule):
     `log_softmax(model(ids).logits, -1).gather(-1, ids[..., None])`,
     `np.take_along_axis(lp, ids[..., None], -1)`, `lp[t, ids[t]]` in a loop,
     `cross_entropy(logits.view(-1, V), ids.view(-1))`, with neither side
-    shifted, or both sliced alike (`logits[:, :-1]` with `ids[:, :-1]`).
+    shifted, or both sliced alike (`logits[:, :-1]` with `ids[:, :-1]`); a
+    same-module helper taking `(logits, labels)` that gathers without shifting,
+    called with logits and the ids they were computed on; targets shifted but
+    their mask not (`ids[:, 1:]` masked by `attention_mask[:, :-1]` or by
+    `labels[:, :-1] != -100`); labels shifted by hand and passed as `labels=`
+    to a model that shifts them again.
 
     ## Why is this bad?
     A causal LM factorizes `log Pr(y|x) = sum_i log Pr(y_i | x, y_<i)`: the
@@ -58,7 +63,11 @@ class UnshiftedCausalTargets(Rule):
     The model call must be visible in the function (or bound once in it), and
     the targets must be the ids it was called on: labels built elsewhere,
     `torch.roll` shifts, and two slices composed on one side are left alone.
-    A model called with `labels=` shifts internally and is not reported.
+    A model called with `labels=` shifts internally and is not reported, unless
+    its labels are the inputs shifted by hand; that call is screened in only
+    when its function also computes log-probs or a token loss. A mask whose
+    window has another length than the targets' fails loudly at run time and
+    is left alone.
     """
 
     code = "SL401"
@@ -67,6 +76,8 @@ class UnshiftedCausalTargets(Rule):
     fix_title = "Gather the logits of `[..., :-1]` at the ids of `[..., 1:]`"
     fix_availability = FixAvailability.SOMETIMES
     applicability = Applicability.UNSAFE
+    # A helper that gathers its arguments' log_softmax is read where it is called.
+    follows = ("log_softmax", "select")
     triggers = (("gather", "take_along_axis", "take_along_dim", "cross_entropy",
                  "CrossEntropyLoss", "nll_loss", "log_softmax"),
                 ("log_softmax", "softmax", "log", "cross_entropy", "CrossEntropyLoss", "nll_loss"))
@@ -167,6 +178,63 @@ class UnshiftedCausalTargets(Rule):
                 return jnp.take_along_axis(lp[..., :-1, :], ids[..., None][..., 1:, :], axis=-1).sum()
             """,
         ),
+        Flagged(
+            """
+            import torch
+            def token_logps(logits, labels):
+                return torch.log_softmax(logits, -1).gather(-1, labels[..., None]).squeeze(-1)
+            def score(model, ids):
+                logits = model(ids).logits
+                return token_logps(logits, ids).sum(-1)
+            """,
+        ),
+        Flagged(
+            """
+            import torch
+            def score(model, input_ids, attention_mask):
+                logits = model(input_ids, attention_mask=attention_mask).logits[:, :-1]
+                tok = logits.log_softmax(-1).gather(-1, input_ids[:, 1:, None]).squeeze(-1)
+                return (tok * attention_mask[:, :-1]).sum(-1)
+            """,
+        ),
+        Flagged(
+            """
+            import numpy as np
+            from scipy.special import log_softmax
+            def score(logits, labels):
+                lp = log_softmax(logits[:, :-1], axis=-1)
+                tgt = labels[:, 1:]
+                keep = labels[:, :-1] != -100
+                tok = np.take_along_axis(lp, tgt[..., None], axis=-1)[..., 0]
+                return (tok * keep).sum(-1)
+            """,
+        ),
+        Flagged(
+            """
+            import torch
+            def loss_and_logps(model, ids):
+                out = model(ids[:, :-1], labels=ids[:, 1:])
+                return out.loss, torch.log_softmax(out.logits, -1)
+            """,
+        ),
+        Flagged(
+            """
+            import mlx.core as mx
+            import mlx.nn as nn
+            def score(model, ids):
+                logits = model(ids)
+                lp = nn.log_softmax(logits, axis=-1)
+                return mx.take_along_axis(lp, ids[..., None], axis=-1).sum()
+            """,
+            """
+            import mlx.core as mx
+            import mlx.nn as nn
+            def score(model, ids):
+                logits = model(ids)
+                lp = nn.log_softmax(logits, axis=-1)
+                return mx.take_along_axis(lp[..., :-1, :], ids[..., None][..., 1:, :], axis=-1).sum()
+            """,
+        ),
     )
     clean = (
         Clean(
@@ -245,9 +313,62 @@ class UnshiftedCausalTargets(Rule):
                 return lp.gather(-1, ids[:, 1:, None])
             """
         ),
+        Clean(
+            """
+            import torch
+            def token_logps(logits, labels):
+                return torch.log_softmax(logits, -1).gather(-1, labels[..., None]).squeeze(-1)
+            def score(model, ids):
+                logits = model(ids).logits
+                return token_logps(logits[:, :-1], ids[:, 1:]).sum(-1)
+            """
+        ),
+        Clean(
+            """
+            import torch
+            def score(model, input_ids, attention_mask):
+                logits = model(input_ids, attention_mask=attention_mask).logits[:, :-1]
+                tok = logits.log_softmax(-1).gather(-1, input_ids[:, 1:, None]).squeeze(-1)
+                return (tok * attention_mask[:, 1:]).sum(-1)
+            """
+        ),
+        Clean(
+            """
+            import numpy as np
+            from scipy.special import log_softmax
+            def score(logits, labels):
+                lp = log_softmax(logits[:, :-1], axis=-1)
+                tgt = labels[:, 1:]
+                keep = labels[:, 1:] != -100
+                tok = np.take_along_axis(lp, tgt[..., None], axis=-1)[..., 0]
+                return (tok * keep).sum(-1)
+            """
+        ),
+        Clean(
+            """
+            import torch
+            def loss_and_logps(model, ids):
+                out = model(ids, labels=ids)
+                return out.loss, torch.log_softmax(out.logits, -1)
+            """
+        ),
+        Clean(
+            """
+            import mlx.core as mx
+            import mlx.nn as nn
+            def score(model, ids):
+                logits = model(ids[:, :-1])
+                lp = nn.log_softmax(logits, axis=-1)
+                return mx.take_along_axis(lp, ids[:, 1:, None], axis=-1).sum()
+            """
+        ),
     )
 
     def visit_Call(self, node: cst.Call) -> None:
+        self._check_double_shift(node)
+        self._check_helper_call(node)
+        if patterns.vocab_name(node) in _REDUCTIONS:
+            self._check_mask_alignment(node)
         pair = self._pair(node)
         if pair is None:
             return
@@ -282,6 +403,64 @@ class UnshiftedCausalTargets(Rule):
             self.report(node, f"`{self.ctx.short(node)}` scores token `t` with the logits at "
                               "`t`, which read it; use the logits at `t - 1`")
 
+    def _check_double_shift(self, node: cst.Call) -> None:
+        """`model(ids[:, :-1], labels=ids[:, 1:])`: a model given `labels=` shifts them
+        itself, so labels shifted by hand are scored two positions ahead."""
+        labels = patterns.keyword(node, "labels")
+        fed = patterns.model_input(node) if labels is not None else None
+        if fed is None or patterns.model_call(self.ctx, node) is None:
+            return
+        given, read = patterns.trace_positions(self.ctx, labels), patterns.trace_positions(self.ctx, fed)
+        if given is None or read is None or given.window == read.window \
+                or roles._span(given.window) is None \
+                or roles._span(given.window) != roles._span(read.window) \
+                or not roles.same_frame(self.ctx, given.base, read.base):
+            return
+        self.report(node, f"`{self.ctx.short(node)}` shifts the labels by hand and the model "
+                          "shifts them again; pass `labels=` aligned with the inputs")
+
+    def _check_helper_call(self, node: cst.Call) -> None:
+        """`logps(out.logits, ids)` of a same-module helper that gathers its first argument's
+        log_softmax at its second without shifting: the caller passes the unshifted pair."""
+        ctx = self.ctx
+        args = [a.value for a in node.args if a.keyword is None and not a.star]
+        if len(args) < 2 or not isinstance(node.func, (cst.Name, cst.Attribute)) \
+                or ctx.op(node, follow=False) is not None or ctx.loss(node) is not None:
+            return
+        helper = origins._callee(ctx, node.func)
+        if not isinstance(helper, cst.FunctionDef):
+            return
+        for scores_at, targets_at, inner_logits, inner_ids in _unshifting_pairs(ctx, helper, node):
+            if max(scores_at, targets_at) >= len(args):
+                continue
+            logits = patterns.trace_positions(ctx, args[scores_at])
+            ids = patterns.trace_positions(ctx, args[targets_at])
+            if logits is None or ids is None:
+                continue
+            fed = self._fed(patterns.model_call(ctx, logits.base))
+            if fed is None or not (ctx.same(fed.base, ids.base)
+                                   or roles.same_frame(ctx, fed.base, ids.base)):
+                continue
+            outer = patterns.compose(logits.window, fed.window)
+            scored = patterns.compose(inner_logits, outer) if outer is not None else None
+            targeted = patterns.compose(inner_ids, ids.window)
+            if scored is not None and scored == targeted:
+                self.report(node, f"`{ctx.short(node)}` passes logits and the ids they were "
+                                  f"computed on at the same positions to `{helper.name.value}`, "
+                                  "which gathers without shifting")
+                return
+
+    def _check_mask_alignment(self, node: cst.Call) -> None:
+        """Targets shifted (`ids[:, 1:]`) and their mask not (`mask[:, :-1]`)."""
+        score = roles.sequence_score(self.ctx, node)
+        if score is None or score.node is not node:
+            return
+        applied = roles.misaligned(self.ctx, score.tokens)
+        if applied is None or not applied.mask.evidence:
+            return
+        self.report(applied.at, f"`{self.ctx.short(applied.at)}` masks the scores of "
+                                "shifted targets with a mask that is not shifted like them")
+
     def _pair(self, node: cst.Call) -> tuple[cst.BaseExpression, cst.BaseExpression, bool] | None:
         """(scores, target ids, is a plain last-axis gather) of a gather or a token loss."""
         loss = self.ctx.loss(node)
@@ -292,27 +471,7 @@ class UnshiftedCausalTargets(Rule):
             target = patterns.keyword(node, "target") or next(
                 (a.value for i, a in enumerate(a for a in node.args if a.keyword is None) if i == 1), None)
             return (loss.prediction, target, False) if target is not None else None
-        name = patterns.vocab_name(node)
-        if name not in _GATHERS:
-            return None
-        positional = [a.value for a in node.args if a.keyword is None and not a.star]
-        if name == "gather" and isinstance(node.func, cst.Attribute) \
-                and not self.ctx.qualified_names(node.func):
-            index = patterns.keyword(node, "index") or (positional[1] if len(positional) > 1 else None)
-            axis = patterns.keyword(node, "dim") or (positional[0] if positional else None)
-            scores = node.func.value
-        else:
-            scores = positional[0] if positional else None
-            index = patterns.keyword(node, "index", "indices") or (
-                positional[-1] if name == "gather" and len(positional) > 2 else
-                positional[1] if len(positional) > 1 else None)
-            axis = patterns.keyword(node, "axis", "dim") or (
-                positional[1] if name == "gather" and len(positional) > 2 else
-                positional[2] if len(positional) > 2 else None)
-        if scores is None or index is None:
-            return None
-        plain = axis is not None and self.ctx.code(axis) == "-1"
-        return scores, index, plain
+        return _gather_pair(self.ctx, node)
 
     def _fed(self, call: cst.Call | None) -> patterns.Traced | None:
         if call is None or patterns.keyword(call, "labels", "decoder_input_ids") is not None:
@@ -342,3 +501,69 @@ class UnshiftedCausalTargets(Rule):
         return FixSpec(self.fix_title, self.applicability, (
             Replace(scores, f"{ctx.render(scores, node)}[..., :-1, :]"),
             Replace(targets, f"{ctx.render(targets, node)}[..., 1:, :]")))
+
+
+def _gather_pair(ctx, node: cst.Call) -> tuple[cst.BaseExpression, cst.BaseExpression, bool] | None:
+    """(scores, index, is a plain last-axis gather) of `gather` / `take_along_axis` / ..."""
+    name = patterns.vocab_name(node)
+    if name not in _GATHERS:
+        return None
+    positional = [a.value for a in node.args if a.keyword is None and not a.star]
+    if name == "gather" and isinstance(node.func, cst.Attribute) \
+            and not patterns._is_module(ctx, node.func.value):  # `x.gather(dim, index)`
+        index = patterns.keyword(node, "index") or (positional[1] if len(positional) > 1 else None)
+        axis = patterns.keyword(node, "dim") or (positional[0] if positional else None)
+        scores = node.func.value
+    else:
+        scores = positional[0] if positional else None
+        index = patterns.keyword(node, "index", "indices") or (
+            positional[-1] if name == "gather" and len(positional) > 2 else
+            positional[1] if len(positional) > 1 else None)
+        axis = patterns.keyword(node, "axis", "dim") or (
+            positional[1] if name == "gather" and len(positional) > 2 else
+            positional[2] if len(positional) > 2 else None)
+    if scores is None or index is None:
+        return None
+    plain = axis is not None and ctx.code(axis) == "-1"
+    return scores, index, plain
+
+
+_REDUCTIONS = frozenset({"sum", "mean", "fsum", "nansum"})
+
+
+def _unshifting_pairs(ctx, helper: cst.FunctionDef, call: cst.Call
+                      ) -> list[tuple[int, int, patterns.Window, patterns.Window]]:
+    """(scores argument, targets argument, their windows inside `helper`) of each gather of a
+    log_softmax of one parameter at another in `helper`, counted as `call` passes them."""
+    params = [p.name.value for p in (*helper.params.posonly_params, *helper.params.params)]
+    if isinstance(call.func, cst.Attribute) and params and params[0] in ("self", "cls"):
+        params = params[1:]  # a method: `self.logps(logits, ids)` passes the rest
+    cache: dict = ctx.__dict__.setdefault("_sl401_pairs", {})  # per file context and helper
+    key = (id(helper), tuple(params))
+    if key not in cache:
+        cache[key] = _gathers_of_parameters(ctx, helper, params)
+    return cache[key]
+
+
+def _gathers_of_parameters(ctx, helper: cst.FunctionDef, params: list[str]
+                           ) -> list[tuple[int, int, patterns.Window, patterns.Window]]:
+    found = []
+    stack: list[cst.CSTNode] = [helper.body]
+    while stack:
+        current = stack.pop()
+        stack.extend(current.children)
+        if not isinstance(current, cst.Call) or patterns.vocab_name(current) not in _GATHERS:
+            continue
+        pair = _gather_pair(ctx, current)
+        if pair is None:
+            continue
+        scores, targets = (patterns.trace_positions(ctx, v) for v in pair[:2])
+        if scores is None or targets is None or not scores.normalized:
+            continue
+        names = [b.value if isinstance(b, cst.Name) and roles.is_parameter(ctx, b) else None
+                 for b in (scores.base, targets.base)]
+        if None in names or names[0] == names[1] or not set(names) <= set(params):
+            continue
+        found.append((params.index(names[0]), params.index(names[1]),  # type: ignore[arg-type]
+                      scores.window, targets.window))
+    return found

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import re
-
 import libcst as cst
 
-from scorelint import facts, patterns
+from scorelint import patterns, roles
 from scorelint import vocabulary as vocab
 from scorelint.findings import Applicability, FixAvailability
 from scorelint.proposal import FixSpec, Replace
 from scorelint.rule import Clean, Flagged, Rule
+from scorelint.spelling import paren
 
 _SUM_TOKENS = vocab.call_names("sum")
 
@@ -19,11 +18,14 @@ class UnmaskedPaddingInSum(Rule):
     """
     ## What it does
     Finds padding counted in a sequence score: per-token log-probs summed in a
-    function that holds an attention / padding mask and never applies it; a
-    masked sum divided by the padded length (`shape[-1]`, `size(1)`) instead
-    of the mask's count; `masked_fill(m, 1.0)` / `where(m, lp, 1)` on
-    log-probs; a token cross-entropy without `ignore_index` while a pad id is
-    in scope and never replaced.
+    function that holds an attention / padding mask and never applies it (or
+    applies it to one side of a chosen/rejected pair only); a mask applied
+    inverted (`masked_fill(labels != -100, 0)`, `where(ids == pad, lp, 0)`);
+    a masked mean over the padded width (`(lp * m).mean(-1)`) or a masked sum
+    divided by the padded length (`shape[-1]`, `size(1)`) instead of the
+    mask's count; `masked_fill(m, 1.0)` / `where(m, lp, 1)` on log-probs; a
+    token cross-entropy without `ignore_index` while a pad id is in scope and
+    never replaced.
 
     ## Why is this bad?
     `log Pr(y|x) = sum_i log Pr(y_i | x, y_<i)` runs over the real tokens of
@@ -60,9 +62,13 @@ class UnmaskedPaddingInSum(Rule):
     targets (`mask[:, 1:]`), which only the author can say.
 
     ## Known limitations
-    A mask is recognized by its name (`attention_mask`, `*_mask`, `mask`) or
-    as a comparison with a pad id; a mask applied to the ids before the model
-    call (which does not remove their terms) counts as applied.
+    A mask counts as in scope when the code shows it is one: a comparison of
+    token ids with a pad id or `-100`, positions compared with lengths
+    (`arange(T) < lengths[:, None]`), the `attention_mask=` of a model call,
+    a mask key of a batch, a tokenizer called with `padding=`. A parameter
+    merely named `mask` that the function never uses is not enough. A mask
+    applied to the ids before the model call (which does not remove their
+    terms) counts as applied.
     """
 
     code = "SL402"
@@ -72,12 +78,12 @@ class UnmaskedPaddingInSum(Rule):
     fix_availability = FixAvailability.SOMETIMES
     applicability = Applicability.UNSAFE
     follows = ("log_softmax", "log")
-    triggers = (("sum", "masked_fill", "where", "cross_entropy", "CrossEntropyLoss", "fsum"),
+    triggers = (("sum", "masked_fill", "where", "cross_entropy", "CrossEntropyLoss", "fsum", "mean"),
                 ("log_softmax", "log", "log_sigmoid", "logsigmoid", "cross_entropy", "CrossEntropyLoss",
                  "gather", "take_along_axis", "take_along_dim"))
     # Reported at a fill, a loss, a sum, or a division by a padded length (`x.shape[-1]`).
     anchors = ("masked_fill", "masked_fill_", "where", "cross_entropy", "CrossEntropyLoss",
-               "fsum", *_SUM_TOKENS)
+               "fsum", "mean", *_SUM_TOKENS)
     divisor = ("shape", "size")
 
     flagged = (
@@ -178,6 +184,66 @@ class UnmaskedPaddingInSum(Rule):
                 return (tok.log_softmax(-1).gather(-1, attention_mask.long()[..., None]) * attention_mask).sum(1) / attention_mask.sum(1)
             """,
         ),
+        Flagged(
+            """
+            import torch
+            def pair_logps(model, batch):
+                c = model(batch["chosen_input_ids"], attention_mask=batch["chosen_attention_mask"]).logits[:, :-1]
+                r = model(batch["rejected_input_ids"], attention_mask=batch["rejected_attention_mask"]).logits[:, :-1]
+                c_tok = c.log_softmax(-1).gather(-1, batch["chosen_input_ids"][:, 1:, None]).squeeze(-1)
+                r_tok = r.log_softmax(-1).gather(-1, batch["rejected_input_ids"][:, 1:, None]).squeeze(-1)
+                chosen = (c_tok * batch["chosen_attention_mask"][:, 1:]).sum(-1)
+                rejected = r_tok.sum(-1)
+                return chosen - rejected
+            """,
+        ),
+        Flagged(
+            """
+            import torch
+            def score(logits, labels):
+                tok = torch.log_softmax(logits, -1).gather(-1, labels.clamp(min=0)[..., None]).squeeze(-1)
+                return tok.masked_fill(labels != -100, 0.0).sum(-1)
+            """,
+        ),
+        Flagged(
+            """
+            import numpy as np
+            from scipy.special import log_softmax
+            def score(logits, ids, pad_id):
+                tok = np.take_along_axis(log_softmax(logits, axis=-1), ids[..., None], axis=-1)[..., 0]
+                return np.where(ids == pad_id, tok, 0.0).sum(-1)
+            """,
+        ),
+        Flagged(
+            """
+            import torch
+            def mean_logprob(logits, ids, pad_token_id):
+                keep = (ids[:, 1:] != pad_token_id).float()
+                tok = torch.log_softmax(logits[:, :-1], -1).gather(-1, ids[:, 1:, None]).squeeze(-1)
+                return (tok * keep).mean(-1)
+            """,
+        ),
+        Flagged(
+            """
+            import jax
+            import jax.numpy as jnp
+            def score(logits, ids, lengths):
+                keep = jnp.arange(ids.shape[1])[None, :] < lengths[:, None]
+                tok = jnp.take_along_axis(jax.nn.log_softmax(logits, -1), ids[..., None], -1)[..., 0]
+                return tok.sum(-1) / keep.sum(-1)
+            """,
+        ),
+        Flagged(
+            """
+            import mlx.core as mx
+            import mlx.nn as nn
+            def score(model, inputs, targets, lengths):
+                logits = model(inputs)
+                mask = mx.arange(targets.shape[1])[None, :] < lengths[:, None]
+                ce = nn.losses.cross_entropy(logits, targets)
+                return -ce.sum(axis=1), mask.sum(axis=1)
+            """,
+        ),
     )
     clean = (
         Clean(
@@ -264,6 +330,74 @@ class UnmaskedPaddingInSum(Rule):
                 return -eps * lp.sum(-1).mean()
             """
         ),
+        Clean(
+            """
+            import torch
+            def pair_logps(model, batch):
+                c = model(batch["chosen_input_ids"], attention_mask=batch["chosen_attention_mask"]).logits[:, :-1]
+                r = model(batch["rejected_input_ids"], attention_mask=batch["rejected_attention_mask"]).logits[:, :-1]
+                c_tok = c.log_softmax(-1).gather(-1, batch["chosen_input_ids"][:, 1:, None]).squeeze(-1)
+                r_tok = r.log_softmax(-1).gather(-1, batch["rejected_input_ids"][:, 1:, None]).squeeze(-1)
+                chosen = (c_tok * batch["chosen_attention_mask"][:, 1:]).sum(-1)
+                rejected = (r_tok * batch["rejected_attention_mask"][:, 1:]).sum(-1)
+                return chosen - rejected
+            """
+        ),
+        Clean(
+            """
+            import torch
+            def score(logits, labels):
+                tok = torch.log_softmax(logits, -1).gather(-1, labels.clamp(min=0)[..., None]).squeeze(-1)
+                return tok.masked_fill(labels == -100, 0.0).sum(-1)
+            """
+        ),
+        Clean(
+            """
+            import numpy as np
+            from scipy.special import log_softmax
+            def score(logits, ids, pad_id):
+                tok = np.take_along_axis(log_softmax(logits, axis=-1), ids[..., None], axis=-1)[..., 0]
+                return np.where(ids != pad_id, tok, 0.0).sum(-1)
+            """
+        ),
+        Clean(
+            """
+            import torch
+            def mean_logprob(logits, ids, pad_token_id):
+                keep = (ids[:, 1:] != pad_token_id).float()
+                tok = torch.log_softmax(logits[:, :-1], -1).gather(-1, ids[:, 1:, None]).squeeze(-1)
+                return (tok * keep).sum(-1) / keep.sum(-1)
+            """
+        ),
+        Clean(
+            """
+            import jax
+            import jax.numpy as jnp
+            def score(logits, ids, lengths):
+                keep = jnp.arange(ids.shape[1])[None, :] < lengths[:, None]
+                tok = jnp.take_along_axis(jax.nn.log_softmax(logits, -1), ids[..., None], -1)[..., 0]
+                return (tok * keep).sum(-1) / keep.sum(-1)
+            """
+        ),
+        Clean(
+            """
+            import mlx.core as mx
+            import mlx.nn as nn
+            def score(model, inputs, targets, lengths):
+                logits = model(inputs)
+                mask = mx.arange(targets.shape[1])[None, :] < lengths[:, None]
+                ce = nn.losses.cross_entropy(logits, targets) * mask
+                return -ce.sum(axis=1), mask.sum(axis=1)
+            """
+        ),
+        Clean(
+            """
+            import torch
+            def score(model, ids, mask):
+                lp = torch.log_softmax(model(ids).logits[:, :-1], -1)
+                return lp.gather(-1, ids[:, 1:, None]).squeeze(-1).sum(-1)
+            """
+        ),
     )
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -272,62 +406,76 @@ class UnmaskedPaddingInSum(Rule):
             self._check_fill(node, name)
         elif self.ctx.loss(node) is not None:
             self._check_loss(node)
-        elif name in _SUM_TOKENS:
-            self._check_sum(node)
+        elif name in _SUM_TOKENS or name == "mean":
+            self._check_reduction(node)
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
-        """`(lp * m).sum(-1) / lp.shape[-1]`: a masked mean over the padded length."""
-        if not isinstance(node.operator, cst.Divide) or not _padded_length(node.right):
+        """`(lp * m).sum(-1) / lp.shape[-1]`: a masked sum divided by the padded length."""
+        if not isinstance(node.operator, cst.Divide):
             return
-        op = self.ctx.op(node.left)
-        if op is None or op.kind != "sum" or op.operand is None:
+        length = roles.length_role(self.ctx, node.right)
+        if length is None or length.unit != "padded":
             return
-        tokens = patterns.token_logprobs(self.ctx, op.operand, require_log=False)
-        if tokens is None or not tokens.masked:
+        score = roles.sequence_score(self.ctx, node)
+        if score is None or score.divisor is not node.right or score.length is None \
+                or score.length.unit != "padded" or score.reduction != "sum":
             return
-        mask = _mask_factor(self.ctx, op.operand)
+        applied = [a for a in score.tokens.applied if not a.inverted and a.how != roles.SELECT]
+        if not applied:
+            return
         fix = None
-        if mask is not None and op.axis is not None and self.ctx.copyable(node, mask):
-            code = f"{patterns.paren(self.ctx.render(mask, node))}.sum({self.ctx.code(op.axis)})"
+        mask, axis = applied[0].expr, _axis(self.ctx, score.node)
+        if mask is not None and axis is not None and self.ctx.copyable(node, mask):
+            code = f"{paren(self.ctx.render(mask, node))}.sum({axis})"
             fix = FixSpec(f"Divide by `{code}`", self.applicability, (Replace(node.right, code),))
         self.report(node, f"`{self.ctx.short(node)}` divides a masked sum by the padded length; "
                           "divide by the mask's count", fix)
 
-    def _check_sum(self, node: cst.Call) -> None:
-        summed = patterns.summed_logprob(self.ctx, node)
-        if summed is None or summed.node is not node or summed.tokens.masked:
+    def _check_reduction(self, node: cst.Call) -> None:
+        ctx = self.ctx
+        score = roles.sequence_score(ctx, node)
+        if score is None or score.node is not node \
+                or score.tokens.kind != roles.TOKEN_LOGPROBS:
             return
-        if not _holds_mask(self.ctx, node) or _mask_used_on(self.ctx, node) \
-                or _masked_in_place(self.ctx, node):
+        tokens = score.tokens
+        inverted = next((a for a in tokens.applied if a.inverted and a.mask.evidence), None)
+        if inverted is not None:
+            self.report(node, f"`{ctx.short(node)}` applies `{ctx.short(inverted.at, 40)}`, which "
+                              f"keeps the padding and drops the real tokens ({inverted.mask.why})")
             return
-        self.report(node, f"`{self.ctx.short(node)}` sums the log-probs of padding tokens; "
-                          "multiply by the (shifted) attention mask first")
+        if tokens.masked:
+            op = ctx.op(node, follow=False)
+            widths = [a for a in tokens.applied if a.mask.evidence and not a.inverted]
+            if score.reduction == "mean" and op is not None and op.axis is not None and widths \
+                    and not any(a.how == roles.SELECT for a in tokens.applied):
+                self.report(node, f"`{ctx.short(node)}` averages masked log-probs over the padded "
+                                  "width; divide the masked sum by the mask's count")
+            return
+        masks = roles.masks_in_scope(ctx, node)
+        if not masks or _mask_used_on(ctx, node) or _masked_in_place(ctx, node, tokens.names):
+            return
+        other = "; another sum here applies one" if _masked_sibling(ctx, node) else ""
+        named = list(dict.fromkeys(m.why for m in masks))[:2]
+        where = " and ".join(named) + (" are" if len(named) > 1 else " is")
+        verb = "averages" if score.reduction == "mean" else "sums"
+        self.report(node, f"`{ctx.short(node)}` {verb} per-token log-probs of padding too while "
+                          f"{where} in scope{other}; multiply by the (shifted) mask first")
 
     def _check_fill(self, node: cst.Call, name: str) -> None:
         args = [a.value for a in node.args if a.keyword is None and not a.star]
         if name == "where":
-            if len(args) != 3 or not _is_one(args[2]) or patterns.token_logprobs(self.ctx, args[1]) is None:
+            if len(args) != 3 or not _is_one(args[2]) or not _logprobs(self.ctx, args[1]):
                 return
             fill = args[2]
         else:
             if len(args) != 2 or not _is_one(args[1]) or not isinstance(node.func, cst.Attribute) \
-                    or patterns.token_logprobs(self.ctx, node.func.value) is None:
+                    or not _logprobs(self.ctx, node.func.value):
                 return
             fill = args[1]
         fix = FixSpec("Fill with `0.0`, the neutral value of a log-space sum", self.applicability,
                       (Replace(fill, "0.0"),))
         self.report(node, f"`{self.ctx.short(node)}` fills log-probs with 1, which adds +1 per "
                           "padding token; the neutral value in log space is 0", fix)
-
-    def _token_ids_as_labels(self, node: cst.Call, loss: vocab.Loss) -> bool:
-        """Are the targets the (padded) token ids themselves (`labels = input_ids.clone()`)?
-        Labels passed in (`labels=` of a model) follow the `-100` convention of the data
-        collator and a pad id read for `decoder_input_ids` says nothing about them."""
-        positional = [a.value for a in node.args if a.keyword is None]
-        target = patterns.keyword(node, "target") or (positional[1] if len(positional) > 1 else None)
-        traced = patterns.trace_positions(self.ctx, target) if target is not None else None
-        name = facts._name_of(traced.base) if traced is not None else None
-        return bool(name and _TOKEN_IDS.search(name))
 
     def _check_loss(self, node: cst.Call) -> None:
         loss = self.ctx.loss(node)
@@ -342,35 +490,31 @@ class UnmaskedPaddingInSum(Rule):
         if isinstance(reduction, cst.SimpleString) and reduction.evaluated_value == "none":
             return  # per-token losses: judged where they are summed
         home = self.ctx.flow.home(node)
-        if home is None or not _reads_pad_id(home) or _writes_ignore(home) \
-                or not self._token_ids_as_labels(node, loss):
+        if home is None or not _reads_pad_id(home) or _writes_ignore(home):
+            return
+        # The targets must be the padded token ids themselves (`labels = input_ids.clone()`):
+        # labels passed in follow the `-100` convention of the data collator.
+        positional = [a.value for a in node.args if a.keyword is None]
+        target = patterns.keyword(node, "target") or (positional[1] if len(positional) > 1 else None)
+        found = roles.ids_role(self.ctx, target) if target is not None else None
+        if found is None or found.kind != roles.IDS:
             return
         self.report(node, f"`{self.ctx.short(node)}` counts padding labels in the loss: a pad id "
                           "is in scope and no `ignore_index` is given")
 
 
-_TOKEN_IDS = re.compile(r"input_ids|^ids$|_ids$|^tokens$|token_ids", re.IGNORECASE)
+def _logprobs(ctx, node: cst.BaseExpression) -> bool:
+    found = roles.token_scores(ctx, node)
+    return found is not None and found.kind == roles.TOKEN_LOGPROBS
+
+
+def _axis(ctx, node: cst.CSTNode) -> str | None:
+    op = ctx.op(node, follow=False) if isinstance(node, cst.Call) else None
+    return ctx.code(op.axis) if op is not None and op.axis is not None else None
 
 
 def _is_one(node: cst.BaseExpression) -> bool:
     return isinstance(node, (cst.Integer, cst.Float)) and float(node.evaluated_value) == 1.0
-
-
-def _padded_length(node: cst.BaseExpression) -> bool:
-    """`x.shape[-1]`, `x.shape[1]`, `x.size(1)`: an axis's full, padded length."""
-    if isinstance(node, cst.Subscript) and isinstance(node.value, cst.Attribute):
-        return node.value.attr.value == "shape"
-    return isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) \
-        and node.func.attr.value == "size" and len(node.args) == 1
-
-
-def _mask_factor(ctx, node: cst.BaseExpression) -> cst.BaseExpression | None:
-    value = ctx.resolve(node)
-    if isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.Multiply):
-        for side in (value.right, value.left):
-            if patterns.is_masklike(ctx, side) or patterns._mask_value(ctx, side):
-                return side
-    return None
 
 
 def _function_nodes(home: cst.CSTNode):
@@ -381,57 +525,47 @@ def _function_nodes(home: cst.CSTNode):
         stack.extend(current.children)
 
 
-def _holds_mask(ctx, node: cst.CSTNode) -> bool:
-    """A padding mask is in hand in the function: a mask value read or bound, a
-    comparison with a pad id, or inputs tokenized with `padding=`."""
-    home = ctx.flow.home(node)
-    if home is None or isinstance(home, cst.Module):
-        return False
-    for current in _function_nodes(home):
-        if isinstance(current, (cst.Name, cst.Attribute, cst.Subscript, cst.Param)):
-            target = current.name if isinstance(current, cst.Param) else current
-            if patterns.is_masklike(ctx, target) if not isinstance(target, cst.Name) \
-                    else patterns.MASK_NAME.search(target.value):
-                return True
-        if isinstance(current, cst.Arg) and current.keyword is not None \
-                and current.keyword.value == "padding" and not (
-                    isinstance(current.value, cst.Name) and current.value.value in ("False", "None")):
-            return True
-    return False
-
-
 def _mask_used_on(ctx, node: cst.Call) -> bool:
-    """Is a mask applied to the sum's result (`tok.sum(-1) * mask`) or passed beside it?"""
+    """Is a mask applied to the sum's result (`tok.sum(-1) * mask`)?"""
     parents = iter(ctx.flow.ancestors(node))
     parent = next(parents, None)
     return isinstance(parent, cst.BinaryOperation) and isinstance(parent.operator, cst.Multiply) \
-        and any(patterns.is_masklike(ctx, side) for side in (parent.left, parent.right))
+        and any(roles.mask_role(ctx, side) is not None for side in (parent.left, parent.right))
+
+
+def _masked_sibling(ctx, node: cst.Call) -> bool:
+    """Another reduction of masked log-probs in the same function (the chosen side of a
+    chosen/rejected pair when this is the rejected one, or a masked mean beside it)."""
+    home = ctx.flow.home(node)
+    for current in _function_nodes(home) if home is not None else ():
+        if current is node or not isinstance(current, cst.Call) \
+                or patterns.vocab_name(current) not in (*_SUM_TOKENS, "mean"):
+            continue
+        score = roles.sequence_score(ctx, current)
+        if score is not None and score.node is current and score.tokens.applied:
+            return True
+    return False
 
 
 _IN_PLACE = frozenset({"masked_fill_", "mul_", "masked_scatter_", "zero_", "fill_", "where_"})
 
 
-def _masked_in_place(ctx, node: cst.Call) -> bool:
-    """`lp.masked_fill_(pad, 0.0)`, `lp *= mask`, `lp[pad] = 0` in the function: the
-    summed name is masked by a statement of its own."""
-    op = ctx.op(node, follow=False)
-    operand = op.operand if op is not None else None
-    while isinstance(operand, (cst.Subscript, cst.Attribute)):
-        operand = operand.value
+def _masked_in_place(ctx, node: cst.Call, names: tuple[str, ...]) -> bool:
+    """`lp.masked_fill_(pad, 0.0)`, `lp *= mask`, `lp[pad] = 0` in the function: a name the
+    summed values were bound to is masked by a statement of its own."""
     home = ctx.flow.home(node)
-    if not isinstance(operand, cst.Name) or home is None:
+    if home is None or not names:
         return False
-    name = operand.value
     for current in _function_nodes(home):
         if isinstance(current, cst.Call) and isinstance(current.func, cst.Attribute) \
                 and current.func.attr.value in _IN_PLACE \
-                and isinstance(current.func.value, cst.Name) and current.func.value.value == name:
+                and isinstance(current.func.value, cst.Name) and current.func.value.value in names:
             return True
         if isinstance(current, cst.AugAssign) and isinstance(current.operator, cst.MultiplyAssign) \
-                and isinstance(current.target, cst.Name) and current.target.value == name:
+                and isinstance(current.target, cst.Name) and current.target.value in names:
             return True
         if isinstance(current, cst.AssignTarget) and isinstance(current.target, cst.Subscript) \
-                and isinstance(current.target.value, cst.Name) and current.target.value.value == name:
+                and isinstance(current.target.value, cst.Name) and current.target.value.value in names:
             return True
     return False
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from scorelint import patterns
+from scorelint import patterns, roles
+from scorelint.context import FileContext
 from scorelint.rule import Clean, Flagged, Rule
 
 _ORDER = (cst.GreaterThan, cst.LessThan, cst.GreaterThanEqual, cst.LessThanEqual)
@@ -144,6 +145,29 @@ class LengthBiasedComparison(Rule):
                 return a if score(model, a) > score(model, b) else b
             """,
         ),
+        Flagged(
+            """
+            import jax
+            import jax.numpy as jnp
+            def rerank(apply_fn, params, candidates):
+                def score(ids):
+                    lp = jax.nn.log_softmax(apply_fn(params, ids[None, :-1])[0], axis=-1)
+                    return jnp.take_along_axis(lp, ids[1:, None], axis=-1).sum()
+                return max(candidates, key=score)
+            """,
+        ),
+        Flagged(
+            """
+            import mlx.core as mx
+            import mlx.nn as nn
+            def best(model, prompt, replies):
+                totals = []
+                for reply in replies:
+                    logits = model(mx.concatenate([prompt, reply])[None])[0, len(prompt) - 1:-1]
+                    totals.append(-nn.losses.cross_entropy(logits, reply).sum())
+                return replies[int(mx.argmax(mx.array(totals)))]
+            """,
+        ),
     )
     clean = (
         Clean(
@@ -223,6 +247,29 @@ class LengthBiasedComparison(Rule):
                 return sorted(candidates, key=lambda ids: score(model, ids))
             """
         ),
+        Clean(
+            """
+            import jax
+            import jax.numpy as jnp
+            def rerank(apply_fn, params, candidates):
+                def score(ids):
+                    lp = jax.nn.log_softmax(apply_fn(params, ids[None, :-1])[0], axis=-1)
+                    return jnp.take_along_axis(lp, ids[1:, None], axis=-1).mean()
+                return max(candidates, key=score)
+            """
+        ),
+        Clean(
+            """
+            import mlx.core as mx
+            import mlx.nn as nn
+            def best(model, prompt, replies):
+                totals = []
+                for reply in replies:
+                    logits = model(mx.concatenate([prompt, reply])[None])[0, len(prompt) - 1:-1]
+                    totals.append(-nn.losses.cross_entropy(logits, reply).sum() / len(reply))
+                return replies[int(mx.argmax(mx.array(totals)))]
+            """
+        ),
     )
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -230,7 +277,7 @@ class LengthBiasedComparison(Rule):
         ranked = patterns.ranked_values(ctx, node)
         many = len(ranked) > 1
         for item in ranked:
-            summed = patterns.summed_logprob(ctx, item.value)
+            summed = raw_sum(ctx, item.value)
             if summed is None or not (item.per_candidate or many or summed.tokens.masked):
                 continue
             container = _container(node)
@@ -246,7 +293,7 @@ class LengthBiasedComparison(Rule):
         if len(node.comparisons) != 1 or not isinstance(node.comparisons[0].operator, _ORDER):
             return
         left, right = node.left, node.comparisons[0].comparator
-        sides = [patterns.summed_logprob(self.ctx, s) for s in (left, right)]
+        sides = [raw_sum(self.ctx, s) for s in (left, right)]
         if all(sides):
             pass
         elif any(sides) and isinstance(right if sides[0] else left, cst.Name) and any(
@@ -256,6 +303,14 @@ class LengthBiasedComparison(Rule):
             return
         self.report(node, f"`{self.ctx.short(node)}` compares candidates by summed log-probs, "
                           "which favours the shortest; compare per-token means")
+
+
+def raw_sum(ctx: FileContext, node: cst.BaseExpression) -> roles.SequenceScore | None:
+    """A sequence score that is a raw sum of per-token log-probs: no mean, no division."""
+    score = roles.sequence_score(ctx, node)
+    if score is None or score.normalized or score.tokens.kind != roles.TOKEN_LOGPROBS:
+        return None
+    return score
 
 
 def _container(call: cst.Call) -> cst.BaseExpression | None:
