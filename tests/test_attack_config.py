@@ -11,33 +11,24 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from bounded import bounded
+
 from scorelint import discovery
 
 BUGGY = "import numpy as np\n\ndef score(p):\n    return np.log(np.prod(p, axis=-1))\n"
-LIMIT = 60
 # One name, as long as file systems allow, that the pattern below nearly matches.
 LONG_NAME = "a" * 240 + ".py"
 EVIL_GLOB = "*a*a*a*a*a*aX"
 
 
 def scorelint(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "scorelint", *args]
-    with subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          text=True, errors="replace", start_new_session=True) as process:
-        try:
-            out, err = process.communicate(timeout=LIMIT)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.communicate()
-            pytest.fail(f"{command} did not finish within {LIMIT} s")
-    return subprocess.CompletedProcess(command, process.returncode, out, err)
+    return bounded([sys.executable, "-m", "scorelint", *args], cwd)
 
 
 def filenames(stdout: str) -> set[str]:

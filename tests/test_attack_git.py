@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+
+from bounded import LIMIT, bounded
 
 from scorelint import gitsafe
 
@@ -25,24 +26,6 @@ pytestmark = pytest.mark.skipif(
     reason="git is not installed")
 
 BUGGY = "import numpy as np\n\ndef score(p):\n    return np.log(np.prod(p, axis=-1))\n"
-# Far below any hang a regression would cause, far above a normal run.
-LIMIT = 60
-
-
-def bounded(command: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    """Run to the end within LIMIT, or fail, killing the whole process group (a git
-    blocked on a FIFO outlives a killed parent)."""
-    with subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          text=True, errors="replace", start_new_session=True) as process:
-        try:
-            out, err = process.communicate(timeout=LIMIT)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.communicate()
-            pytest.fail(f"{command} did not finish within {LIMIT} s")
-    return subprocess.CompletedProcess(command, process.returncode, out, err)
-
-
 def scorelint(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return bounded([sys.executable, "-m", "scorelint", *args], cwd)
 
