@@ -36,6 +36,14 @@ if TYPE_CHECKING:
     from scorelint.rule import Rule
 
 _SPACE = re.compile(r"\s+")
+
+
+def _one_space(run: re.Match[str]) -> str:
+    """A run of white space on one line: one space, or none for a line break just inside
+    brackets (`log(\n    x\n)` reads `log(x)`)."""
+    text, start, end = run.string, run.start(), run.end()
+    inside = (start > 0 and text[start - 1] in "([{") or (end < len(text) and text[end] in ")]}")
+    return "" if inside and "\n" in run.group() else " "
 # Module prefixes whose local aliases (`xp = np`) we follow.
 _ARRAY_MODULES = ("numpy", "jax.numpy", "torch", "tensorflow", "math", "scipy.special")
 
@@ -74,7 +82,7 @@ class FileContext:
 
     def short(self, node: cst.CSTNode, limit: int = 60) -> str:
         """The node's code on one line, shortened for a message."""
-        text = _SPACE.sub(" ", self.code(node)).strip()
+        text = _SPACE.sub(_one_space, self.code(node)).strip()
         return text if len(text) <= limit else text[: limit - 3] + "..."
 
     def qualified_names(self, node: cst.CSTNode) -> set[str]:

@@ -111,6 +111,34 @@ def test_text_shows_fix_and_safety_and_colours_only_when_asked(sample: Path) -> 
     assert "\033[31mSL201\033[0m" in coloured
 
 
+def test_text_marks_every_line_of_a_multi_line_span(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    from scorelint.cli import main
+
+    path = tmp_path / "m.py"
+    path.write_text("import numpy as np\n\n\ndef score(p):\n    return np.log(\n"
+                    "        np.prod(p,\n                axis=-1)\n    )\n")
+    main(["check", "--no-cache", str(path)])
+    out = capsys.readouterr().out
+    assert "SL201 `np.log(np.prod(p, axis=-1))` " in out  # one line, no space inside brackets
+    assert ("5 |     return np.log(\n  |            ^^^^^^^\n"
+            "6 |         np.prod(p,\n  |         ^^^^^^^^^^\n"
+            "7 |                 axis=-1)\n  |                 ^^^^^^^^\n"
+            "8 |     )\n  |     ^\n") in out
+
+
+def test_text_shows_the_ends_of_a_long_span(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    from scorelint.cli import main
+
+    path = tmp_path / "m.py"
+    path.write_text("import numpy as np\n\n\ndef score(p):\n    return np.log(np.prod(\n"
+                    + "".join(f"        p{i} +\n" for i in range(10)) + "        p, axis=-1))\n")
+    main(["check", "--no-cache", str(path)])
+    out = capsys.readouterr().out
+    assert " 5 |     return np.log(np.prod(\n" in out and "   | ...\n" in out
+    assert "16 |         p, axis=-1))\n   |         ^^^^^^^^^^^^\n" in out
+    assert " 9 |" not in out  # the middle is left out
+
+
 @pytest.mark.skipif(os.name != "posix", reason="needs a pseudo-terminal")
 @pytest.mark.parametrize("no_color", ["", "1"])
 def test_cli_colours_a_terminal_unless_no_color(sample: Path, no_color: str) -> None:

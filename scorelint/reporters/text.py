@@ -17,17 +17,31 @@ def paint(text: str, code: str, color: bool) -> str:
     return f"{code}{text}{_RESET}" if color else text
 
 
+# A span over more lines than this shows its first and last lines around a `...`.
+MAX_EXCERPT_ROWS = 6
+
+
 def _excerpt(finding: Finding, index: LineIndex | None) -> list[str]:
+    """The span's source lines, each with carets under its part of the span."""
     if index is None or finding.start.row > len(index.starts):
         return []
-    line = index.line(finding.start.row).expandtabs(1)
-    width = len(line) - finding.start.column + 1
-    if finding.end.row == finding.start.row:
-        width = finding.end.column - finding.start.column
-    gutter = str(finding.start.row)
-    pad = " " * len(gutter)
-    caret = " " * (finding.start.column - 1) + "^" * max(1, width)
-    return [f"{pad} |", f"{gutter} | {line}", f"{pad} | {caret}"]
+    last = min(max(finding.end.row, finding.start.row), len(index.starts))
+    rows = list(range(finding.start.row, last + 1))
+    if len(rows) > MAX_EXCERPT_ROWS:
+        keep = MAX_EXCERPT_ROWS // 2
+        rows = [*rows[:keep], 0, *rows[-keep:]]  # 0 stands for the elided middle
+    pad = " " * len(str(last))
+    out = [f"{pad} |"]
+    for row in rows:
+        if row == 0:
+            out.append(f"{pad} | ...")
+            continue
+        line = index.line(row).expandtabs(1)
+        first = finding.start.column - 1 if row == finding.start.row else len(line) - len(line.lstrip())
+        end = finding.end.column - 1 if row == finding.end.row else len(line)
+        out.append(f"{str(row).rjust(len(pad))} | {line}")
+        out.append(f"{pad} | {' ' * first}{'^' * max(1, end - first)}")
+    return out
 
 
 def format_finding(finding: Finding, index: LineIndex | None, report: Report) -> str:
