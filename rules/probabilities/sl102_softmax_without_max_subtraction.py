@@ -355,6 +355,18 @@ class SoftmaxWithoutMaxSubtraction(Rule):
         ),
         Clean(
             """
+            import torch
+            def mixture_weights(k, learn):
+                if learn:
+                    w = (1.5 * torch.rand(k)).requires_grad_(True)
+                else:
+                    w = 0.1 * torch.rand(k)
+                e = torch.exp(w)
+                return e / e.sum()
+            """,
+        ),
+        Clean(
+            """
             import math
             def f():
                 es = [math.exp(s) for s in (0.1, 0.5, 0.2)]
