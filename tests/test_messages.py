@@ -55,3 +55,27 @@ def test_explain_sl102_describes_underflow(capsys) -> None:
     assert main(["explain", "SL102"]) == 0
     page = capsys.readouterr().out
     assert "underflows to 0" in page and "0 / 0 = nan" in page and "bfloat16" in page
+
+
+_SHIFTED = """import torch
+def seq_logps(model, input_ids, attention_mask):
+    logits = model(input_ids=input_ids, attention_mask=attention_mask).logits[:, :-1]
+    tok = torch.log_softmax(logits, -1).gather(-1, input_ids[:, 1:, None]).squeeze(-1)
+    return tok.sum(-1)
+"""
+# Scores from a helper already aligned with the completion: no shift to advise.
+_ALIGNED = """import torch
+def stats(self, prompt_mask, completion_mask):
+    logprobs, ref_logprobs = self._forward(completion_mask)
+    logprobs = torch.log_softmax(logprobs, -1).gather(-1, self.ids[..., None]).squeeze(-1)
+    return logprobs.sum(1).mean()
+"""
+
+
+@pytest.mark.parametrize(("code", "advice"), [
+    (_SHIFTED, "multiply by the mask shifted like the targets first"),
+    (_ALIGNED, "multiply by the mask aligned with these log-probs first"),
+])
+def test_an_unmasked_sum_advises_the_mask_its_scores_need(code: str, advice: str) -> None:
+    messages = [m for m in _messages(code) if "padding too" in m]
+    assert messages and all(advice in m and "a mask is in scope (" in m for m in messages)

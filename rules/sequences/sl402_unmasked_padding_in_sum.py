@@ -456,10 +456,12 @@ class UnmaskedPaddingInSum(Rule):
             return
         other = "; another sum here applies one" if _masked_sibling(ctx, node) else ""
         named = list(dict.fromkeys(m.why for m in masks))[:2]
-        where = " and ".join(named) + (" are" if len(named) > 1 else " is")
         verb = "averages" if score.reduction == "mean" else "sums"
+        shifted = tokens.target_positions is not None and not tokens.target_positions.window.full
+        align = "shifted like the targets" if shifted else "aligned with these log-probs"
         self.report(node, f"`{ctx.short(node)}` {verb} per-token log-probs of padding too while "
-                          f"{where} in scope{other}; multiply by the (shifted) mask first")
+                          f"a mask is in scope ({'; '.join(named)}){other}; "
+                          f"multiply by the mask {align} first")
 
     def _check_fill(self, node: cst.Call, name: str) -> None:
         args = [a.value for a in node.args if a.keyword is None and not a.star]
