@@ -9,21 +9,17 @@ position goes through `Lines`.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from lsprotocol import types
 
+from scorelint import suppressions
 from scorelint.findings import Applicability, Finding, Position
 from scorelint.source import LineIndex
 
 SOURCE = "scorelint"
 FIX_ALL_KIND = "source.fixAll.scorelint"
-# The noqa comment already on a line, whose code list a new code joins.
-_NOQA_CODES = re.compile(r"#[ \t]*noqa:[ \t]*(?P<codes>[A-Z]+[0-9]+(?:[ \t]*,[ \t]*[A-Z]+[0-9]+)*)",
-                         re.IGNORECASE)
-_BARE_NOQA = re.compile(r"#[ \t]*noqa(?![:\w])", re.IGNORECASE)
 
 
 class Lines:
@@ -131,28 +127,17 @@ def fix_action(finding: Finding, lines: Lines, uri: str,
 
 def noqa_action(finding: Finding, lines: Lines, uri: str,
                 diag: types.Diagnostic | None) -> types.CodeAction | None:
-    """`# noqa: CODE` at the end of the line a suppression belongs on (joining one there)."""
-    row = finding.noqa_row or finding.start.row
-    if row > len(lines.index.starts):
+    """`# noqa: CODE` where `--add-noqa` would put it (`suppressions.noqa_edit`)."""
+    found = suppressions.noqa_edit(lines.index.text, finding)
+    if found is None:
         return None
-    line = lines.index.line(row)
-    if _BARE_NOQA.search(line):
-        return None  # a bare `# noqa` already silences every code on the line
-    existing = _NOQA_CODES.search(line)
-    if existing:
-        if finding.code in re.split(r"[\s,]+", existing["codes"].upper()):
-            return None
-        at = existing.end("codes")
-        start = Position(row, at + 1)
-        edit = types.TextEdit(lines.range(start, start), f", {finding.code}")
-    else:
-        end = Position(row, len(line) + 1)
-        edit = types.TextEdit(lines.range(end, end), f"  # noqa: {finding.code}")
+    at, inserted = found
+    where = lines.index.position(at)
     return types.CodeAction(
         title=f"{finding.code}: Disable for this line",
         kind=types.CodeActionKind.QuickFix,
         diagnostics=[diag] if diag is not None else None,
-        edit=_workspace_edit(uri, [edit]),
+        edit=_workspace_edit(uri, [types.TextEdit(lines.range(where, where), inserted)]),
     )
 
 

@@ -305,36 +305,63 @@ def add_noqa(text: str, findings: Sequence[Finding]) -> tuple[str, int]:
     suppression is read from, joined to a `# noqa:` list already there (a bare `# noqa`
     silences the row already). Returns the text and how many rows got a directive; a row
     whose comment would change what Python reads (it ends inside a string) is left alone."""
-    import ast
-
     directives = scan(text)
     index = LineIndex(text)
     wanted: dict[int, list[str]] = {}
     for finding in findings:
-        if finding.suppressed or finding.code in (ERROR_CODE, INTERNAL_CODE, UNUSED_CODE) \
-                or directives.suppressor(finding) is not None:
-            continue
-        codes = wanted.setdefault(finding.noqa_row or finding.start.row, [])
-        if finding.code not in codes:
-            codes.append(finding.code)
-    try:
-        tree = ast.dump(ast.parse(text))
-    except (SyntaxError, ValueError):
+        if _needs_noqa(finding, directives):
+            codes = wanted.setdefault(finding.noqa_row or finding.start.row, [])
+            if finding.code not in codes:
+                codes.append(finding.code)
+    tree = _meaning(text)
+    if tree is None:
         return text, 0
     added = 0
     for row in sorted(wanted, reverse=True):  # back to front: offsets above stay valid
-        codes = ", ".join(sorted(wanted[row]))
-        listed = [d for d in directives.lines.get(row, ()) if not d.ours and d.codes_span]
-        if listed:
-            at = listed[0].codes_span[1]  # type: ignore[index]
-            candidate = f"{text[:at]}, {codes}{text[at:]}"
-        else:
-            at = index.line_start(row) + len(index.line(row))
-            candidate = f"{text[:at]}  # noqa: {codes}{text[at:]}"
-        try:
-            same = ast.dump(ast.parse(candidate)) == tree
-        except (SyntaxError, ValueError):
-            same = False
-        if same:
+        at, inserted = _noqa_insertion(directives, index, row, ", ".join(sorted(wanted[row])))
+        candidate = f"{text[:at]}{inserted}{text[at:]}"
+        if _meaning(candidate) == tree:
             text, added = candidate, added + 1
     return text, added
+
+
+def noqa_edit(text: str, finding: Finding) -> tuple[int, str] | None:
+    """The one insertion (offset, text) that silences `finding` as `add_noqa` would, for an
+    editor's quick fix; None when the row is silenced already or the comment would change
+    what Python reads. A text that does not parse cannot be judged, so it gets the edit."""
+    directives = scan(text)
+    if not _needs_noqa(finding, directives):
+        return None
+    row = finding.noqa_row or finding.start.row
+    index = LineIndex(text)
+    if row > len(index.starts):
+        return None
+    at, inserted = _noqa_insertion(directives, index, row, finding.code)
+    tree = _meaning(text)
+    if tree is not None and _meaning(f"{text[:at]}{inserted}{text[at:]}") != tree:
+        return None
+    return at, inserted
+
+
+def _needs_noqa(finding: Finding, directives: Directives) -> bool:
+    return not (finding.suppressed or finding.code in (ERROR_CODE, INTERNAL_CODE, UNUSED_CODE)
+                or directives.suppressor(finding) is not None)
+
+
+def _noqa_insertion(directives: Directives, index: LineIndex, row: int,
+                    codes: str) -> tuple[int, str]:
+    """Where `codes` go on `row`: joined to a `# noqa:` list there, else a new comment."""
+    listed = [d for d in directives.lines.get(row, ()) if not d.ours and d.codes_span]
+    if listed:
+        return listed[0].codes_span[1], f", {codes}"  # type: ignore[index]
+    return index.line_start(row) + len(index.line(row)), f"  # noqa: {codes}"
+
+
+def _meaning(text: str) -> str | None:
+    """What Python reads in `text` (its AST dumped), or None when it does not parse."""
+    import ast
+
+    try:
+        return ast.dump(ast.parse(text))
+    except (SyntaxError, ValueError):
+        return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lsprotocol import types
 
-from scorelint import lsp
+from scorelint import lsp, suppressions
 from scorelint.findings import Finding, Position
 
 URI = "file:///project/score.py"
@@ -50,6 +50,18 @@ def test_noqa_action_appends_or_joins_a_comment() -> None:
     assert (edit.range.start, edit.new_text) == (types.Position(4, 43), ", SL201")
     bare = "\n\n\n\n    return np.log(np.prod(p))  # noqa\n"
     assert lsp.noqa_action(finding(), lsp.Lines(bare), URI, None) is None
+
+
+def test_noqa_action_is_the_add_noqa_edit_and_never_lands_in_a_string() -> None:
+    """The quick fix and `--add-noqa` are one edit: a row that ends inside a string gets
+    no comment, since it would become part of the string."""
+    text = ('import numpy as np\n\ndef f(p):\n    doc = """\n'
+            '    return np.log(np.prod(p))\n    """\n')
+    assert lsp.noqa_action(finding(), lsp.Lines(text), URI, None) is None
+    code = "import numpy as np\n\ndef f(p):\n    q = p\n    return np.log(np.prod(q))\n"
+    (edit,) = lsp.noqa_action(finding(), lsp.Lines(code), URI, None).edit.changes[URI]
+    fixed, added = suppressions.add_noqa(code, [finding()])
+    assert added == 1 and fixed == code.replace("(q))\n", "(q))" + edit.new_text + "\n")
 
 
 def test_client_settings_take_the_shapes_editors_send() -> None:
