@@ -178,7 +178,7 @@ class Read:
             seen = scope.lookup(name, scope)
             found = {b for b in seen if b.scope is not scope or b.index < self.index}
             if not found and seen and scope.parent is not scope:
-                found = scope.parent.lookup(name, scope)
+                found = set(scope.parent.lookup(name, scope))
             self._referents = found
         return self._referents
 
@@ -194,7 +194,6 @@ class Scope:
         "node",
         "overwrites",
         "parent",
-        "prefix",
         "reads",
     )
 
