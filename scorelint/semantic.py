@@ -267,7 +267,6 @@ class Semantic:
         self.scopes: list[Scope] = [self.globals]
         self._scope_of: dict[cst.CSTNode, Scope] = {}
         self._read_of: dict[cst.Name, Read] = {}
-        self._placed = False
         self._referenced = False
         _Walker(self).module(module)
 
