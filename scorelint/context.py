@@ -12,18 +12,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import libcst as cst
-from libcst.metadata import (
-    Assignment,
-    ClassScope,
-    FunctionScope,
-    QualifiedNameSource,
-    Scope,
-)
 
 from scorelint import vocabulary as vocab
 from scorelint.dataflow import ASSIGN, DataFlow, Definition
 from scorelint.findings import Applicability
 from scorelint.proposal import FixSpec, InsertLine, RawFinding, Replace
+from scorelint.semantic import CLASS, FUNCTION, Semantic
 from scorelint.spelling import Spelling
 from scorelint.summaries import (
     MemberReads,
@@ -53,7 +47,7 @@ class FileContext:
     module: cst.Module
     text: str
     path: str
-    scopes: dict[cst.CSTNode, Scope]
+    semantic: Semantic  # of the module the engine narrowed (the statements rules visit)
     recorder: MemberRecorder
     findings: list[RawFinding] = field(default_factory=list)
     flow: DataFlow = field(init=False)
@@ -67,14 +61,7 @@ class FileContext:
     value_cache: object = None
 
     def __post_init__(self) -> None:
-        self.flow = DataFlow(self.scopes, self._scoped_module())
-
-    def _scoped_module(self) -> cst.Module:
-        """The module the scopes were computed on (the engine may narrow it)."""
-        for node, scope in self.scopes.items():
-            if isinstance(node, cst.Module):
-                return node
-        return self.module
+        self.flow = DataFlow(self.semantic)
 
     # -- reading code -----------------------------------------------------
     def code(self, node: cst.CSTNode) -> str:
@@ -87,14 +74,7 @@ class FileContext:
 
     def qualified_names(self, node: cst.CSTNode) -> set[str]:
         """Names `node` refers to through imports or builtins (`numpy.exp` for `np.exp`)."""
-        scope = self.scopes.get(node)
-        if scope is None:
-            return set()
-        return {
-            q.name
-            for q in scope.get_qualified_names_for(node)
-            if q.source in (QualifiedNameSource.IMPORT, QualifiedNameSource.BUILTIN)
-        }
+        return self.semantic.qualified_names(node)
 
     # -- names: reaching definitions (scorelint.dataflow) -----------------------
     def definitions(self, name: cst.Name) -> tuple[Definition, ...] | None:
@@ -140,10 +120,7 @@ class FileContext:
 
     def accesses(self, name: cst.Name) -> set[cst.CSTNode]:
         """Every place that reads a value bound to `name` where it is used."""
-        scope = self.scopes.get(name)
-        if scope is None:
-            return set()
-        return {access.node for a in scope[name.value] for access in a.references}
+        return self.semantic.reads(name)
 
     def value(self, node: cst.BaseExpression) -> cst.BaseExpression | None:
         """The expression a name stands for where it is read, when exactly one assignment
@@ -342,15 +319,14 @@ class FileContext:
 
     def owner(self, name: cst.Name) -> cst.ClassDef | None:
         """The class `name` is an instance of: the first parameter of one of its methods."""
-        scope = self.scopes.get(name)
+        scope = self.semantic.scope(name)
         if scope is None:
             return None
-        found = list(scope[name.value])
-        if len(found) != 1 or not isinstance(found[0], Assignment) \
-                or not isinstance(found[0].node, cst.Param):
+        found = scope.lookup(name.value)
+        if len(found) != 1 or not isinstance(found[0].node, cst.Param):
             return None
         method_scope = found[0].scope
-        if not isinstance(method_scope, FunctionScope) or not isinstance(method_scope.parent, ClassScope):
+        if method_scope.kind != FUNCTION or method_scope.parent.kind != CLASS:
             return None
         method, owner = method_scope.node, method_scope.parent.node
         if not isinstance(method, cst.FunctionDef) or self_parameter(method) != name.value:
@@ -466,11 +442,7 @@ class FileContext:
 
     def _names_in_use(self) -> set[str]:
         """Every name assigned or read in any scope: a new import must not take one."""
-        names: set[str] = set()
-        for scope in set(self.scopes.values()):
-            names.update(a.name for a in scope.assignments)
-            names.update(a.node.value for a in scope.accesses if isinstance(a.node, cst.Name))
-        return names
+        return self.semantic.names_in_use()
 
     def replacement(self, node: cst.CSTNode, code: str, applicability: Applicability,
                     extra: tuple[InsertLine, ...] = ()) -> FixSpec:

@@ -20,15 +20,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import libcst as cst
-from libcst.metadata import (
-    Assignment,
-    BuiltinAssignment,
-    ComprehensionScope,
-    ImportAssignment,
-    Scope,
-)
-
 from scorelint import limits
+from scorelint.semantic import COMPREHENSION, Scope, Semantic
 
 # What kind of statement made a definition.
 ASSIGN = "assign"  # `x = v`, `x: T = v`, `x := v`: `value` is `v`
@@ -475,12 +468,12 @@ def _captures(pattern: cst.CSTNode) -> list[cst.Name]:
 
 
 class DataFlow:
-    """Reaching definitions across one file, answered from LibCST's scopes and a
-    `ScopeFlow` per function, computed the first time a name in it is asked about."""
+    """Reaching definitions across one file, answered from the file's semantic model
+    and a `ScopeFlow` per function, computed the first time a name in it is asked about."""
 
-    def __init__(self, scopes: dict[cst.CSTNode, Scope], module: cst.Module) -> None:
-        self.scopes = scopes
-        self.module = module  # the body the global scope stands for
+    def __init__(self, model: Semantic) -> None:
+        self.model = model
+        self.module = model.module  # the body the global scope stands for
         self._flows: dict[cst.CSTNode, ScopeFlow] = {}
         self._parents: dict[cst.CSTNode, dict[cst.CSTNode, cst.CSTNode]] = {}
 
@@ -493,10 +486,7 @@ class DataFlow:
     def _home(self, node: cst.CSTNode) -> Scope | None:
         """The function, class or module scope `node` is evaluated in (comprehensions are
         analysed with the function around them)."""
-        scope = self.scopes.get(node)
-        while isinstance(scope, ComprehensionScope):
-            scope = scope.parent
-        return scope
+        return self.model.home(node)
 
     def home(self, node: cst.CSTNode) -> cst.CSTNode | None:
         """The function, class or module whose body evaluates `node`."""
@@ -504,7 +494,7 @@ class DataFlow:
         return None if scope is None else self._owner(scope)
 
     def _owner(self, scope: Scope) -> cst.CSTNode:
-        return getattr(scope, "node", None) or self.module
+        return self.model.owner_node(scope)
 
     def definitions(self, name: cst.Name) -> tuple[Definition, ...] | None:
         """The definitions of `name` that may reach this read of it, or None when the
@@ -534,22 +524,18 @@ class DataFlow:
         """A name bound in an enclosing scope (a global, a closure) may hold any value that
         scope ever gives it; a builtin is a builtin."""
         found: list[Definition] = []
-        try:
-            assignments = scope[name.value]
-        except Exception:  # noqa: BLE001  (LibCST raises for names it cannot place)
-            return None
-        for assignment in assignments:
-            if isinstance(assignment, BuiltinAssignment):
+        for binding in scope.lookup(name.value):
+            if binding.is_builtin:
                 found.append(Definition(name.value, BUILTIN, name, name))
-            elif isinstance(assignment, Assignment):
-                owner = assignment.scope
-                while isinstance(owner, ComprehensionScope):
+            else:
+                owner = binding.scope
+                while owner.kind == COMPREHENSION:
                     owner = owner.parent
                 if owner is scope:
                     continue
                 flow = self.flow(self._owner(owner))
-                if isinstance(assignment, ImportAssignment) and name.value not in flow.all:
-                    found.append(Definition(name.value, IMPORT, assignment.node, assignment.node))
+                if binding.is_import and name.value not in flow.all:
+                    found.append(Definition(name.value, IMPORT, binding.node, binding.node))  # type: ignore[arg-type]
                     continue
                 for definition in flow.all.get(name.value, ()):
                     if definition not in found:

@@ -20,7 +20,6 @@ from libcst.metadata import ByteSpanPositionProvider, MetadataWrapper
 from scorelint import funnel, limits, prefilter, recovery, safety, screens
 from scorelint import vocabulary as vocab
 from scorelint.context import FileContext
-from scorelint.scopes import scopes as scope_metadata
 from scorelint.findings import (
     INTERNAL_CODE,
     INTERNAL_NAME,
@@ -33,6 +32,7 @@ from scorelint.findings import (
 )
 from scorelint.proposal import FixSpec, InsertLine, RawFinding, Replace
 from scorelint.rule import Rule
+from scorelint.semantic import Semantic
 from scorelint.source import Alignment, LineIndex
 from scorelint.spelling import is_atom
 from scorelint.summaries import MemberRecorder
@@ -214,9 +214,8 @@ def _narrow(module: cst.Module, keep: tuple[set[int], int] | None) -> cst.Module
 def _run_rules(module: cst.Module, narrowed: cst.Module, text: str, path: str,
                rules: Sequence[type[Rule]]) -> list[Finding]:
     limits.check_time()
-    scopes = scope_metadata(narrowed)
     members, recorder = MemberRecorder(), SlotRecorder()
-    ctx = FileContext(module, text, path, dict(scopes), members)  # type: ignore[arg-type]
+    ctx = FileContext(module, text, path, Semantic(narrowed), members)
     instances = [rule(ctx) for rule in rules]
     broken: list[tuple[Rule | type[Rule], Exception]] = []
     try:

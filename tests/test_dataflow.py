@@ -6,15 +6,14 @@ import textwrap
 
 import libcst as cst
 import pytest
-from libcst.metadata import MetadataWrapper, ScopeProvider
 
 from scorelint.dataflow import ASSIGN, AUGMENT, ELEMENT, PARAMETER, DataFlow
+from scorelint.semantic import Semantic
 
 
 def _flow(code: str) -> tuple[DataFlow, cst.Module]:
     module = cst.parse_module(textwrap.dedent(code))
-    scopes = MetadataWrapper(module, unsafe_skip_copy=True).resolve(ScopeProvider)
-    return DataFlow(dict(scopes), module), module  # type: ignore[arg-type]
+    return DataFlow(Semantic(module)), module
 
 
 def _reads(module: cst.Module) -> list[cst.Name]:

@@ -6,18 +6,17 @@ import textwrap
 
 import libcst as cst
 import pytest
-from libcst.metadata import MetadataWrapper, ScopeProvider
 
 from scorelint import facts, origins
 from scorelint.context import FileContext
+from scorelint.semantic import Semantic
 from scorelint.summaries import MemberRecorder
 
 
 def _context(code: str) -> tuple[FileContext, cst.Module]:
     module = cst.parse_module(textwrap.dedent(code))
-    scopes = MetadataWrapper(module, unsafe_skip_copy=True).resolve(ScopeProvider)
     members = MemberRecorder()
-    ctx = FileContext(module, module.code, "m.py", dict(scopes), members)  # type: ignore[arg-type]
+    ctx = FileContext(module, module.code, "m.py", Semantic(module), members)
     cst.visit_batched(module, [members])
     return ctx, module
 

@@ -38,12 +38,12 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("fixes and suppressions", {"scorelint.fixes", "scorelint.suppressions", "scorelint.tidy"}),
     ("engine", {
         "scorelint.engine", "scorelint.registry", "scorelint.rule_index", "scorelint.prefilter",
-        "scorelint.screens", "scorelint.scopes", "scorelint.funnel", "scorelint.safety",
+        "scorelint.screens", "scorelint.funnel", "scorelint.safety",
     }),
     ("rules", {"scorelint.rules", "scorelint.rules.*", "scorelint.rule"}),
     ("facts / data flow", {
         "scorelint.patterns", "scorelint.facts", "scorelint.origins", "scorelint.context",
-        "scorelint.values",
+        "scorelint.values", "scorelint.semantic",
         "scorelint.dataflow", "scorelint.summaries", "scorelint.spelling", "scorelint.proposal",
         "scorelint.roles",  # reads patterns, origins and the context; the rules read it
     }),

@@ -7,19 +7,18 @@ import textwrap
 
 import libcst as cst
 import pytest
-from libcst.metadata import MetadataWrapper, ScopeProvider
 
 from scorelint import patterns, roles
 from scorelint.context import FileContext
+from scorelint.semantic import Semantic
 from scorelint.summaries import MemberRecorder
 
 
 def _subject(code: str) -> tuple[FileContext, cst.BaseExpression]:
     """The context of `code` and the argument of its last `use(...)` call."""
     module = cst.parse_module(textwrap.dedent(code))
-    scopes = MetadataWrapper(module, unsafe_skip_copy=True).resolve(ScopeProvider)
     members = MemberRecorder()
-    ctx = FileContext(module, module.code, "m.py", dict(scopes), members)
+    ctx = FileContext(module, module.code, "m.py", Semantic(module), members)
     cst.visit_batched(module, [members])
     found: list[cst.BaseExpression] = []
 

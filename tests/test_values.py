@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from libcst.metadata import MetadataWrapper, ScopeProvider
 
 from scorelint import values
 from scorelint import vocabulary as vocab
 from scorelint.context import FileContext
+from scorelint.semantic import Semantic
 from scorelint.summaries import MemberRecorder
 from scorelint.values import Interval
 
@@ -226,9 +226,8 @@ def test_transfer_functions_are_monotone(a: Interval, b: Interval) -> None:
 def _value(code: str) -> values.Value:
     """The value of the argument of the last `use(...)` call in `code`."""
     module = cst.parse_module(textwrap.dedent(code))
-    scopes = MetadataWrapper(module, unsafe_skip_copy=True).resolve(ScopeProvider)
     members = MemberRecorder()
-    ctx = FileContext(module, module.code, "m.py", dict(scopes), members)  # type: ignore[arg-type]
+    ctx = FileContext(module, module.code, "m.py", Semantic(module), members)
     cst.visit_batched(module, [members])
     found: list[cst.BaseExpression] = []
 

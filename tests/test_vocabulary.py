@@ -6,10 +6,10 @@ from __future__ import annotations
 import libcst as cst
 import pytest
 from libcst import matchers as m
-from libcst.metadata import MetadataWrapper, ScopeProvider
 
 from scorelint import vocabulary as vocab
 from scorelint.context import FileContext
+from scorelint.semantic import Semantic
 from scorelint.spelling import NUMPY_ONLY, SPELLINGS, Spelling
 from scorelint.summaries import MemberRecorder
 
@@ -17,8 +17,7 @@ from scorelint.summaries import MemberRecorder
 def _context(code: str) -> FileContext:
     """A context built the way `engine._run_rules` builds one (the whole module kept)."""
     module = cst.parse_module(code)
-    scopes = MetadataWrapper(module, unsafe_skip_copy=True).resolve(ScopeProvider)
-    return FileContext(module, code, "example.py", dict(scopes), MemberRecorder())
+    return FileContext(module, code, "example.py", Semantic(module), MemberRecorder())
 
 
 def _last_call(code: str) -> tuple[FileContext, vocab.Op | None]:
