@@ -139,6 +139,9 @@ class TokenScores:
     ignored: bool = False
     # Names the value was bound to on the way (in-place masking is looked up on them).
     names: tuple[str, ...] = ()
+    # The time slice taken of the per-token values after they were gathered (`tok[:, n:]`),
+    # in their own positions; compose it with `target_positions` and the logits' window.
+    after: patterns.Window = patterns.FULL
 
     @property
     def masked(self) -> bool:
@@ -347,12 +350,13 @@ def _mask(ctx: FileContext, node: cst.BaseExpression, depth: int,
         if key is not None:
             return _keyed_mask(node, key, window)
         step = patterns.time_window(ctx, node)
-        if step is None or (not step.full and not window.full):
+        composed = patterns.compose(window, step) if step is not None else None
+        if composed is None:
             return None
         if any(isinstance(e.slice, cst.Index) and not _is_none(e.slice.value)
                and not isinstance(e.slice.value, (cst.Ellipsis,)) for e in node.slice):
             return None  # `mask[0]`, `mask[:, t]`: not a whole mask along time
-        return _mask(ctx, node.value, depth - 1, step if not step.full else window)
+        return _mask(ctx, node.value, depth - 1, composed)
     if isinstance(node, cst.Attribute):
         if node.attr.value in ("attention_mask",):
             return Role(MASK, True, "a tokenizer's `attention_mask`", node,
@@ -576,8 +580,71 @@ def length_role(ctx: FileContext, node: cst.BaseExpression, depth: int = 8) -> R
         found_ids = ids_role(ctx, counted)
         if found_ids is not None:
             return Role(LENGTH, found_ids.evidence, "the number of token ids", node, unit="tokens")
+        if text_of(ctx, counted) is not None:
+            return Role(LENGTH, True, "the characters of a text", node, unit="chars")
         return Role(LENGTH, True, "`len` of a value", node, unit="items")
     return None
+
+
+_STR_METHODS = frozenset({"strip", "lstrip", "rstrip", "lower", "upper", "format", "join",
+                          "replace", "casefold", "removeprefix", "removesuffix"})
+_TOKENIZE = frozenset({"encode", "encode_plus", "tokenize", "batch_encode_plus"})
+
+
+def text_of(ctx: FileContext, node: cst.BaseExpression, depth: int = 6) -> cst.BaseExpression | None:
+    """`node` itself when it is a text: a string literal, an f-string, a `str` method's
+    result, a parameter annotated `str`, or a value the function hands to a tokenizer
+    (`tok(text)`, `tok.encode(text)`); None when unknown."""
+    if depth <= 0:
+        return None
+    if isinstance(node, (cst.SimpleString, cst.FormattedString, cst.ConcatenatedString)):
+        return node
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Add):
+        if text_of(ctx, node.left, depth - 1) is not None \
+                or text_of(ctx, node.right, depth - 1) is not None:
+            return node
+        return None
+    if _method(node) in _STR_METHODS:
+        return node
+    if not isinstance(node, cst.Name):
+        return None
+    value = ctx.value(node)
+    if value is not None:
+        return node if text_of(ctx, value, depth - 1) is not None else None
+    for definition in ctx.definitions(node) or ():
+        param = next((p for p in (definition.target, definition.statement)
+                      if isinstance(p, cst.Param)), None)
+        if definition.kind == PARAMETER and param is not None and param.annotation is not None \
+                and ctx.code(param.annotation.annotation) == "str":
+            return node
+    home = ctx.flow.home(node)
+    for current in _nodes(ctx, home) if home is not None else ():
+        if isinstance(current, cst.Call) and tokenized(ctx, current) is not None \
+                and _same(ctx, tokenized(ctx, current), node):  # type: ignore[arg-type]
+            return node
+    return None
+
+
+def tokenized(ctx: FileContext, call: cst.BaseExpression) -> cst.BaseExpression | None:
+    """The text a tokenizer call reads: `tok.encode(t)`, `tokenizer(t, return_tensors=...)`
+    (an unknown call whose output's `input_ids` is read, or given a tokenizer's keywords)."""
+    if not isinstance(call, cst.Call) or not call.args or call.args[0].keyword is not None:
+        return None
+    if _method(call) in _TOKENIZE:
+        return call.args[0].value
+    if ctx.op(call, follow=False) is not None or ctx.loss(call) is not None:
+        return None
+    if any(a.keyword is not None and a.keyword.value in _TOKENIZER_KEYWORDS for a in call.args):
+        return call.args[0].value
+    parent = next(iter(ctx.flow.ancestors(call)), None)
+    if isinstance(parent, cst.Attribute) and parent.attr.value == "input_ids" \
+            or isinstance(parent, cst.Subscript) and _key(parent) == "input_ids":
+        return call.args[0].value
+    return None
+
+
+_TOKENIZER_KEYWORDS = frozenset({"return_tensors", "add_special_tokens", "truncation",
+                                 "return_attention_mask", "max_length"})
 
 
 def _strip_float(node: cst.BaseExpression) -> cst.BaseExpression:
@@ -620,9 +687,10 @@ def logits_role(ctx: FileContext, node: cst.BaseExpression,
             if key is not None:
                 return None
             step = patterns.time_window(ctx, node)
-            if step is None or (not step.full and not window.full):
+            composed = patterns.compose(window, step) if step is not None else None
+            if composed is None:
                 return None
-            window = step if not step.full else window
+            window = composed
             node = node.value
             continue
         if isinstance(node, cst.Attribute):
@@ -689,6 +757,7 @@ class _Walk:
     targets: cst.BaseExpression | None = None
     selected: bool = False
     gathered: bool = False  # a gather / take_along_axis call was passed
+    after: patterns.Window | None = patterns.FULL  # None: a slice after gathering is unclear
 
     def run(self, node: cst.BaseExpression, per_token: bool, depth: int) -> TokenScores | None:
         ctx = self.ctx
@@ -751,7 +820,7 @@ class _Walk:
         targets = ids_role(self.ctx, self.targets) if self.targets is not None else None
         positions = _positions(self.ctx, self.targets) if self.targets is not None else None
         return TokenScores(kind, made, logits, targets, positions, tuple(self.applied), ignored,
-                           tuple(self.names))
+                           tuple(self.names), self.after if self.after is not None else _UNCLEAR)
 
     def _binary(self, node: cst.BinaryOperation) -> cst.BaseExpression | TokenScores | None:
         ctx = self.ctx
@@ -785,6 +854,11 @@ class _Walk:
 
     def _subscript(self, node: cst.Subscript) -> cst.BaseExpression:
         ctx = self.ctx
+        if not self.selected and self.after is not None:
+            # Sliced along time after gathering (`tok[:, n:]`): walked outside in. A trailing
+            # `[..., 0]` drops the gathered axis.
+            step = patterns.time_window(ctx, node) if not _drops_last(node) else patterns.FULL
+            self.after = patterns.compose(self.after, step) if step is not None else None
         for element in node.slice:
             part = element.slice
             if not isinstance(part, cst.Index):
@@ -891,6 +965,15 @@ def _first_of_tuple(value: cst.BaseExpression) -> cst.BaseExpression:
     return value
 
 
+def _drops_last(node: cst.Subscript) -> bool:
+    """`x[..., 0]`, `x[:, :, 0]`: the size-1 axis a gather left, dropped."""
+    *lead, last = node.slice
+    return bool(lead) and isinstance(last.slice, cst.Index) and _number(last.slice.value) == 0 \
+        and all(isinstance(e.slice, cst.Index) and isinstance(e.slice.value, cst.Ellipsis)
+                or isinstance(e.slice, cst.Slice) and e.slice.lower is None
+                and e.slice.upper is None and e.slice.step is None for e in lead)
+
+
 def _select_index(call: cst.Call, op) -> cst.BaseExpression | None:  # type: ignore[no-untyped-def]
     args = _positional(call)
     index = patterns.keyword(call, "index", "indices")
@@ -902,6 +985,10 @@ def _select_index(call: cst.Call, op) -> cst.BaseExpression | None:  # type: ign
     if name == "gather":
         return args[2] if len(args) > 2 else None
     return args[1] if len(args) > 1 else None
+
+
+# A window no rule can match: a slice after gathering that could not be read.
+_UNCLEAR = patterns.Window(patterns.Bound("?", 0), patterns.Bound("?", 0))
 
 
 # -- sequence scores --------------------------------------------------------------------------------
@@ -1134,5 +1221,5 @@ __all__ = [
     "TOKEN_LOGPROBS", "TOKEN_VALUES", "Applied", "Positions", "Role", "SequenceScore",
     "TokenScores", "consumed_as_logits", "ids_role", "is_parameter", "length_role",
     "logits_role", "mask_role", "masks_in_scope", "misaligned", "role", "same_frame",
-    "sequence_score", "token_scores",
+    "sequence_score", "text_of", "token_scores", "tokenized",
 ]
