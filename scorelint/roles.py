@@ -804,6 +804,11 @@ class _Walk:
     def _joined(self, node: cst.Name, depth: int) -> TokenScores | None:
         """A name bound in both arms of an `if`: per-token scores when every value is."""
         values = self.ctx.values(node)
+        if not values and not self.gathered and is_parameter(self.ctx, node):
+            passed = _from_callers(self.ctx, node, depth)
+            if passed is not None:
+                return replace(passed, applied=(*self.applied, *passed.applied),
+                               names=(*self.names, *passed.names))
         if not values or len(values) == 1:
             return self._done(TOKEN_VALUES, node, None) if self.gathered else None
         found = [_Walk(self.ctx, list(self.applied), list(self.names), self.targets)
@@ -833,6 +838,11 @@ class _Walk:
             for side, other in ((node.right, node.left), (node.left, node.right)):
                 if _number(side) is not None:
                     return other  # `-1 * lp`, `lp * 0.5`: a scale keeps the shape
+            for side, other in ((node.right, node.left), (node.left, node.right)):
+                # `-self.beta * kl`, `beta * lp`: a scalar read from a name keeps them too,
+                # when the other side is per-token scores.
+                if _scalar(ctx, side) and token_scores(ctx, other, self.selected) is not None:
+                    return other
             return None
         if isinstance(node.operator, cst.Subtract):
             right = ctx.op(node.right)
@@ -843,13 +853,15 @@ class _Walk:
                 if found is not None and found.kind == TOKEN_LOGITS:
                     return replace(found, kind=TOKEN_LOGPROBS)
                 return found
-            # `logps - ref_logps`: per-token log-ratios, masked only where both sides are.
-            left = _Walk(ctx, list(self.applied), list(self.names)).run(node.left, self.selected,
-                                                                          _MAX_DEPTH)
+            # `logps - ref_logps`: per-token log-ratios, masked where both sides are, or where
+            # a mask was applied to the difference (`(lp - ref) * mask`) on the way here.
+            left = _Walk(ctx, [], list(self.names)).run(node.left, self.selected, _MAX_DEPTH)
             right = token_scores(ctx, node.right, self.selected) if left is not None else None
             if left is None or right is None or left.kind != right.kind:
                 return None
-            return left if right.masked else replace(left, applied=(), ignored=False)
+            both = left.masked and right.masked
+            return replace(left, applied=(*self.applied, *(left.applied if both else ())),
+                           ignored=both and left.ignored)
         return None
 
     def _subscript(self, node: cst.Subscript) -> cst.BaseExpression:
@@ -956,6 +968,107 @@ class _Walk:
         ) or loss.framework == "torch" and (targets is None or targets.kind == LABELS
                                             or not targets.evidence)
         return self._done(TOKEN_LOGPROBS, node, logits_role(ctx, loss.prediction), ignored)
+
+
+def _from_callers(ctx: FileContext, param: cst.Name, depth: int) -> TokenScores | None:
+    """A parameter holds per-token scores when every call of its function in the module
+    passes them there (`sequence_logps(tok, mask)`), masked only when every caller's are.
+    Where they stand along time is the callers' business: positions are left out."""
+    home = ctx.flow.home(param)
+    if not isinstance(home, cst.FunctionDef) or depth <= 0:
+        return None
+    busy: set = ctx.__dict__.setdefault("_role_callers_busy", set())  # recursion guard
+    if id(param) in busy:
+        return None
+    names = [p.name.value for p in (*home.params.posonly_params, *home.params.params)]
+    if param.value not in names:
+        return None
+    busy.add(id(param))
+    try:
+        found = []
+        for call in _calls_of(ctx, home.name.value):
+            positional = names[1:] if isinstance(call.func, cst.Attribute) and names \
+                and names[0] in ("self", "cls") else names
+            arg = patterns.keyword(call, param.value)
+            if arg is None and param.value in positional:
+                args = [a for a in call.args if a.keyword is None]
+                if any(a.star for a in args):
+                    return None
+                index = positional.index(param.value)
+                arg = args[index].value if index < len(args) else None
+            scores = token_scores(ctx, arg, depth=depth - 1) if arg is not None else None
+            if scores is None:
+                return None  # one caller passes something else: not known
+            found.append(scores)
+    finally:
+        busy.discard(id(param))
+    if not found or len({f.kind for f in found}) != 1:
+        return None
+    first = found[0]
+    masked = all(f.masked for f in found)
+    return TokenScores(first.kind, param, None, None, None,
+                       first.applied if masked else (), masked and first.ignored)
+
+
+def _calls_of(ctx: FileContext, name: str) -> list[cst.Call]:
+    """The calls of the module's function or method `name`: `name(...)`, `self.name(...)`."""
+    cache: dict = ctx.__dict__.setdefault("_role_calls", {})  # per file context
+    if not cache:
+        stack: list[cst.CSTNode] = [ctx.module]
+        while stack:
+            current = stack.pop()
+            stack.extend(current.children)
+            if isinstance(current, cst.Call):
+                func = current.func
+                if isinstance(func, cst.Name):
+                    cache.setdefault(func.value, []).append(current)
+                elif isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) \
+                        and func.value.value in ("self", "cls"):
+                    cache.setdefault(func.attr.value, []).append(current)
+        cache.setdefault("", [])  # walked
+    return cache.get(name, [])
+
+
+_SCALAR_CALLS = frozenset({"float", "int", "item"})
+
+
+def _scalar(ctx: FileContext, node: cst.BaseExpression, depth: int = 4) -> bool:
+    """A factor that scales every token alike: a number, a name or member that holds no array
+    the code makes (a parameter, `self.beta`, a config field), `float(x)`, `x.item()`, and
+    products, quotients and negations of those."""
+    if depth <= 0:
+        return False
+    if _number(node) is not None:
+        return True
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+        return _scalar(ctx, node.expression, depth - 1)
+    if isinstance(node, cst.BinaryOperation) and isinstance(
+            node.operator, (cst.Multiply, cst.Divide, cst.Add, cst.Subtract, cst.Power)):
+        return _scalar(ctx, node.left, depth - 1) and _scalar(ctx, node.right, depth - 1)
+    if isinstance(node, cst.Call):
+        return (isinstance(node.func, cst.Name) and node.func.value in _SCALAR_CALLS
+                or _method(node) == "item")
+    if not isinstance(node, (cst.Name, cst.Attribute)) or mask_role(ctx, node) is not None:
+        return False
+    if isinstance(node, cst.Name):
+        values = ctx.values(node) or ()
+        if not values:  # a parameter: a scalar when its default or annotation says so
+            return any(_scalar_parameter(ctx, d) for d in ctx.definitions(node) or ())
+        return all(_scalar(ctx, v, depth - 1) for v in values)
+    # A member (`self.beta`, `self.args.kl_coef`): a configuration value unless the class
+    # assigns it an array.
+    return all(_scalar(ctx, v, depth - 1) for v in origins._member_values(ctx, node))
+
+
+def _scalar_parameter(ctx: FileContext, definition) -> bool:  # type: ignore[no-untyped-def]
+    param = next((p for p in (definition.target, definition.statement)
+                  if isinstance(p, cst.Param)), None)
+    if definition.kind != PARAMETER or param is None:
+        return False
+    if param.default is not None and _number(param.default) is not None:
+        return True
+    return param.annotation is not None \
+        and ctx.code(param.annotation.annotation) in ("float", "int")
 
 
 def _first_of_tuple(value: cst.BaseExpression) -> cst.BaseExpression:

@@ -212,6 +212,10 @@ class _Flow:
         self._current: ast.AST | None = None
         self.binders: dict[Key, set[tuple[int, int]]] = {}
         self.statement_reads: dict[int, set[Key]] = {}
+        # A function's parameters are bound by the calls of it in the module: the values a
+        # caller passes (per-token log-probs handed to a helper) flow into them.
+        self.params: dict[str, list[Key]] = {}
+        self._passed: list[tuple[str, set[str], set[Key], int, ast.AST | None]] = []
         body = [(i, stmt) for i, stmt in enumerate(tree.body) if i in kept]
         for i, stmt in body:
             if isinstance(stmt, _FUNCTIONS):
@@ -235,10 +239,21 @@ class _Flow:
                 self._function(stmt, units[0], ("R", None, stmt.name))
             else:
                 self._class(stmt, units)
+        self._pass_arguments()
         self._place_reads()
         self.closed = _closure(self.tokens, self.reads)
 
     # --- building -------------------------------------------------------------------
+
+    def _pass_arguments(self) -> None:
+        """Bind each parameter of a called function to what the calling statements read
+        (all of a call's arguments, a superset), bound by those statements."""
+        for name, tokens, reads, unit, current in self._passed:
+            for key in self.params.get(name, ()):
+                self.tokens.setdefault(key, set()).update(tokens & self.interesting)
+                self.reads.setdefault(key, set()).update(reads)
+                if current is not None:
+                    self.binders.setdefault(key, set()).add((unit, id(current)))
 
     def _unit(self, node: ast.AST, cls: str | None, self_name: str | None) -> int:
         self.units.append(_Unit(node, cls, self_name))
@@ -282,7 +297,10 @@ class _Flow:
                 self._divisors |= divisors
                 self._callees |= callees
                 found = (value_tokens, value_reads)
-            self._bind(self._bound(arg.arg, unit), *found, unit)
+            key = self._bound(arg.arg, unit)
+            self._bind(key, *found, unit)
+            if not isinstance(node, ast.Lambda):
+                self.params.setdefault(node.name, []).append(key)
         for arg in (args.vararg, args.kwarg):
             if arg is not None:
                 self._bind(self._bound(arg.arg, unit), set(), set(), unit)
@@ -435,6 +453,8 @@ class _Flow:
                     found_reads.add(member)
             elif isinstance(node, ast.Call):
                 name = self._call(node, unit, found_tokens, found_reads)
+                if name in self.returns:  # a call of the module's own function or method
+                    self._passed.append((name, tokens, reads, unit, self._current))
                 if not isinstance(node.func, ast.Name):  # `self.sm(x)`, `nn.Softmax(1)(x)`
                     self._callees |= self._top(node.func, unit)
                 elif node.func.id not in self.aliases:
