@@ -41,8 +41,12 @@ class MismatchedSequenceLength(Rule):
     position `t - 1`, so the reply's first term is at `len(x) - 1`; slicing at
     `len(x)` loses it, and it is usually the most informative one (the first
     token of `" Paris"` vs `" London"` decides the answer, the rest follow
-    with probability near 1). Two answers whose first tokens have
-    log-probs `-0.1` and `-4.0` then score alike. A normalization divides by the
+    with probability near 1). For a bigram model where reply A starts with a
+    likely token and reply B with an unlikely one, the reference scores them
+    `-0.025` and `-12.03`; the span cut at `len(x)` scores them `-0.006` and
+    `-0.009`, and on random logits it ranks the two the other way round
+    (`-4.65` vs `-3.17` where the reference says `-5.84` vs `-6.13`). A
+    normalization divides by the
     length of what was scored, in the unit said: dividing a sum over 5 tokens by
     the 31 characters of the prompt, or by characters where tokens were
     promised, changes the ranking of replies of different lengths.
