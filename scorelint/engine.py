@@ -147,6 +147,13 @@ def _candidate_statements(tree: ast.Module, per_statement: list[set[str]],
             continue
         callees = _called_definers(i, per_statement, definers)
         for rule, made in followers:
+            # A callee handed such a value (`total(token_logps)`) may fire on it: kept with
+            # its caller when the two meet the rule's triggers together.
+            handed = {j for j in callees if prefilter.candidates([rule], own | per_statement[j])
+                      and own & made and not prefilter.candidates([rule], per_statement[j] | shared)}
+            if handed:
+                keep.add(i)
+                keep.update(handed)
             # A callee that makes the value (`exp` for a softmax written out) stands
             # for the operation itself in the caller's triggers.
             lenders = _lenders(callees, per_statement, definers, made)

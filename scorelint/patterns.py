@@ -4,7 +4,7 @@ to a loss, selections of a value, and the fix pieces built from them."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import libcst as cst
 
@@ -284,9 +284,12 @@ class Bound:
 
     base: str
     offset: int
+    # The expression a named base was read from (`len(prompt)` in `x[len(prompt) + 1:]`), so
+    # a rule can ask what it counts; not part of equality.
+    node: cst.BaseExpression | None = field(default=None, compare=False, repr=False)
 
     def plus(self, n: int) -> Bound:
-        return Bound(self.base, self.offset + n)
+        return replace(self, offset=self.offset + n)
 
 
 @dataclass(frozen=True)
@@ -333,7 +336,7 @@ def _bound(ctx: FileContext, node: cst.BaseExpression | None, upper: bool) -> Bo
         k = _integer(node.left)
         if k is not None and isinstance(node.operator, cst.Add):
             return _bound(ctx, node.right, upper).plus(k)
-    return Bound(_squeezed(ctx.code(node)), 0)
+    return Bound(_squeezed(ctx.code(node)), 0, node)
 
 
 def _squeezed(code: str) -> str:
@@ -379,8 +382,9 @@ class Traced:
 
 
 def trace_positions(ctx: FileContext, node: cst.BaseExpression, depth: int = 14) -> Traced | None:
-    """Follow ids or logits back to where they were made, keeping the one time slice taken
-    on the way; None when two slices compose or a step is unclear."""
+    """Follow ids or logits back to where they were made, composing the time slices taken
+    on the way (`labels = ids[:, 1:]` then `labels[:, 1:]` is `ids[:, 2:]`); None when a
+    step or a composition is unclear."""
     window, normalized = FULL, False
     while depth:
         depth -= 1
@@ -401,9 +405,10 @@ def trace_positions(ctx: FileContext, node: cst.BaseExpression, depth: int = 14)
             if step is None:
                 return None
             if not step.full:
-                if not window.full:
+                composed = compose(window, step)
+                if composed is None:
                     return None
-                window = step
+                window = composed
             node = node.value
             continue
         if isinstance(node, cst.Attribute) and node.attr.value == "logits":
@@ -429,12 +434,27 @@ def trace_positions(ctx: FileContext, node: cst.BaseExpression, depth: int = 14)
 
 
 def compose(outer: Window, inner: Window) -> Window | None:
-    """The window of `f(ids[inner])[outer]` in the positions of `ids`, when one is full."""
+    """The window of `f(ids[inner])[outer]` in the positions of `ids`: offsets add up
+    (`x[1:][1:]` is `x[2:]`, `x[:-1][k:]` is `x[k:-1]`); None when an end counted from a
+    name would have to be added to another name, or to an end counted from the end."""
     if outer.full:
         return inner
     if inner.full:
         return outer
-    return None
+    lower = _composed(outer.lower, inner)
+    upper = _composed(outer.upper, inner)
+    return Window(lower, upper) if lower is not None and upper is not None else None
+
+
+def _composed(bound: Bound, inner: Window) -> Bound | None:
+    """`bound`, counted in the positions of `x[inner]`, in the positions of `x`."""
+    if bound.base == "end":
+        return inner.upper.plus(bound.offset)
+    if inner.lower.base == "":
+        return bound.plus(inner.lower.offset)
+    if bound.base == "":
+        return inner.lower.plus(bound.offset)
+    return None  # a name's offset from another name's
 
 
 _INPUT_KEYWORDS = ("input_ids", "ids", "input", "inputs", "tokens", "idx", "x")

@@ -139,6 +139,9 @@ class TokenScores:
     ignored: bool = False
     # Names the value was bound to on the way (in-place masking is looked up on them).
     names: tuple[str, ...] = ()
+    # The time slice taken of the per-token values after they were gathered (`tok[:, n:]`),
+    # in their own positions; compose it with `target_positions` and the logits' window.
+    after: patterns.Window = patterns.FULL
 
     @property
     def masked(self) -> bool:
@@ -347,12 +350,13 @@ def _mask(ctx: FileContext, node: cst.BaseExpression, depth: int,
         if key is not None:
             return _keyed_mask(node, key, window)
         step = patterns.time_window(ctx, node)
-        if step is None or (not step.full and not window.full):
+        composed = patterns.compose(window, step) if step is not None else None
+        if composed is None:
             return None
         if any(isinstance(e.slice, cst.Index) and not _is_none(e.slice.value)
                and not isinstance(e.slice.value, (cst.Ellipsis,)) for e in node.slice):
             return None  # `mask[0]`, `mask[:, t]`: not a whole mask along time
-        return _mask(ctx, node.value, depth - 1, step if not step.full else window)
+        return _mask(ctx, node.value, depth - 1, composed)
     if isinstance(node, cst.Attribute):
         if node.attr.value in ("attention_mask",):
             return Role(MASK, True, "a tokenizer's `attention_mask`", node,
@@ -576,8 +580,71 @@ def length_role(ctx: FileContext, node: cst.BaseExpression, depth: int = 8) -> R
         found_ids = ids_role(ctx, counted)
         if found_ids is not None:
             return Role(LENGTH, found_ids.evidence, "the number of token ids", node, unit="tokens")
+        if text_of(ctx, counted) is not None:
+            return Role(LENGTH, True, "the characters of a text", node, unit="chars")
         return Role(LENGTH, True, "`len` of a value", node, unit="items")
     return None
+
+
+_STR_METHODS = frozenset({"strip", "lstrip", "rstrip", "lower", "upper", "format", "join",
+                          "replace", "casefold", "removeprefix", "removesuffix"})
+_TOKENIZE = frozenset({"encode", "encode_plus", "tokenize", "batch_encode_plus"})
+
+
+def text_of(ctx: FileContext, node: cst.BaseExpression, depth: int = 6) -> cst.BaseExpression | None:
+    """`node` itself when it is a text: a string literal, an f-string, a `str` method's
+    result, a parameter annotated `str`, or a value the function hands to a tokenizer
+    (`tok(text)`, `tok.encode(text)`); None when unknown."""
+    if depth <= 0:
+        return None
+    if isinstance(node, (cst.SimpleString, cst.FormattedString, cst.ConcatenatedString)):
+        return node
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Add):
+        if text_of(ctx, node.left, depth - 1) is not None \
+                or text_of(ctx, node.right, depth - 1) is not None:
+            return node
+        return None
+    if _method(node) in _STR_METHODS:
+        return node
+    if not isinstance(node, cst.Name):
+        return None
+    value = ctx.value(node)
+    if value is not None:
+        return node if text_of(ctx, value, depth - 1) is not None else None
+    for definition in ctx.definitions(node) or ():
+        param = next((p for p in (definition.target, definition.statement)
+                      if isinstance(p, cst.Param)), None)
+        if definition.kind == PARAMETER and param is not None and param.annotation is not None \
+                and ctx.code(param.annotation.annotation) == "str":
+            return node
+    home = ctx.flow.home(node)
+    for current in _nodes(ctx, home) if home is not None else ():
+        if isinstance(current, cst.Call) and tokenized(ctx, current) is not None \
+                and _same(ctx, tokenized(ctx, current), node):  # type: ignore[arg-type]
+            return node
+    return None
+
+
+def tokenized(ctx: FileContext, call: cst.BaseExpression) -> cst.BaseExpression | None:
+    """The text a tokenizer call reads: `tok.encode(t)`, `tokenizer(t, return_tensors=...)`
+    (an unknown call whose output's `input_ids` is read, or given a tokenizer's keywords)."""
+    if not isinstance(call, cst.Call) or not call.args or call.args[0].keyword is not None:
+        return None
+    if _method(call) in _TOKENIZE:
+        return call.args[0].value
+    if ctx.op(call, follow=False) is not None or ctx.loss(call) is not None:
+        return None
+    if any(a.keyword is not None and a.keyword.value in _TOKENIZER_KEYWORDS for a in call.args):
+        return call.args[0].value
+    parent = next(iter(ctx.flow.ancestors(call)), None)
+    if isinstance(parent, cst.Attribute) and parent.attr.value == "input_ids" \
+            or isinstance(parent, cst.Subscript) and _key(parent) == "input_ids":
+        return call.args[0].value
+    return None
+
+
+_TOKENIZER_KEYWORDS = frozenset({"return_tensors", "add_special_tokens", "truncation",
+                                 "return_attention_mask", "max_length"})
 
 
 def _strip_float(node: cst.BaseExpression) -> cst.BaseExpression:
@@ -620,9 +687,10 @@ def logits_role(ctx: FileContext, node: cst.BaseExpression,
             if key is not None:
                 return None
             step = patterns.time_window(ctx, node)
-            if step is None or (not step.full and not window.full):
+            composed = patterns.compose(window, step) if step is not None else None
+            if composed is None:
                 return None
-            window = step if not step.full else window
+            window = composed
             node = node.value
             continue
         if isinstance(node, cst.Attribute):
@@ -689,6 +757,7 @@ class _Walk:
     targets: cst.BaseExpression | None = None
     selected: bool = False
     gathered: bool = False  # a gather / take_along_axis call was passed
+    after: patterns.Window | None = patterns.FULL  # None: a slice after gathering is unclear
 
     def run(self, node: cst.BaseExpression, per_token: bool, depth: int) -> TokenScores | None:
         ctx = self.ctx
@@ -735,6 +804,11 @@ class _Walk:
     def _joined(self, node: cst.Name, depth: int) -> TokenScores | None:
         """A name bound in both arms of an `if`: per-token scores when every value is."""
         values = self.ctx.values(node)
+        if not values and not self.gathered and is_parameter(self.ctx, node):
+            passed = _from_callers(self.ctx, node, depth)
+            if passed is not None:
+                return replace(passed, applied=(*self.applied, *passed.applied),
+                               names=(*self.names, *passed.names))
         if not values or len(values) == 1:
             return self._done(TOKEN_VALUES, node, None) if self.gathered else None
         found = [_Walk(self.ctx, list(self.applied), list(self.names), self.targets)
@@ -751,7 +825,7 @@ class _Walk:
         targets = ids_role(self.ctx, self.targets) if self.targets is not None else None
         positions = _positions(self.ctx, self.targets) if self.targets is not None else None
         return TokenScores(kind, made, logits, targets, positions, tuple(self.applied), ignored,
-                           tuple(self.names))
+                           tuple(self.names), self.after if self.after is not None else _UNCLEAR)
 
     def _binary(self, node: cst.BinaryOperation) -> cst.BaseExpression | TokenScores | None:
         ctx = self.ctx
@@ -764,6 +838,11 @@ class _Walk:
             for side, other in ((node.right, node.left), (node.left, node.right)):
                 if _number(side) is not None:
                     return other  # `-1 * lp`, `lp * 0.5`: a scale keeps the shape
+            for side, other in ((node.right, node.left), (node.left, node.right)):
+                # `-self.beta * kl`, `beta * lp`: a scalar read from a name keeps them too,
+                # when the other side is per-token scores.
+                if _scalar(ctx, side) and token_scores(ctx, other, self.selected) is not None:
+                    return other
             return None
         if isinstance(node.operator, cst.Subtract):
             right = ctx.op(node.right)
@@ -774,17 +853,24 @@ class _Walk:
                 if found is not None and found.kind == TOKEN_LOGITS:
                     return replace(found, kind=TOKEN_LOGPROBS)
                 return found
-            # `logps - ref_logps`: per-token log-ratios, masked only where both sides are.
-            left = _Walk(ctx, list(self.applied), list(self.names)).run(node.left, self.selected,
-                                                                          _MAX_DEPTH)
+            # `logps - ref_logps`: per-token log-ratios, masked where both sides are, or where
+            # a mask was applied to the difference (`(lp - ref) * mask`) on the way here.
+            left = _Walk(ctx, [], list(self.names)).run(node.left, self.selected, _MAX_DEPTH)
             right = token_scores(ctx, node.right, self.selected) if left is not None else None
             if left is None or right is None or left.kind != right.kind:
                 return None
-            return left if right.masked else replace(left, applied=(), ignored=False)
+            both = left.masked and right.masked
+            return replace(left, applied=(*self.applied, *(left.applied if both else ())),
+                           ignored=both and left.ignored)
         return None
 
     def _subscript(self, node: cst.Subscript) -> cst.BaseExpression:
         ctx = self.ctx
+        if not self.selected and self.after is not None:
+            # Sliced along time after gathering (`tok[:, n:]`): walked outside in. A trailing
+            # `[..., 0]` drops the gathered axis.
+            step = patterns.time_window(ctx, node) if not _drops_last(node) else patterns.FULL
+            self.after = patterns.compose(self.after, step) if step is not None else None
         for element in node.slice:
             part = element.slice
             if not isinstance(part, cst.Index):
@@ -884,11 +970,121 @@ class _Walk:
         return self._done(TOKEN_LOGPROBS, node, logits_role(ctx, loss.prediction), ignored)
 
 
+def _from_callers(ctx: FileContext, param: cst.Name, depth: int) -> TokenScores | None:
+    """A parameter holds per-token scores when every call of its function in the module
+    passes them there (`sequence_logps(tok, mask)`), masked only when every caller's are.
+    Where they stand along time is the callers' business: positions are left out."""
+    home = ctx.flow.home(param)
+    if not isinstance(home, cst.FunctionDef) or depth <= 0:
+        return None
+    busy: set = ctx.__dict__.setdefault("_role_callers_busy", set())  # recursion guard
+    if id(param) in busy:
+        return None
+    names = [p.name.value for p in (*home.params.posonly_params, *home.params.params)]
+    if param.value not in names:
+        return None
+    busy.add(id(param))
+    try:
+        found = []
+        for call in _calls_of(ctx, home.name.value):
+            positional = names[1:] if isinstance(call.func, cst.Attribute) and names \
+                and names[0] in ("self", "cls") else names
+            arg = patterns.keyword(call, param.value)
+            if arg is None and param.value in positional:
+                args = [a for a in call.args if a.keyword is None]
+                if any(a.star for a in args):
+                    return None
+                index = positional.index(param.value)
+                arg = args[index].value if index < len(args) else None
+            scores = token_scores(ctx, arg, depth=depth - 1) if arg is not None else None
+            if scores is None:
+                return None  # one caller passes something else: not known
+            found.append(scores)
+    finally:
+        busy.discard(id(param))
+    if not found or len({f.kind for f in found}) != 1:
+        return None
+    first = found[0]
+    masked = all(f.masked for f in found)
+    return TokenScores(first.kind, param, None, None, None,
+                       first.applied if masked else (), masked and first.ignored)
+
+
+def _calls_of(ctx: FileContext, name: str) -> list[cst.Call]:
+    """The calls of the module's function or method `name`: `name(...)`, `self.name(...)`."""
+    cache: dict = ctx.__dict__.setdefault("_role_calls", {})  # per file context
+    if not cache:
+        stack: list[cst.CSTNode] = [ctx.module]
+        while stack:
+            current = stack.pop()
+            stack.extend(current.children)
+            if isinstance(current, cst.Call):
+                func = current.func
+                if isinstance(func, cst.Name):
+                    cache.setdefault(func.value, []).append(current)
+                elif isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) \
+                        and func.value.value in ("self", "cls"):
+                    cache.setdefault(func.attr.value, []).append(current)
+        cache.setdefault("", [])  # walked
+    return cache.get(name, [])
+
+
+_SCALAR_CALLS = frozenset({"float", "int", "item"})
+
+
+def _scalar(ctx: FileContext, node: cst.BaseExpression, depth: int = 4) -> bool:
+    """A factor that scales every token alike: a number, a name or member that holds no array
+    the code makes (a parameter, `self.beta`, a config field), `float(x)`, `x.item()`, and
+    products, quotients and negations of those."""
+    if depth <= 0:
+        return False
+    if _number(node) is not None:
+        return True
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+        return _scalar(ctx, node.expression, depth - 1)
+    if isinstance(node, cst.BinaryOperation) and isinstance(
+            node.operator, (cst.Multiply, cst.Divide, cst.Add, cst.Subtract, cst.Power)):
+        return _scalar(ctx, node.left, depth - 1) and _scalar(ctx, node.right, depth - 1)
+    if isinstance(node, cst.Call):
+        return (isinstance(node.func, cst.Name) and node.func.value in _SCALAR_CALLS
+                or _method(node) == "item")
+    if not isinstance(node, (cst.Name, cst.Attribute)) or mask_role(ctx, node) is not None:
+        return False
+    if isinstance(node, cst.Name):
+        values = ctx.values(node) or ()
+        if not values:  # a parameter: a scalar when its default or annotation says so
+            return any(_scalar_parameter(ctx, d) for d in ctx.definitions(node) or ())
+        return all(_scalar(ctx, v, depth - 1) for v in values)
+    # A member (`self.beta`, `self.args.kl_coef`): a configuration value unless the class
+    # assigns it an array.
+    return all(_scalar(ctx, v, depth - 1) for v in origins._member_values(ctx, node))
+
+
+def _scalar_parameter(ctx: FileContext, definition) -> bool:  # type: ignore[no-untyped-def]
+    param = next((p for p in (definition.target, definition.statement)
+                  if isinstance(p, cst.Param)), None)
+    if definition.kind != PARAMETER or param is None:
+        return False
+    if param.default is not None and _number(param.default) is not None:
+        return True
+    return param.annotation is not None \
+        and ctx.code(param.annotation.annotation) in ("float", "int")
+
+
 def _first_of_tuple(value: cst.BaseExpression) -> cst.BaseExpression:
     """A helper returning `(logps, mask)` returns its log-probs first."""
     if isinstance(value, cst.Tuple) and value.elements:
         return value.elements[0].value
     return value
+
+
+def _drops_last(node: cst.Subscript) -> bool:
+    """`x[..., 0]`, `x[:, :, 0]`: the size-1 axis a gather left, dropped."""
+    *lead, last = node.slice
+    return bool(lead) and isinstance(last.slice, cst.Index) and _number(last.slice.value) == 0 \
+        and all(isinstance(e.slice, cst.Index) and isinstance(e.slice.value, cst.Ellipsis)
+                or isinstance(e.slice, cst.Slice) and e.slice.lower is None
+                and e.slice.upper is None and e.slice.step is None for e in lead)
 
 
 def _select_index(call: cst.Call, op) -> cst.BaseExpression | None:  # type: ignore[no-untyped-def]
@@ -902,6 +1098,10 @@ def _select_index(call: cst.Call, op) -> cst.BaseExpression | None:  # type: ign
     if name == "gather":
         return args[2] if len(args) > 2 else None
     return args[1] if len(args) > 1 else None
+
+
+# A window no rule can match: a slice after gathering that could not be read.
+_UNCLEAR = patterns.Window(patterns.Bound("?", 0), patterns.Bound("?", 0))
 
 
 # -- sequence scores --------------------------------------------------------------------------------
@@ -1134,5 +1334,5 @@ __all__ = [
     "TOKEN_LOGPROBS", "TOKEN_VALUES", "Applied", "Positions", "Role", "SequenceScore",
     "TokenScores", "consumed_as_logits", "ids_role", "is_parameter", "length_role",
     "logits_role", "mask_role", "masks_in_scope", "misaligned", "role", "same_frame",
-    "sequence_score", "token_scores",
+    "sequence_score", "text_of", "token_scores", "tokenized",
 ]

@@ -150,4 +150,11 @@ RULES = (
      'none',
      '-',
      (('sum', 'fsum', 'mean', '+', '+='), ('gather', 'take_along_axis', 'take_along_dim', 'take'))),
+    ('SL405',
+     'mismatched-sequence-length',
+     True,
+     'none',
+     '-',
+     (('sum', 'fsum', 'mean', '+=', 'cross_entropy', 'gather', 'take_along_axis'),
+      ('log_softmax', 'log', 'log_sigmoid', 'logsigmoid', 'cross_entropy', 'CrossEntropyLoss'))),
 )

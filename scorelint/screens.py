@@ -212,6 +212,12 @@ class _Flow:
         self._current: ast.AST | None = None
         self.binders: dict[Key, set[tuple[int, int]]] = {}
         self.statement_reads: dict[int, set[Key]] = {}
+        # A function's parameters are bound by the calls of it in the module: the values a
+        # caller passes (per-token log-probs handed to a helper) flow into them.
+        self.params: dict[str, list[tuple[list[str], list[Key]]]] = {}
+        # (function, position, keyword, called as a method, tokens, reads, unit, statement)
+        self._passed: list[tuple[str, int | None, str | None, bool, set[str], set[Key], int,
+                                 ast.AST | None]] = []
         body = [(i, stmt) for i, stmt in enumerate(tree.body) if i in kept]
         for i, stmt in body:
             if isinstance(stmt, _FUNCTIONS):
@@ -235,10 +241,29 @@ class _Flow:
                 self._function(stmt, units[0], ("R", None, stmt.name))
             else:
                 self._class(stmt, units)
+        self._pass_arguments()
         self._place_reads()
         self.closed = _closure(self.tokens, self.reads)
 
     # --- building -------------------------------------------------------------------
+
+    def _pass_arguments(self) -> None:
+        """Bind each parameter of a called function to the argument passed there, bound by
+        the calling statement (`*args` / `**kwargs` reach every parameter)."""
+        for name, position, keyword, method, tokens, reads, unit, current in self._passed:
+            for names, keys in self.params.get(name, ()):
+                offset = 1 if method and names and names[0] in ("self", "cls") else 0
+                if keyword is not None:
+                    reached = [k for n, k in zip(names, keys) if n == keyword]
+                elif position is not None:
+                    reached = keys[position + offset:position + offset + 1]
+                else:
+                    reached = keys
+                for key in reached:
+                    self.tokens.setdefault(key, set()).update(tokens & self.interesting)
+                    self.reads.setdefault(key, set()).update(reads)
+                    if current is not None:
+                        self.binders.setdefault(key, set()).add((unit, id(current)))
 
     def _unit(self, node: ast.AST, cls: str | None, self_name: str | None) -> int:
         self.units.append(_Unit(node, cls, self_name))
@@ -273,6 +298,10 @@ class _Flow:
         walked = {id(default): found for default, found in zip(given, each)}
         positional = [*args.posonlyargs, *args.args]
         defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults))
+        names: list[str] = []
+        keys: list[Key] = []
+        if not isinstance(node, ast.Lambda):
+            self.params.setdefault(node.name, []).append((names, keys))
         for arg, default in zip([*positional, *args.kwonlyargs],
                                 [*defaults, *args.defaults, *args.kw_defaults]):
             found: tuple[set[str], set[Key]] = (set(), set())
@@ -282,7 +311,10 @@ class _Flow:
                 self._divisors |= divisors
                 self._callees |= callees
                 found = (value_tokens, value_reads)
-            self._bind(self._bound(arg.arg, unit), *found, unit)
+            key = self._bound(arg.arg, unit)
+            self._bind(key, *found, unit)
+            names.append(arg.arg)
+            keys.append(key)
         for arg in (args.vararg, args.kwarg):
             if arg is not None:
                 self._bind(self._bound(arg.arg, unit), set(), set(), unit)
@@ -444,8 +476,19 @@ class _Flow:
                         self._divisors |= self._top(arg, unit)
                 opaque = cut or name not in self.seen_through
                 stack.append((node.func, cut))
-                stack.extend((keyword.value, opaque) for keyword in node.keywords)
-                if name in _MUTATORS and isinstance(node.func, ast.Attribute) \
+                if name in self.returns:
+                    # A call of the module's own function or method: each argument, walked
+                    # once, flows into its parameter.
+                    method = isinstance(node.func, ast.Attribute)
+                    for position, arg in enumerate(node.args):
+                        at = None if isinstance(arg, ast.Starred) else position
+                        self._passed.append((name, at, None, method, *walk_once(arg, opaque),
+                                             unit, self._current))
+                    for keyword in node.keywords:
+                        self._passed.append((name, None, keyword.arg, method,
+                                             *walk_once(keyword.value, opaque), unit,
+                                             self._current))
+                elif name in _MUTATORS and isinstance(node.func, ast.Attribute) \
                         and isinstance(node.func.value, ast.Name):  # `xs.append(v)`
                     grown: tuple[set[str], set[Key]] = (set(), set())
                     for arg in node.args:
@@ -453,7 +496,9 @@ class _Flow:
                         grown[0].update(found[0])
                         grown[1].update(found[1])
                     self._bind(self._bound(node.func.value.id, unit), *grown, unit)
+                    stack.extend((keyword.value, opaque) for keyword in node.keywords)
                 else:
+                    stack.extend((keyword.value, opaque) for keyword in node.keywords)
                     stack.extend((arg, opaque) for arg in node.args)
             elif isinstance(node, ast.Subscript):
                 stack.append((node.value, cut))

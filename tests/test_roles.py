@@ -315,3 +315,126 @@ def test_the_role_facade() -> None:
                             "    use(lp.gather(-1, ids[..., None]).sum(-1))")
     found = roles.role(ctx, subject)
     assert found is not None and found.kind == roles.SEQUENCE_SCORE
+
+
+# -- time slices compose; the slice taken after gathering -------------------------------------
+
+_W = patterns.Window
+_B = patterns.Bound
+
+
+@pytest.mark.parametrize(("outer", "inner", "want"), [
+    (_W(_B("", 1), _B("end", 0)), _W(_B("", 1), _B("end", 0)), _W(_B("", 2), _B("end", 0))),
+    (_W(_B("", 0), _B("end", -1)), _W(_B("", 0), _B("end", -1)), _W(_B("", 0), _B("end", -2))),
+    (_W(_B("n", 0), _B("end", 0)), _W(_B("", 1), _B("end", 0)), _W(_B("n", 1), _B("end", 0))),
+    (_W(_B("", 0), _B("", 3)), _W(_B("", 2), _B("end", 0)), _W(_B("", 2), _B("", 5))),
+    (_W(_B("n", 0), _B("end", 0)), _W(_B("k", 0), _B("end", 0)), None),  # a name plus a name
+])
+def test_compose_adds_offsets(outer, inner, want) -> None:
+    assert patterns.compose(outer, inner) == want
+
+
+def test_positions_follow_two_slices() -> None:
+    # Was None (two slices were left alone): the double shift could not be seen.
+    ctx, subject = _subject("def f(model, ids):\n    model(ids).logits\n    labels = ids[:, 1:]\n"
+                            "    use(labels[:, 1:])")
+    traced = patterns.trace_positions(ctx, subject)
+    assert traced is not None and traced.window == _W(_B("", 2), _B("end", 0))
+
+
+def test_slice_after_gathering_is_kept_apart() -> None:
+    ctx, subject = _subject(
+        "import torch\ndef f(model, ids, n):\n"
+        "    lp = torch.log_softmax(model(ids).logits[:, :-1], -1)\n"
+        "    tok = lp.gather(-1, ids[:, 1:, None])[..., 0]\n"
+        "    use(tok[:, n:])")
+    found = roles.token_scores(ctx, subject)
+    assert found is not None and found.target_positions is not None
+    assert found.after == _W(_B("n", 0), _B("end", 0))
+    assert found.target_positions.window == _W(_B("", 1), _B("end", 0))
+
+
+# -- per-token scores through a scale, a difference and a helper's parameter -----------------
+
+@pytest.mark.parametrize("expr", ["-self.beta * kl", "beta * kl", "kl * float(beta)",
+                                  "kl * (self.beta / 2)"])
+def test_a_scalar_factor_keeps_per_token_scores(expr: str) -> None:
+    ctx, subject = _subject(
+        "import torch\nclass T:\n    def f(self, logits, ref, ids, beta=0.1):\n"
+        "        lp = torch.log_softmax(logits, -1).gather(-1, ids[..., None])\n"
+        "        rp = torch.log_softmax(ref, -1).gather(-1, ids[..., None])\n"
+        f"        kl = lp - rp\n        use({expr})")
+    found = roles.token_scores(ctx, subject)
+    assert found is not None and found.kind == roles.TOKEN_LOGPROBS
+
+
+def test_a_tensor_factor_made_by_the_code_is_not_a_scale() -> None:
+    ctx, subject = _subject(
+        "import torch\ndef f(logits, ids):\n"
+        "    lp = torch.log_softmax(logits, -1).gather(-1, ids[..., None])\n"
+        "    w = torch.softmax(logits, -1)\n    use(w * lp)")
+    assert roles.token_scores(ctx, subject) is None
+
+
+def test_a_mask_on_a_difference_masks_both_sides() -> None:
+    # Was unmasked: `((lp - ref) * mask).sum(-1)` was reported by SL402.
+    ctx, subject = _subject(
+        "import torch\ndef f(logits, ref, ids, attention_mask):\n"
+        "    lp = torch.log_softmax(logits, -1).gather(-1, ids[..., None]).squeeze(-1)\n"
+        "    rp = torch.log_softmax(ref, -1).gather(-1, ids[..., None]).squeeze(-1)\n"
+        "    use((lp - rp) * attention_mask)")
+    found = roles.token_scores(ctx, subject)
+    assert found is not None and found.masked
+
+
+_HELPER = (
+    "import torch\ndef total(token_lp, mask):\n    use(token_lp)\n"
+    "def score(model, ids, attention_mask):\n"
+    "    m = attention_mask[:, 1:]\n"
+    "    lp = torch.log_softmax(model(ids).logits[:, :-1], -1)\n"
+    "    tok = lp.gather(-1, ids[:, 1:, None]).squeeze(-1)\n")
+
+
+@pytest.mark.parametrize(("calls", "masked"), [
+    ("    return total(tok, m)", False),
+    ("    return total(tok * m, m)", True),
+    ("    a = total(tok * m, m)\n    return a + total(token_lp=tok, mask=m)", False),
+])
+def test_a_parameter_holds_what_every_caller_passes(calls: str, masked: bool) -> None:
+    ctx, _ = _subject(_HELPER + calls)
+    subject = _first_use(ctx)
+    found = roles.token_scores(ctx, subject)
+    assert found is not None and found.kind == roles.TOKEN_LOGPROBS and found.masked is masked
+
+
+def test_a_parameter_one_caller_fills_with_something_else_is_unknown() -> None:
+    ctx, _ = _subject(_HELPER + "    return total(tok, m) + total(ids.float(), m)")
+    assert roles.token_scores(ctx, _first_use(ctx)) is None
+
+
+def _first_use(ctx: FileContext) -> cst.BaseExpression:
+    found: list[cst.BaseExpression] = []
+
+    class Finder(cst.CSTVisitor):
+        def visit_Call(self, node: cst.Call) -> None:
+            if isinstance(node.func, cst.Name) and node.func.value == "use":
+                found.append(node.args[0].value)
+
+    ctx.module.visit(Finder())
+    return found[0]
+
+
+# -- what a length counts ---------------------------------------------------------------------
+
+@pytest.mark.parametrize(("code", "unit"), [
+    ("def f(tok, text):\n    tok(text, return_tensors='pt')\n    use(len(text))", "chars"),
+    ("def f(text: str):\n    use(len(text))", "chars"),
+    ("def f(text):\n    use(len(text.strip()))", "chars"),
+    ("def f(text):\n    use(len(text.encode('utf-8')))", "bytes"),
+    ("def f(text):\n    use(len(text.split()))", "words"),
+    ("def f(items):\n    use(len(items))", "items"),
+])
+def test_length_units(code: str, unit: str) -> None:
+    ctx, subject = _subject(code)
+    found = roles.length_role(ctx, subject)
+    assert found is not None and found.unit == unit

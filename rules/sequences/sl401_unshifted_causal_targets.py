@@ -26,7 +26,8 @@ class UnshiftedCausalTargets(Rule):
     called with logits and the ids they were computed on; targets shifted but
     their mask not (`ids[:, 1:]` masked by `attention_mask[:, :-1]` or by
     `labels[:, :-1] != -100`); labels shifted by hand and passed as `labels=`
-    to a model that shifts them again.
+    to a model that shifts them again; targets shifted twice (`labels =
+    ids[:, 1:]`, then `logits[:, :-1]` gathered at `labels[:, 1:]`).
 
     ## Why is this bad?
     A causal LM factorizes `log Pr(y|x) = sum_i log Pr(y_i | x, y_<i)`: the
@@ -61,8 +62,11 @@ class UnshiftedCausalTargets(Rule):
 
     ## Known limitations
     The model call must be visible in the function (or bound once in it), and
-    the targets must be the ids it was called on: labels built elsewhere,
-    `torch.roll` shifts, and two slices composed on one side are left alone.
+    the targets must be the ids it was called on: labels built elsewhere (a
+    collator that shifts them), and `torch.roll` shifts are left alone. Slices
+    compose (`ids[:, 1:][:, 1:]` is `ids[:, 2:]`); a double shift is reported
+    only when one shift is written on a value that already had one, since a
+    head that predicts two tokens ahead slices `[:, 2:]` on purpose.
     A model called with `labels=` shifts internally and is not reported, unless
     its labels are the inputs shifted by hand; that call is screened in only
     when its function also computes log-probs or a token loss. A mask whose
@@ -235,6 +239,45 @@ class UnshiftedCausalTargets(Rule):
                 return mx.take_along_axis(lp[..., :-1, :], ids[..., None][..., 1:, :], axis=-1).sum()
             """,
         ),
+        Flagged(
+            """
+            import torch
+            def score(model, input_ids):
+                labels = input_ids[:, 1:]
+                lp = torch.log_softmax(model(input_ids).logits[:, :-1], -1)
+                return lp.gather(-1, labels[:, 1:, None]).squeeze(-1).sum(-1)
+            """,
+        ),
+        Flagged(
+            """
+            import numpy as np
+            from scipy.special import log_softmax
+            def score(lm, ids):
+                inputs, targets = ids[:, :-1], ids[:, 1:]
+                lp = log_softmax(lm(inputs), axis=-1)
+                return np.take_along_axis(lp[:, :-1], targets[:, 1:, None], axis=-1)[..., 0].sum(-1)
+            """,
+        ),
+        Flagged(
+            """
+            import jax
+            import jax.numpy as jnp
+            def score(model, ids):
+                labels = ids[:, 1:]
+                lp = jax.nn.log_softmax(model(ids).logits[:, :-1], axis=-1)
+                return jnp.take_along_axis(lp, labels[:, 1:, None], axis=-1).sum()
+            """,
+        ),
+        Flagged(
+            """
+            import mlx.core as mx
+            import mlx.nn as nn
+            def score(model, ids):
+                targets = ids[:, 1:]
+                lp = nn.log_softmax(model(ids)[:, :-1], axis=-1)
+                return mx.take_along_axis(lp, targets[:, 1:, None], axis=-1).sum()
+            """,
+        ),
     )
     clean = (
         Clean(
@@ -243,6 +286,43 @@ class UnshiftedCausalTargets(Rule):
             def score(model, ids):
                 lp = F.log_softmax(model(ids).logits[:, :-1], dim=-1)
                 return lp.gather(-1, ids[:, 1:].unsqueeze(-1)).squeeze(-1).sum(-1)
+            """
+        ),
+        Clean(
+            """
+            import torch
+            def score(model, input_ids):
+                labels = input_ids[:, 1:]
+                lp = torch.log_softmax(model(input_ids).logits[:, :-1], -1)
+                return lp.gather(-1, labels[:, :, None]).squeeze(-1).sum(-1)
+            """
+        ),
+        Clean(
+            """
+            import torch.nn.functional as F
+            def loss(model, ids):
+                labels = ids.clone()
+                out = model(ids, labels=labels)
+                logits = out.logits[:, :-1]
+                return F.cross_entropy(logits.reshape(-1, logits.size(-1)), labels[:, 1:].reshape(-1))
+            """
+        ),
+        Clean(
+            """
+            import torch
+            def second_head(model, ids):
+                lp = torch.log_softmax(model(ids).logits[:, :-2], -1)
+                return lp.gather(-1, ids[:, 2:, None]).squeeze(-1)
+            """
+        ),
+        Clean(
+            """
+            import mlx.core as mx
+            import mlx.nn as nn
+            def score(model, ids):
+                targets = ids[:, 1:]
+                lp = nn.log_softmax(model(ids)[:, :-1], axis=-1)
+                return mx.take_along_axis(lp, targets[..., None], axis=-1).sum()
             """
         ),
         Clean(
@@ -376,6 +456,11 @@ class UnshiftedCausalTargets(Rule):
         verdict = self._verdict(scores, targets)
         if verdict is None:
             return
+        if verdict == "double":
+            self.report(node, f"`{self.ctx.short(node)}` shifts targets that were already "
+                              "shifted: each token is scored with the logits two positions "
+                              "back; shift once")
+            return
         fix = self._fix(node, scores, targets) if plain_gather and verdict == "plain" else None
         message = (f"`{self.ctx.short(node)}` scores each token with logits that already saw it; "
                    "gather `logits[:, :-1]` at `ids[:, 1:]`")
@@ -473,23 +558,35 @@ class UnshiftedCausalTargets(Rule):
             return (loss.prediction, target, False) if target is not None else None
         return _gather_pair(self.ctx, node)
 
-    def _fed(self, call: cst.Call | None) -> patterns.Traced | None:
-        if call is None or patterns.keyword(call, "labels", "decoder_input_ids") is not None:
+    def _fed(self, call: cst.Call | None, double: bool = False) -> patterns.Traced | None:
+        """Where the ids a model read stand. A model given `labels=` or decoder ids is left
+        alone, except for a double shift (its logits still stand on its input ids)."""
+        if call is None or not double \
+                and patterns.keyword(call, "labels", "decoder_input_ids") is not None:
             return None
         fed = patterns.model_input(call)
         return patterns.trace_positions(self.ctx, fed) if fed is not None else None
 
     def _verdict(self, scores: cst.BaseExpression, targets: cst.BaseExpression) -> str | None:
-        """"plain" (no slices), "same" (equal slices), or None (shifted, or unclear)."""
+        """"plain" (no slices), "same" (equal slices), "double" (targets shifted by one that
+        were already shifted by one: two ahead of the logits), or None (shifted, or unclear)."""
         logits = patterns.trace_positions(self.ctx, scores)
         ids = patterns.trace_positions(self.ctx, targets)
         if logits is None or ids is None:
             return None
-        fed = self._fed(patterns.model_call(self.ctx, logits.base))
+        fed = self._fed(patterns.model_call(self.ctx, logits.base), double=True)
         if fed is None or not self.ctx.same(fed.base, ids.base):
             return None
         window = patterns.compose(logits.window, fed.window)
-        if window is None or window != ids.window:
+        if window is None:
+            return None
+        if window.lower.base == ids.window.lower.base == "" \
+                and ids.window.lower.offset - window.lower.offset == 2 \
+                and _shifts(self.ctx, targets) == [1, 1]:
+            # `labels = ids[:, 1:]`, then `labels[:, 1:]`: one shift written on a value
+            # that already had one (a head predicting two ahead slices `[:, 2:]` at once).
+            return "double"
+        if window != ids.window or self._fed(patterns.model_call(self.ctx, logits.base)) is None:
             return None
         return "plain" if window.full and logits.window.full else "same"
 
@@ -526,6 +623,31 @@ def _gather_pair(ctx, node: cst.Call) -> tuple[cst.BaseExpression, cst.BaseExpre
         return None
     plain = axis is not None and ctx.code(axis) == "-1"
     return scores, index, plain
+
+
+def _shifts(ctx, node: cst.BaseExpression) -> list[int] | None:
+    """The start offsets of the time slices taken on the way back to where `node` was made
+    (`labels = ids[:, 1:]`, then `labels[..., 1:]`: [1, 1]); None when one is unclear."""
+    found: list[int] = []
+    for _ in range(16):
+        if isinstance(node, cst.Name):
+            value = ctx.value(node)
+            if value is None:
+                break
+            node = value
+        elif isinstance(node, cst.Subscript) and roles._key(node) is None:
+            step = patterns.time_window(ctx, node)
+            if step is None or not step.full and step.lower.base != "":
+                return None
+            if not step.full:
+                found.append(step.lower.offset)
+            node = node.value
+        elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) \
+                and node.func.attr.value in patterns._ID_CASTS | {"view", "reshape"}:
+            node = node.func.value
+        else:
+            break
+    return found
 
 
 _REDUCTIONS = frozenset({"sum", "mean", "fsum", "nansum"})

@@ -24,8 +24,11 @@ class UnmaskedPaddingInSum(Rule):
     a masked mean over the padded width (`(lp * m).mean(-1)`) or a masked sum
     divided by the padded length (`shape[-1]`, `size(1)`) instead of the
     mask's count; `masked_fill(m, 1.0)` / `where(m, lp, 1)` on log-probs; a
-    token cross-entropy without `ignore_index` while a pad id is in scope and
-    never replaced.
+    token cross-entropy on raw ids without an `ignore_index` other than torch's
+    `-100` while the ids are padded (a pad id is in scope, or a tokenizer padded
+    them) and never replaced. Per-token log-probs are followed through a scalar
+    factor (`-self.beta * kl`) and into a helper's parameter when every call of
+    the helper in the module passes them.
 
     ## Why is this bad?
     `log Pr(y|x) = sum_i log Pr(y_i | x, y_<i)` runs over the real tokens of
@@ -244,8 +247,143 @@ class UnmaskedPaddingInSum(Rule):
                 return -ce.sum(axis=1), mask.sum(axis=1)
             """,
         ),
+        Flagged(
+            """
+            import torch
+            class Trainer:
+                def kl_penalty(self, logits, ref_logits, ids, attention_mask):
+                    lp = torch.log_softmax(logits[:, :-1], -1).gather(-1, ids[:, 1:, None]).squeeze(-1)
+                    ref = torch.log_softmax(ref_logits[:, :-1], -1).gather(-1, ids[:, 1:, None]).squeeze(-1)
+                    kl = lp - ref
+                    return (-self.beta * kl).sum(1)
+            """,
+        ),
+        Flagged(
+            """
+            import numpy as np
+            from scipy.special import log_softmax
+            def penalty(logits, ids, attention_mask, beta: float):
+                lp = np.take_along_axis(log_softmax(logits[:, :-1], axis=-1), ids[:, 1:, None], axis=-1)[..., 0]
+                return (beta * lp).sum(-1)
+            """,
+        ),
+        Flagged(
+            """
+            import torch
+            def sequence_logps(token_logps, attention_mask):
+                return token_logps.sum(-1)
+            def forward(model, batch):
+                ids = batch["input_ids"]
+                logits = model(ids, attention_mask=batch["attention_mask"]).logits[:, :-1]
+                tok = torch.log_softmax(logits, -1).gather(-1, ids[:, 1:, None]).squeeze(-1)
+                return sequence_logps(tok, batch["attention_mask"][:, 1:])
+            """,
+        ),
+        Flagged(
+            """
+            import mlx.core as mx
+            import mlx.nn as nn
+            def total(token_lp, attention_mask):
+                return token_lp.sum(axis=-1)
+            def score(model, ids, attention_mask):
+                lp = nn.log_softmax(model(ids)[:, :-1], axis=-1)
+                return total(mx.take_along_axis(lp, ids[:, 1:, None], axis=-1)[..., 0], attention_mask[:, 1:])
+            """,
+        ),
+        Flagged(
+            """
+            import torch.nn.functional as F
+            def lm_loss(model, tokenizer, texts):
+                enc = tokenizer(texts, padding=True, return_tensors="pt")
+                logits = model(enc.input_ids).logits
+                return F.cross_entropy(logits[:, :-1].flatten(0, 1), enc.input_ids[:, 1:].flatten())
+            """,
+        ),
+        Flagged(
+            """
+            import torch.nn.functional as F
+            IGNORE = -100
+            def lm_loss(logits, input_ids, pad_token_id):
+                return F.cross_entropy(logits[:, :-1].flatten(0, 1), input_ids[:, 1:].flatten(),
+                                       ignore_index=IGNORE)
+            """,
+        ),
     )
     clean = (
+        Clean(
+            """
+            import torch
+            class Trainer:
+                def kl_penalty(self, logits, ref_logits, ids, attention_mask):
+                    lp = torch.log_softmax(logits[:, :-1], -1).gather(-1, ids[:, 1:, None]).squeeze(-1)
+                    ref = torch.log_softmax(ref_logits[:, :-1], -1).gather(-1, ids[:, 1:, None]).squeeze(-1)
+                    kl = lp - ref
+                    return (-self.beta * kl * attention_mask[:, 1:]).sum(1)
+            """
+        ),
+        Clean(
+            """
+            import torch
+            def kl_sum(logits, ref_logits, ids, attention_mask):
+                lp = torch.log_softmax(logits[:, :-1], -1).gather(-1, ids[:, 1:, None]).squeeze(-1)
+                ref = torch.log_softmax(ref_logits[:, :-1], -1).gather(-1, ids[:, 1:, None]).squeeze(-1)
+                return ((lp - ref) * attention_mask[:, 1:]).sum(1)
+            """
+        ),
+        Clean(
+            """
+            import numpy as np
+            from scipy.special import log_softmax
+            def penalty(logits, ids, attention_mask, beta: float):
+                lp = np.take_along_axis(log_softmax(logits[:, :-1], axis=-1), ids[:, 1:, None], axis=-1)[..., 0]
+                return (beta * lp * attention_mask[:, 1:]).sum(-1)
+            """
+        ),
+        Clean(
+            """
+            import torch
+            def sequence_logps(token_logps, attention_mask):
+                return token_logps.sum(-1)
+            def forward(model, batch):
+                ids = batch["input_ids"]
+                m = batch["attention_mask"][:, 1:]
+                logits = model(ids, attention_mask=batch["attention_mask"]).logits[:, :-1]
+                tok = torch.log_softmax(logits, -1).gather(-1, ids[:, 1:, None]).squeeze(-1)
+                return sequence_logps(tok * m, m)
+            """
+        ),
+        Clean(
+            """
+            import torch
+            def sequence_logps(token_logps, attention_mask):
+                return token_logps.sum(-1)
+            def forward(values, attention_mask):
+                return sequence_logps(values, attention_mask)
+            """
+        ),
+        Clean(
+            """
+            import torch.nn.functional as F
+            def lm_loss(model, tokenizer, texts):
+                enc = tokenizer(texts, padding=True, return_tensors="pt")
+                skip = tokenizer.pad_token_id
+                logits = model(enc.input_ids).logits
+                return F.cross_entropy(logits[:, :-1].flatten(0, 1), enc.input_ids[:, 1:].flatten(),
+                                       ignore_index=skip)
+            """
+        ),
+        Clean(
+            """
+            import torch.nn.functional as F
+            def lm_loss(model, tok, texts):
+                ids = tok(texts, padding="longest", return_tensors="pt")["input_ids"]
+                labels = ids.clone()
+                labels[labels == tok.pad_token_id] = -100
+                logits = model(ids).logits
+                return F.cross_entropy(logits[:, :-1].flatten(0, 1), labels[:, 1:].flatten(),
+                                       ignore_index=-100)
+            """
+        ),
         Clean(
             """
             import torch
@@ -484,25 +622,29 @@ class UnmaskedPaddingInSum(Rule):
         assert loss is not None
         if loss.kind != vocab.CROSS_ENTROPY or loss.framework != "torch":
             return
-        if patterns.keyword(node, "ignore_index") is not None or (
-                loss.module is not None and patterns.keyword(loss.module, "ignore_index") is not None):
-            return
+        ignore = patterns.keyword(node, "ignore_index") or (
+            patterns.keyword(loss.module, "ignore_index") if loss.module is not None else None)
+        if ignore is not None and not _is_default_ignore(self.ctx, ignore):
+            return  # ignoring a pad id (or a value we cannot read)
         reduction = patterns.keyword(node, "reduction") or (
             patterns.keyword(loss.module, "reduction") if loss.module is not None else None)
         if isinstance(reduction, cst.SimpleString) and reduction.evaluated_value == "none":
             return  # per-token losses: judged where they are summed
         home = self.ctx.flow.home(node)
-        if home is None or not _reads_pad_id(home) or _writes_ignore(home):
-            return
         # The targets must be the padded token ids themselves (`labels = input_ids.clone()`):
         # labels passed in follow the `-100` convention of the data collator.
         positional = [a.value for a in node.args if a.keyword is None]
         target = patterns.keyword(node, "target") or (positional[1] if len(positional) > 1 else None)
         found = roles.ids_role(self.ctx, target) if target is not None else None
-        if found is None or found.kind != roles.IDS:
+        if home is None or found is None or found.kind != roles.IDS or _writes_ignore(self.ctx, home):
             return
-        self.report(node, f"`{self.ctx.short(node)}` counts padding labels in the loss: a pad id "
-                          "is in scope and no `ignore_index` is given")
+        padded = _padded_by_tokenizer(self.ctx, target)  # type: ignore[arg-type]
+        if not padded and not _reads_pad_id(home):
+            return
+        why = "a tokenizer padded these ids" if padded else "a pad id is in scope"
+        given = "only `-100` is ignored" if ignore is not None else "no `ignore_index` is given"
+        self.report(node, f"`{self.ctx.short(node)}` counts padding labels in the loss: {why} "
+                          f"and {given}")
 
 
 def _logprobs(ctx, node: cst.BaseExpression) -> bool:
@@ -581,12 +723,48 @@ def _reads_pad_id(home: cst.CSTNode) -> bool:
     return False
 
 
-def _writes_ignore(home: cst.CSTNode) -> bool:
-    """Labels rewritten to an ignore value (`-100`, `IGNORE_INDEX`) somewhere in the function."""
-    for current in _function_nodes(home):
+def _writes_ignore(ctx, home: cst.CSTNode) -> bool:
+    """Labels rewritten to an ignore value (`-100`, `IGNORE_INDEX`) somewhere in the function:
+    the value `-100` written out, or a name bound to it (or to an unknown ignore value)
+    passed or assigned; a name merely read in an `ignore_index=` does not write it."""
+    nodes = list(_function_nodes(home))
+    read = {id(n.value) for n in nodes if isinstance(n, cst.Arg) and n.keyword is not None
+            and n.keyword.value == "ignore_index"}
+    for current in nodes:
         if isinstance(current, cst.UnaryOperation) and isinstance(current.expression, cst.Integer) \
-                and current.expression.evaluated_value == 100:
+                and current.expression.evaluated_value == 100 and id(current) not in read:
             return True
-        if isinstance(current, cst.Name) and "ignore" in current.value.lower():
+        if isinstance(current, cst.Arg) and id(current.value) in read:
+            continue
+        values = [current.value] if isinstance(current, cst.Arg) else \
+            [current.value] if isinstance(current, cst.Assign) and current.value is not None \
+            and any(isinstance(t.target, cst.Subscript) for t in current.targets) else []
+        if any(isinstance(v, cst.Name) and "ignore" in v.value.lower() for v in values):
             return True
     return False
+
+
+def _is_default_ignore(ctx, node: cst.BaseExpression) -> bool:
+    """`ignore_index=-100` (torch's default), written out or through a name bound to it."""
+    value = ctx.resolve(node)
+    if isinstance(value, cst.UnaryOperation) and isinstance(value.operator, cst.Minus) \
+            and isinstance(value.expression, cst.Integer):
+        return value.expression.evaluated_value == 100
+    return False
+
+
+def _padded_by_tokenizer(ctx, target: cst.BaseExpression) -> bool:
+    """Ids a tokenizer returned padded (`tok(texts, padding=True)["input_ids"]`)."""
+    traced = patterns.trace_positions(ctx, target)
+    node = traced.base if traced is not None else target
+    for _ in range(6):
+        if isinstance(node, cst.Attribute) and node.attr.value == "input_ids" \
+                or isinstance(node, cst.Subscript) and roles._key(node) == "input_ids":
+            node = node.value
+        elif isinstance(node, cst.Name) and ctx.value(node) is not None:
+            node = ctx.value(node)
+        else:
+            break
+    padding = patterns.keyword(node, "padding") if isinstance(node, cst.Call) else None
+    return padding is not None and not (isinstance(padding, cst.Name)
+                                        and padding.value in ("False", "None"))
