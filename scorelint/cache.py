@@ -23,8 +23,10 @@ through. An entry is written whole to a temporary file beside it, then renamed; 
 temporary file is removed on every path, so a full disk leaves nothing half-written.
 A cache that cannot be read or written is only slower, never an error.
 
-Only check runs use it: `--fix` and `--diff` write or print edits, and a file that
-could not be checked is checked again next time.
+Only checks are stored (`--fix` and `--diff` write or print edits): a fix or diff run
+reads and fills the entries of its check, and fixes only the files whose check has a
+fix to apply (`scorelint.runner`). A file that could not be checked is checked again
+next time.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from scorelint import engine, recovery
-from scorelint.findings import ERROR_CODE, Edit, Finding, applicable, apply_edits
+from scorelint.findings import ERROR_CODE, Edit, Finding, apply_edits, fixable
 from scorelint.rule import Rule
 from scorelint.tidy import name_repeats, tidy
 from scorelint.wrapping import line_length, wrap_long_lines
@@ -41,7 +41,7 @@ def _choose(findings: Sequence[Finding], unsafe: bool) -> tuple[list[Finding], l
     chosen: list[Finding] = []
     taken: list[Edit] = []
     for finding in findings:
-        if finding.suppressed or not applicable(finding.fix, unsafe):
+        if not fixable(finding, unsafe):
             continue
         assert finding.fix is not None
         new = [e for e in finding.fix.edits if e not in taken]
@@ -110,7 +110,7 @@ def fix_text(text: str, path: str, rules: Sequence[type[Rule]], unsafe: bool,
         current = candidate
         applied.extend(chosen)
         findings = _lint(current, path, rules, postprocess)
-    if any(applicable(f.fix, unsafe) and not f.suppressed for f in findings):
+    if any(fixable(f, unsafe) for f in findings):
         return _refused(text, original, f"fixes did not settle in {MAX_PASSES} passes")
     return _tidied(text, current, path, rules, postprocess, must_compile,
                    FixResult(current, applied, findings, original=original))

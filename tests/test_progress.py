@@ -35,18 +35,31 @@ def test_wanted_only_for_people_at_a_terminal(stream: io.StringIO, output_format
 
 def test_a_short_run_shows_nothing() -> None:
     out = _Terminal()
-    line = progress.Progress(3, out, delay=60)
+    line = progress.Progress(out, delay=60)
+    line.plan(300)
     for _ in range(3):
-        line.advance()
+        line.advance(100)
     line.close()
     assert out.getvalue() == ""
 
 
-def test_a_long_run_shows_files_done_and_erases_the_line() -> None:
-    out = _Terminal()
-    line = progress.Progress(2, out, delay=0)
-    line.advance()
-    assert "scorelint: 1/2 files, " in out.getvalue()
+class _Clock:
+    """Time that moves only when the test says so."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_long_run_shows_the_share_of_bytes_done_and_erases_the_line() -> None:
+    out, clock = _Terminal(), _Clock()
+    line = progress.Progress(out, delay=0, clock=clock)
+    line.plan(2_000_000)
+    clock.now += 1
+    line.advance(500_000)
+    assert "scorelint: 25% of 2.0 MB" in out.getvalue()
     line.close()
     assert out.getvalue().endswith("\r")
     assert out.getvalue().split("\r")[-2].strip() == ""  # blanked before the report
