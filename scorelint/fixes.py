@@ -86,12 +86,15 @@ def _lint(text: str, path: str, rules: Sequence[type[Rule]],
 
 
 def fix_text(text: str, path: str, rules: Sequence[type[Rule]], unsafe: bool,
-             postprocess: Postprocess | None = None) -> FixResult:
+             postprocess: Postprocess | None = None,
+             first: Sequence[Finding] | None = None) -> FixResult:
     """Fix `text` until no applicable fix is left; raises `engine.LintError` if unparseable.
 
-    Suppressed findings (as `postprocess` marks them) are never fixed.
+    Suppressed findings (as `postprocess` marks them) are never fixed. `first` is the
+    lint of `text` when it is known already (a cached check), so it is not linted again.
     """
-    original = findings = _lint(text, path, rules, postprocess)
+    original = findings = list(first) if first is not None else _lint(text, path, rules,
+                                                                      postprocess)
     if any(f.code == ERROR_CODE for f in original):
         # Part of the file does not parse (scorelint.recovery): a fix could not be re-checked.
         return FixResult(text, [], recovery.without_fixes(original), original=original)

@@ -87,17 +87,24 @@ def run(candidates: Sequence[Candidate], options: Options | Callable[[str], Opti
 
 
 def _check_all(paths: Sequence[str], per_file: Sequence[Options], jobs: int | None,
-               progress: Work) -> list[FileOutcome]:
-    """The outcomes of `paths`, in their order; in a pool when there are enough files."""
+               progress: Work, checked: Sequence[FileOutcome | None] = ()
+               ) -> list[FileOutcome]:
+    """The outcomes of `paths`, in their order; in a pool when there are enough files.
+    `checked`: each file's check, if known (`pipeline.check_file`)."""
+    checked = checked or [None] * len(paths)
     sizes = [_size(path) for path in paths]
     progress.plan(sum(sizes))
     workers = workers_for(jobs, len(paths))
-    if workers > 1 and len(paths) >= POOL_THRESHOLD:
-        return _pooled(paths, per_file, workers, sizes, progress)
+    # Files this big get a process each anyway: two or more share a pool instead (a fix
+    # run's few fixable files are often a tree's biggest).
+    isolated = sum(size >= ISOLATE_BYTES for size in sizes)
+    if workers > 1 and (len(paths) >= POOL_THRESHOLD or isolated >= 2):
+        return _pooled(paths, per_file, workers, sizes, progress, checked)
     outcomes = []
-    for path, options, size in zip(paths, per_file, sizes):
+    for path, options, size, known in zip(paths, per_file, sizes, checked):
         big = size >= ISOLATE_BYTES
-        outcomes.append(_alone(path, options) if big else pipeline.check_file(path, options))
+        outcomes.append(_alone(path, options, known) if big
+                        else pipeline.check_file(path, options, checked=known))
         progress.advance(size)
     return outcomes
 
@@ -136,7 +143,7 @@ def _cached(paths: Sequence[str], per_file: Sequence[Options], jobs: int | None,
     to_fix = [i for i, options in enumerate(per_file)
               if (options.fix or options.diff) and _would_fix(found[i], options.unsafe_fixes)]
     fixed = _check_all([paths[i] for i in to_fix], [per_file[i] for i in to_fix], jobs,
-                       progress)
+                       progress, [found[i] for i in to_fix])
     for i, outcome in zip(to_fix, fixed):
         found[i] = outcome
         if outcome.fixed and not per_file[i].diff:
@@ -191,7 +198,8 @@ def workers_for(jobs: int | None, files: int) -> int:
 
 
 def _pooled(paths: Sequence[str], per_file: Sequence[Options], workers: int,
-            sizes: Sequence[int], progress: Work) -> list[FileOutcome]:
+            sizes: Sequence[int], progress: Work, checked: Sequence[FileOutcome | None]
+            ) -> list[FileOutcome]:
     """Check files in a process pool, largest first (a big file started last would keep
     one worker busy alone at the end); the outcomes come back in the order of `paths`.
 
@@ -208,7 +216,8 @@ def _pooled(paths: Sequence[str], per_file: Sequence[Options], workers: int,
                                  initargs=(begun,)) as pool:
             futures = {}
             for i in todo:
-                futures[i] = pool.submit(_check_in_worker, i, paths[i], per_file[i])
+                futures[i] = pool.submit(_check_in_worker, i, paths[i], per_file[i],
+                                         checked[i])
                 futures[i].add_done_callback(_counter(progress, sizes[i]))
             for i, future in futures.items():
                 try:
@@ -218,7 +227,7 @@ def _pooled(paths: Sequence[str], per_file: Sequence[Options], workers: int,
         # No file begun: the pool itself failed (it could not start); do not start another.
         suspects = [i for i in unfinished if begun[i]] or unfinished
         for i in suspects:
-            outcomes[i] = _alone(paths[i], per_file[i])
+            outcomes[i] = _alone(paths[i], per_file[i], checked[i])
             progress.advance(sizes[i])
         todo = [i for i in unfinished if i not in outcomes]
     return [outcomes[i] for i in range(len(paths))]
@@ -266,10 +275,11 @@ def _exit_with_parent() -> None:
     threading.Thread(target=watch, name="scorelint-parent-watch", daemon=True).start()
 
 
-def _check_in_worker(index: int, path: str, options: Options) -> FileOutcome:
+def _check_in_worker(index: int, path: str, options: Options,
+                     checked: FileOutcome | None = None) -> FileOutcome:
     if _begun is not None:
         _begun[index] = 1
-    return pipeline.check_file(path, options)
+    return pipeline.check_file(path, options, checked=checked)
 
 
 def _size(path: str) -> int:
@@ -279,12 +289,12 @@ def _size(path: str) -> int:
         return 0
 
 
-def _alone(path: str, options: Options) -> FileOutcome:
+def _alone(path: str, options: Options, checked: FileOutcome | None = None) -> FileOutcome:
     """Check one file in a process of its own; its death is that file's SL000."""
     try:
         with ProcessPoolExecutor(max_workers=1, initializer=_start_worker,
                                  initargs=(None,)) as pool:
-            return pool.submit(_check_in_worker, -1, path, options).result()
+            return pool.submit(_check_in_worker, -1, path, options, checked).result()
     except BrokenProcessPool:
         return FileOutcome(path, [error_finding(
             path, "not checked: the process checking it died (a crash in the parser, or "

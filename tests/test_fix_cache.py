@@ -6,6 +6,7 @@ engine, never timed."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 from collections.abc import Iterator
@@ -86,7 +87,8 @@ def test_a_warm_diff_lints_only_the_files_with_a_fix_to_apply(
     # The fix loop lints the fixable file; the file that parses in part is never cached
     # (its SL000), so every run checks it; no other file is read but from the cache.
     assert set(linted) == {"fixable.py", "partial.py"}
-    assert linted.count("fixable.py") >= 2  # its check, then the fix loop's re-lint
+    # Its cached check is the fix loop's first lint: only the fixed text is linted.
+    assert linted.count("fixable.py") == 1
 
 
 def test_a_cold_diff_fills_the_cache_for_the_next(
@@ -163,9 +165,28 @@ def test_an_edited_file_is_never_answered_from_its_old_entry(
     victim.write_text(bug)
     os.utime(victim, ns=(before.st_atime_ns, before.st_mtime_ns))
     linted.clear()
-    code, out, err = _scorelint(["check", "--diff", "-j", "1", "."], capsys)
+    _, out, err = _scorelint(["check", "--diff", "-j", "1", "."], capsys)
     assert "+    return np.sum(np.log(p))" in out and "Would fix 2 errors." in err
     assert "clean_03.py" in linted
     # And a fix writes it, though the cache once said it was clean.
     assert _scorelint(["check", "--fix", "-j", "1", "."], capsys)[0] == 2
     assert "np.sum(np.log(p))" in victim.read_text()
+
+
+def test_a_check_of_other_text_is_never_the_fix_loops_first_lint(tmp_path: Path) -> None:
+    """The attack: the file changed after the runner read its check from the cache. That
+    check's fix edits, at offsets into the old text, must not be applied to the new."""
+    from scorelint import pipeline
+    from scorelint.registry import all_rules
+
+    options = pipeline.Options(codes=tuple(r.code for r in all_rules()), diff=True)
+    old = tmp_path / "old.py"
+    old.write_text("# a longer comment that moves every offset\n" + BUGGY)
+    stale = pipeline.check_file(str(old), dataclasses.replace(options, diff=False))
+    assert stale.findings and stale.findings[0].fix is not None
+    path = tmp_path / "score.py"
+    path.write_text(BUGGY)
+    stale = dataclasses.replace(stale, path=str(path))
+    plain = pipeline.check_file(str(path), options)
+    assert "+    return np.sum(np.log(p), axis=-1)" in plain.diff
+    assert pipeline.check_file(str(path), options, checked=stale) == plain
