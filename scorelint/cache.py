@@ -160,7 +160,8 @@ class Cache:
         """The entry for this file's bytes and options; None when not cacheable."""
         if options.fix or options.diff or not options.write:
             return None
-        settings = dataclasses.replace(options, tree=None)
+        # A check does not read `unsafe_fixes` (only fixing does): one entry serves both.
+        settings = dataclasses.replace(options, tree=None, unsafe_fixes=False)
         where = os.path.abspath(path)
         content = hashlib.sha256(raw).hexdigest()
         digest = hashlib.sha256(fingerprint().encode())
