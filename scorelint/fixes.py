@@ -15,7 +15,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from scorelint import engine, recovery
-from scorelint.findings import ERROR_CODE, Edit, Finding, apply_edits, fixable
+from scorelint.findings import (
+    ERROR_CODE,
+    Edit,
+    Finding,
+    applicable,  # noqa: F401  (callers use fixes.applicable)
+    apply_edits,
+    fixable,
+)
 from scorelint.rule import Rule
 from scorelint.tidy import name_repeats, tidy
 from scorelint.wrapping import line_length, wrap_long_lines
