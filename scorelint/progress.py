@@ -4,9 +4,12 @@
 It counts work, not files: the bytes of the files the run checks (or fixes), as
 the runner plans and finishes them. A file the cache answers is no work and is
 not counted, so a warm run with a few changed files shows the few. The time
-left is the bytes left at the rate of the bytes done so far (a file's check
-time grows about with its size, which a count of files ignores: the biggest
-files of a tree are often most of its work).
+left is the bytes left at the rate of the bytes done so far. A count of files
+ignores that the biggest files of a tree are most of its work (on the
+four-package corpus, 7% of the files done at half the run); bytes still err
+long, as the pool takes the biggest files first and a big model file costs more
+per byte than a small one (measured there: 1.2-1.5x the time left in the first
+half of the run, up to 3x near its end).
 
 Shown only when stderr is a terminal (not a pipe, not a CI log: `CI` set, or
 `TERM=dumb`), the output format is for people, and the run has lasted about a
