@@ -16,6 +16,19 @@ one) and that of the largest single process (wait4's ru_maxrss), with the scorel
 ratios of the issue. `--funnel` then checks every file once in this process and prints
 how many files and lines pass each stage of the engine, and the 10 slowest files.
 
+`--latency` measures what a person waits for instead (no interleaving; no peers):
+
+- a one-file check of the slowest corpus file from the shell (`--candidates` largest
+  files are timed in this process; the slowest is then run `--repeat` times);
+- `--diff` right after a warm check, against that warm check (both on the cache a
+  cold check filled);
+- the language server's diagnostics after an edit of `transformers/generation/utils.py`,
+  with a real client over stdio: the time from `didChange` of a version to its
+  `publishDiagnostics` (which includes the server's debounce), and from `didSave`
+  (none): the median of `--repeat` edits.
+
+    python benchmarks/speed.py --latency --repeat 5
+
 The findings of cold, warm and `-j 1` runs are compared (a difference fails the
 script); `--save-findings FILE` keeps them to compare two commits:
 
@@ -28,6 +41,7 @@ from __future__ import annotations
 import argparse
 import functools
 import hashlib
+import json
 import os
 import shutil
 import statistics
@@ -37,6 +51,7 @@ import tempfile
 import threading
 import time
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -234,6 +249,154 @@ def funnel(src: Path, files: list[Path]) -> None:
         print(f"  {seconds:7.3f}  {path}")
 
 
+# --- latency ------------------------------------------------------------------------------
+
+LSP_FILE = Path("transformers/transformers/generation/utils.py")
+
+
+def slowest_file(src: Path, files: list[Path], candidates: int) -> tuple[Path, float]:
+    """Of the `candidates` largest files, the one that takes longest to check in this
+    process (every rule, no cache), with its seconds."""
+    sys.path.insert(0, str(src))
+    from scorelint import pipeline
+    from scorelint.registry import all_rules
+
+    options = pipeline.Options(codes=tuple(r.code for r in all_rules() if r.default))
+    timed = []
+    for path in sorted(files, key=lambda p: -p.stat().st_size)[:candidates]:
+        start = time.perf_counter()
+        pipeline.check_file(str(path), options)
+        timed.append((time.perf_counter() - start, path))
+    seconds, path = max(timed)
+    return path, seconds
+
+
+class LspClient:
+    """Just enough of an LSP client to time diagnostics: JSON-RPC framed by
+    Content-Length over the server's standard input and output."""
+
+    def __init__(self, argv: list[str], env: dict[str, str], cwd: Path) -> None:
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, env=env, cwd=cwd)
+        self._next_id = 0
+
+    def send(self, method: str, params: dict, request: bool = False) -> int | None:
+        message: dict = {"jsonrpc": "2.0", "method": method, "params": params}
+        if request:
+            self._next_id += 1
+            message["id"] = self._next_id
+        body = json.dumps(message).encode()
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        self.proc.stdin.flush()
+        return message.get("id")
+
+    def receive(self) -> dict:
+        assert self.proc.stdout is not None
+        length = 0
+        while (line := self.proc.stdout.readline().strip()):
+            name, _, value = line.partition(b":")
+            if name.lower() == b"content-length":
+                length = int(value)
+        if not length:
+            raise RuntimeError("the server closed its output")
+        return json.loads(self.proc.stdout.read(length))
+
+    def wait_for(self, match: Callable[[dict], bool]) -> dict:
+        while True:
+            message = self.receive()
+            if match(message):
+                return message
+
+    def close(self) -> None:
+        ident = self.send("shutdown", {}, request=True)
+        self.wait_for(lambda m: m.get("id") == ident)
+        self.send("exit", {})
+        self.proc.wait(timeout=30)
+
+
+def lsp_latency(python: str, env: dict[str, str], cwd: Path, path: Path,
+                repeat: int) -> dict[str, list[float]]:
+    """Seconds from an edit (`didChange`, then `didSave`) of `path` to the diagnostics of
+    that version, `repeat` times each; and of the first check, on `didOpen`."""
+    client = LspClient([python, "-m", "scorelint", "server"], env, cwd)
+    uri = path.resolve().as_uri()
+    text = path.read_text(encoding="utf-8")
+    ident = client.send("initialize", {"processId": os.getpid(), "rootUri": None,
+                                       "capabilities": {}}, request=True)
+    client.wait_for(lambda m: m.get("id") == ident)
+    client.send("initialized", {})
+
+    def diagnostics_of(version: int) -> Callable[[dict], bool]:
+        return lambda m: (m.get("method") == "textDocument/publishDiagnostics"
+                          and m["params"]["uri"] == uri and m["params"].get("version") == version)
+
+    times: dict[str, list[float]] = {"open": [], "change": [], "save": []}
+    start = time.perf_counter()
+    client.send("textDocument/didOpen", {"textDocument": {
+        "uri": uri, "languageId": "python", "version": 1, "text": text}})
+    client.wait_for(diagnostics_of(1))
+    times["open"].append(time.perf_counter() - start)
+    version = 1
+    for i in range(repeat):
+        # An edit as a person makes one: a line typed into the middle of the file.
+        lines = text.splitlines(keepends=True)
+        middle = len(lines) // 2
+        text = "".join([*lines[:middle], f"# edit {i}\n", *lines[middle:]])
+        version += 1
+        start = time.perf_counter()
+        client.send("textDocument/didChange", {
+            "textDocument": {"uri": uri, "version": version},
+            "contentChanges": [{"text": text}]})
+        client.wait_for(diagnostics_of(version))
+        times["change"].append(time.perf_counter() - start)
+        start = time.perf_counter()  # a save checks again at once (no debounce)
+        client.send("textDocument/didSave", {"textDocument": {"uri": uri}})
+        client.wait_for(diagnostics_of(version))
+        times["save"].append(time.perf_counter() - start)
+    client.close()
+    return times
+
+
+def latency(args: argparse.Namespace, src: Path, env: dict[str, str], files: list[Path],
+            everything: list[Path]) -> None:
+    path, seconds = slowest_file(src, files, args.candidates)
+    print(f"slowest of the {args.candidates} largest files, in one process: {seconds:.2f} s  "
+          f"{path}")
+    one = [measure([args.python, "-m", "scorelint", "check", "--no-cache", "--exit-zero",
+                    "--output-format", "concise", str(path)], env, src.parent)
+           for _ in range(args.repeat)]
+    print(f"  one-file check from the shell: median {median(one).wall:.2f} s wall  "
+          "(goal <= 0.5)")
+
+    cache = Path(tempfile.mkdtemp(prefix="sl-speed-cache-"))
+    check = scorelint_argv(src, args.python, everything, args.jobs, cache)
+    measure(check, env, src.parent)  # a cold check fills the cache
+    warm, diff = [], []
+    for _ in range(args.repeat):
+        warm.append(measure(check, env, src.parent))
+        diff.append(measure([*check, "--diff"], env, src.parent))
+    shutil.rmtree(cache, ignore_errors=True)
+    warm_run, diff_run = median(warm), median(diff)
+    print(f"warm check: median {warm_run.wall:.2f} s wall, {warm_run.cpu:.2f} CPU-s; "
+          f"--diff after it: {diff_run.wall:.2f} s wall, {diff_run.cpu:.2f} CPU-s: "
+          f"{diff_run.wall / warm_run.wall:.1f}x  (goal <= 2.0)")
+
+    # The server's wait after an edit, before it checks.
+    from scorelint.server import DEBOUNCE_SECONDS
+
+    target = args.corpus / LSP_FILE
+    times = lsp_latency(args.python, env, src.parent, target, args.repeat)
+    change, save = statistics.median(times["change"]), statistics.median(times["save"])
+    lines = target.read_bytes().count(b"\n")
+    print(f"language server, {target} ({lines:,} lines):")
+    print(f"  first diagnostics after didOpen: {times['open'][0]:.2f} s")
+    print(f"  after didChange: median {change:.2f} s (of which {DEBOUNCE_SECONDS:.1f} s "
+          f"debounce), "
+          f"after didSave: median {save:.2f} s  (goal <= 0.3)")
+    print(f"  every didChange: {', '.join(f'{t:.2f}' for t in times['change'])}")
+
+
 # --- main ---------------------------------------------------------------------------------
 
 def main() -> int:
@@ -249,16 +412,30 @@ def main() -> int:
     parser.add_argument("--funnel", action="store_true",
                         help="also print the funnel and the 10 slowest files")
     parser.add_argument("--save-findings", type=Path, metavar="FILE")
+    parser.add_argument("--latency", action="store_true",
+                        help="measure one-file, --diff-after-warm and editor latency instead")
+    parser.add_argument("--candidates", type=int, default=12,
+                        help="with --latency: how many of the largest files to time")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
 
-    build_corpus(args.corpus, args.peers)
+    if args.latency:  # no peers needed; the corpus must be there
+        if not all((args.corpus / name).is_dir() for name, _ in PINS):
+            sys.exit(f"no corpus at {args.corpus}: run without --latency once to build it")
+    else:
+        build_corpus(args.corpus, args.peers)
     everything = [args.corpus / name for name, _ in PINS]
     subset = [args.corpus / name for name in SUBSET]
     files = corpus_files(everything)
     lines = sum(p.read_bytes().count(b"\n") for p in files)
     print(f"corpus: {len(files):,} files, {lines:,} lines; {args.jobs} processes; "
           f"median of {args.repeat}")
+    if args.latency:
+        scratch = Path(tempfile.mkdtemp(prefix="sl-speed-"))
+        src = package_dir(args.src.resolve(), scratch)
+        latency(args, src, _env(src), files, everything)
+        shutil.rmtree(scratch, ignore_errors=True)
+        return 0
     ruff, fixit = str(args.peers / "bin" / "ruff"), str(args.peers / "bin" / "fixit")
     scratch = Path(tempfile.mkdtemp(prefix="sl-speed-"))
     src = package_dir(args.src.resolve(), scratch)  # what runs: a copy of --src

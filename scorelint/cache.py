@@ -23,8 +23,10 @@ through. An entry is written whole to a temporary file beside it, then renamed; 
 temporary file is removed on every path, so a full disk leaves nothing half-written.
 A cache that cannot be read or written is only slower, never an error.
 
-Only check runs use it: `--fix` and `--diff` write or print edits, and a file that
-could not be checked is checked again next time.
+Only checks are stored (`--fix` and `--diff` write or print edits): a fix or diff run
+reads and fills the entries of its check, and fixes only the files whose check has a
+fix to apply (`scorelint.runner`). A file that could not be checked is checked again
+next time.
 """
 
 from __future__ import annotations
@@ -158,7 +160,8 @@ class Cache:
         """The entry for this file's bytes and options; None when not cacheable."""
         if options.fix or options.diff or not options.write:
             return None
-        settings = dataclasses.replace(options, tree=None)
+        # A check does not read `unsafe_fixes` (only fixing does): one entry serves both.
+        settings = dataclasses.replace(options, tree=None, unsafe_fixes=False)
         where = os.path.abspath(path)
         content = hashlib.sha256(raw).hexdigest()
         digest = hashlib.sha256(fingerprint().encode())

@@ -292,11 +292,11 @@ def check_once(args: argparse.Namespace, stdin: bool) -> int:
             return pipeline.Options(codes=own.codes_for(path), fix=args.fix and not args.diff,
                                   unsafe_fixes=own.unsafe_fixes, diff=args.diff)
 
-        line = _progress(args, settings.output_format, candidates)
+        line = _progress(args, settings.output_format)
         try:
             outcomes = runner.run(candidates, options_for, jobs=args.jobs,
                                   cache=_cache(args, config.common_folder(paths)),
-                                  done=line.advance if line else None)
+                                  progress=line)
         finally:
             if line:
                 line.close()
@@ -403,15 +403,14 @@ def _cache(args: argparse.Namespace, checked: str) -> cache.Cache | None:
     return cache.Cache(folder) if folder else None
 
 
-def _progress(args: argparse.Namespace, output_format: str,
-              candidates: Sequence[discovery.Candidate]) -> progress.Progress | None:
-    """The progress line on stderr, for people watching a terminal."""
+def _progress(args: argparse.Namespace, output_format: str) -> progress.Progress | None:
+    """The progress line on stderr, for people watching a terminal (the runner tells it
+    the work)."""
     from scorelint import progress
 
     if args.quiet or args.silent or not progress.wanted(sys.stderr, output_format):
         return None
-    return progress.Progress(sum(1 for c in candidates if not (c.error or c.skipped)),
-                             sys.stderr)
+    return progress.Progress(sys.stderr)
 
 
 def run_clean(args: argparse.Namespace) -> int:

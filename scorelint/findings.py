@@ -30,6 +30,12 @@ def applicable(fix: Fix | None, unsafe: bool) -> bool:
     return unsafe and fix.applicability is Applicability.UNSAFE
 
 
+def fixable(finding: Finding, unsafe: bool) -> bool:
+    """Would `--fix` (with `unsafe` fixes or not) apply this finding's fix? Never a
+    suppressed finding's."""
+    return not finding.suppressed and applicable(finding.fix, unsafe)
+
+
 def apply_edits(text: str, edits: Sequence[Edit]) -> str:
     """Apply non-overlapping edits, back to front so offsets stay valid."""
     out = text

@@ -15,7 +15,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from scorelint import engine, recovery
-from scorelint.findings import ERROR_CODE, Edit, Finding, applicable, apply_edits
+from scorelint.findings import (
+    ERROR_CODE,
+    Edit,
+    Finding,
+    applicable,  # noqa: F401  (callers use fixes.applicable)
+    apply_edits,
+    fixable,
+)
 from scorelint.rule import Rule
 from scorelint.tidy import name_repeats, tidy
 from scorelint.wrapping import line_length, wrap_long_lines
@@ -41,7 +48,7 @@ def _choose(findings: Sequence[Finding], unsafe: bool) -> tuple[list[Finding], l
     chosen: list[Finding] = []
     taken: list[Edit] = []
     for finding in findings:
-        if finding.suppressed or not applicable(finding.fix, unsafe):
+        if not fixable(finding, unsafe):
             continue
         assert finding.fix is not None
         new = [e for e in finding.fix.edits if e not in taken]
@@ -86,12 +93,15 @@ def _lint(text: str, path: str, rules: Sequence[type[Rule]],
 
 
 def fix_text(text: str, path: str, rules: Sequence[type[Rule]], unsafe: bool,
-             postprocess: Postprocess | None = None) -> FixResult:
+             postprocess: Postprocess | None = None,
+             first: Sequence[Finding] | None = None) -> FixResult:
     """Fix `text` until no applicable fix is left; raises `engine.LintError` if unparseable.
 
-    Suppressed findings (as `postprocess` marks them) are never fixed.
+    Suppressed findings (as `postprocess` marks them) are never fixed. `first` is the
+    lint of `text` when it is known already (a cached check), so it is not linted again.
     """
-    original = findings = _lint(text, path, rules, postprocess)
+    original = findings = list(first) if first is not None else _lint(text, path, rules,
+                                                                      postprocess)
     if any(f.code == ERROR_CODE for f in original):
         # Part of the file does not parse (scorelint.recovery): a fix could not be re-checked.
         return FixResult(text, [], recovery.without_fixes(original), original=original)
@@ -110,7 +120,7 @@ def fix_text(text: str, path: str, rules: Sequence[type[Rule]], unsafe: bool,
         current = candidate
         applied.extend(chosen)
         findings = _lint(current, path, rules, postprocess)
-    if any(applicable(f.fix, unsafe) and not f.suppressed for f in findings):
+    if any(fixable(f, unsafe) for f in findings):
         return _refused(text, original, f"fixes did not settle in {MAX_PASSES} passes")
     return _tidied(text, current, path, rules, postprocess, must_compile,
                    FixResult(current, applied, findings, original=original))

@@ -156,18 +156,21 @@ def read(path: str, given: bytes | str | None = None) -> SourceKind | None:
     return PythonSource(source.decode(data))
 
 
-def check_file(path: str, options: Options, given: bytes | str | None = None) -> FileOutcome:
+def check_file(path: str, options: Options, given: bytes | str | None = None,
+               checked: FileOutcome | None = None) -> FileOutcome:
     """Lint one file; with `fix`, fix it and write it, with `diff`, print the patch instead.
 
     `given` is the content when it does not come from the file at `path`
     (standard input's bytes, an editor's text); it is read as Python and, with
     `options.write` off, fixed in memory: the outcome's text is the fixed text.
+    `checked` is a check of the file with the same settings (from the cache): when the
+    file still holds its text, its findings are the fix loop's first lint.
     Never raises: whatever stops the file's check (bad input, nesting deeper than
     any stack, the time budget, memory, a bug of ours) is one SL000 for it, and
     the other files go on. Every stage runs here, on the deep stack, in one guard.
     """
     try:
-        return limits.on_deep_stack(_within_budget, path, options, given)
+        return limits.on_deep_stack(_within_budget, path, options, given, checked)
     except limits.OverBudget as exc:
         why = str(exc)
     except RecursionError:
@@ -180,13 +183,15 @@ def check_file(path: str, options: Options, given: bytes | str | None = None) ->
     return FileOutcome(path, [error_finding(path, why)])
 
 
-def _within_budget(path: str, options: Options, given: bytes | str | None) -> FileOutcome:
+def _within_budget(path: str, options: Options, given: bytes | str | None,
+                   checked: FileOutcome | None) -> FileOutcome:
     budget = options.time_budget if options.time_budget is not None else limits.time_budget()
     with limits.deadline(budget):
-        return _check(path, options, given)
+        return _check(path, options, given, checked)
 
 
-def _check(path: str, options: Options, given: bytes | str | None) -> FileOutcome:
+def _check(path: str, options: Options, given: bytes | str | None,
+           checked: FileOutcome | None = None) -> FileOutcome:
     try:
         kind = read(path, given)
     except source.SourceError as exc:
@@ -213,7 +218,10 @@ def _check(path: str, options: Options, given: bytes | str | None) -> FileOutcom
             return _outcome(path, kind, _in_order([*found, *kind.errors]))
         if not (options.fix or options.diff):
             return _outcome(path, kind, kind.findings(lint()))
-        result = fixes.fix_text(kind.code, path, rules, options.unsafe_fixes, post)
+        # A Python file's check is its findings as they are (a notebook's are mapped to cells).
+        first = (checked.findings if checked is not None and checked.text == kind.code
+                 and isinstance(kind, PythonSource) else None)
+        result = fixes.fix_text(kind.code, path, rules, options.unsafe_fixes, post, first)
     except engine.LintError as exc:
         return _outcome(path, kind, _in_order([kind.error(path, exc), *kind.errors]))
     applied = kind.findings(result.applied)

@@ -21,11 +21,11 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from scorelint import limits, notebook, pipeline, source
 from scorelint.discovery import Candidate
-from scorelint.findings import FileOutcome, error_finding
+from scorelint.findings import FileOutcome, error_finding, fixable
 from scorelint.pipeline import Options
 
 if TYPE_CHECKING:
@@ -43,15 +43,33 @@ ISOLATE_BYTES = 64 * 1024
 PARENT_POLL_SECONDS = 1.0
 
 
+class Work(Protocol):
+    """What a progress line is told: the bytes of the files about to be checked (or
+    fixed), then each file's bytes as it is done. A cache hit is no work: never told."""
+
+    def plan(self, size: int) -> None: ...
+
+    def advance(self, size: int) -> None: ...
+
+
+class _NoProgress:
+    def plan(self, size: int) -> None:
+        pass
+
+    def advance(self, size: int) -> None:
+        pass
+
+
 def run(candidates: Sequence[Candidate], options: Options | Callable[[str], Options],
         jobs: int | None = None, cache: Cache | None = None,
-        done: Callable[[], None] | None = None) -> list[FileOutcome]:
+        progress: Work | None = None) -> list[FileOutcome]:
     """Check every candidate; paths that could not be walked become SL000 findings.
 
     `options` is one `Options` for every file, or a function giving each file's
     own (its configuration and `per-file-ignores`). With a `cache`, files checked
-    before with the same bytes and options are not checked again; `done` is called
-    once per file checked or found in the cache (a progress line).
+    before with the same bytes and options are not checked again, and a fix or diff
+    run fixes only the files whose check finds a fix it would apply (`_cached`).
+    `progress` is told the work planned and done, in bytes.
     """
     outcomes = [FileOutcome(c.path, [error_finding(c.path, c.error)])
                 for c in candidates if c.error]
@@ -62,36 +80,48 @@ def run(candidates: Sequence[Candidate], options: Options | Callable[[str], Opti
     per_file = [dataclasses.replace(options(c.path) if callable(options) else options,
                                     tree=c.tree) for c in checked]
     if cache is not None:
-        outcomes.extend(_cached(paths, per_file, jobs, cache, done or _nothing))
+        outcomes.extend(_cached(paths, per_file, jobs, cache, progress or _NoProgress()))
     else:
-        outcomes.extend(_check_all(paths, per_file, jobs, done or _nothing))
+        outcomes.extend(_check_all(paths, per_file, jobs, progress or _NoProgress()))
     return outcomes
 
 
-def _nothing() -> None:
-    pass
-
-
 def _check_all(paths: Sequence[str], per_file: Sequence[Options], jobs: int | None,
-               done: Callable[[], None]) -> list[FileOutcome]:
-    """The outcomes of `paths`, in their order; in a pool when there are enough files."""
+               progress: Work, checked: Sequence[FileOutcome | None] = ()
+               ) -> list[FileOutcome]:
+    """The outcomes of `paths`, in their order; in a pool when there are enough files.
+    `checked`: each file's check, if known (`pipeline.check_file`)."""
+    checked = checked or [None] * len(paths)
+    sizes = [_size(path) for path in paths]
+    progress.plan(sum(sizes))
     workers = workers_for(jobs, len(paths))
-    if workers > 1 and len(paths) >= POOL_THRESHOLD:
-        return _pooled(paths, per_file, workers, done)
+    # Files this big get a process each anyway: two or more share a pool instead (a fix
+    # run's few fixable files are often a tree's biggest).
+    isolated = sum(size >= ISOLATE_BYTES for size in sizes)
+    if workers > 1 and (len(paths) >= POOL_THRESHOLD or isolated >= 2):
+        return _pooled(paths, per_file, workers, sizes, progress, checked)
     outcomes = []
-    for path, options in zip(paths, per_file):
-        big = _size(path) >= ISOLATE_BYTES
-        outcomes.append(_alone(path, options) if big else pipeline.check_file(path, options))
-        done()
+    for path, options, size, known in zip(paths, per_file, sizes, checked):
+        big = size >= ISOLATE_BYTES
+        outcomes.append(_alone(path, options, known) if big
+                        else pipeline.check_file(path, options, checked=known))
+        progress.advance(size)
     return outcomes
 
 
 def _cached(paths: Sequence[str], per_file: Sequence[Options], jobs: int | None,
-            cache: Cache, done: Callable[[], None]) -> list[FileOutcome]:
-    """As `_check_all`, taking what the cache holds and storing what it lacked."""
+            cache: Cache, progress: Work) -> list[FileOutcome]:
+    """As `_check_all`, taking what the cache holds and storing what it lacked.
+
+    A fix or diff run reads and fills the entries of the check with the same settings:
+    a file whose check has no fix this run would apply is its own outcome (fixing
+    it would change nothing); only the others go through the fix loop, and a file
+    a fix wrote is cached as its last check found it.
+    """
+    checks = [dataclasses.replace(o, fix=False, diff=False) for o in per_file]
     found: dict[int, FileOutcome] = {}
     keys: dict[int, Entry] = {}
-    for i, (path, options) in enumerate(zip(paths, per_file)):
+    for i, (path, options) in enumerate(zip(paths, checks)):
         try:
             raw = source.read_bytes(path)
         except source.SourceError:
@@ -101,17 +131,47 @@ def _cached(paths: Sequence[str], per_file: Sequence[Options], jobs: int | None,
         if hit is not None and (hit.text is not None or notebook.is_notebook(path)
                                 or _refill(hit, raw)):
             found[i] = hit
-            done()
         elif key:
             keys[i] = key
     missing = [i for i in range(len(paths)) if i not in found]
-    checked = _check_all([paths[i] for i in missing], [per_file[i] for i in missing], jobs,
-                         done)
+    checked = _check_all([paths[i] for i in missing], [checks[i] for i in missing], jobs,
+                         progress)
     for i, outcome in zip(missing, checked):
         found[i] = outcome
         if i in keys and not outcome.failed:
             cache.put(keys[i], outcome)
+    to_fix = [i for i, options in enumerate(per_file)
+              if (options.fix or options.diff) and _would_fix(found[i], options.unsafe_fixes)]
+    fixed = _check_all([paths[i] for i in to_fix], [per_file[i] for i in to_fix], jobs,
+                       progress, [found[i] for i in to_fix])
+    for i, outcome in zip(to_fix, fixed):
+        found[i] = outcome
+        if outcome.fixed and not per_file[i].diff:
+            _store_written(cache, paths[i], checks[i], outcome)
     return [found[i] for i in range(len(paths))]
+
+
+def _would_fix(checked: FileOutcome, unsafe: bool) -> bool:
+    """Would the fix loop (`fixes.fix_text`) give another outcome than this check's: a
+    fix it would apply, or fixes it withholds from a file that parses only in part?"""
+    return (any(fixable(f, unsafe) for f in checked.findings)
+            or (checked.failed and any(f.fix for f in checked.findings)))
+
+
+def _store_written(cache: Cache, path: str, options: Options, outcome: FileOutcome) -> None:
+    """Cache a fixed file's check: the fix loop's last lint, of the text it wrote. Only
+    when the file now holds exactly that text (not a notebook: its outcome has cells)."""
+    if outcome.failed or outcome.text is None or notebook.is_notebook(path):
+        return
+    try:
+        raw = source.read_bytes(path)
+        if source.decode(raw).text != outcome.text:
+            return  # changed since it was written, or never written
+    except source.SourceError:
+        return
+    key = cache.key(path, raw, options)
+    if key is not None:
+        cache.put(key, dataclasses.replace(outcome, fixed=0, applied=[]))
 
 
 def _refill(outcome: FileOutcome, raw: bytes) -> bool:
@@ -138,7 +198,8 @@ def workers_for(jobs: int | None, files: int) -> int:
 
 
 def _pooled(paths: Sequence[str], per_file: Sequence[Options], workers: int,
-            done: Callable[[], None] = _nothing) -> list[FileOutcome]:
+            sizes: Sequence[int], progress: Work, checked: Sequence[FileOutcome | None]
+            ) -> list[FileOutcome]:
     """Check files in a process pool, largest first (a big file started last would keep
     one worker busy alone at the end); the outcomes come back in the order of `paths`.
 
@@ -147,7 +208,7 @@ def _pooled(paths: Sequence[str], per_file: Sequence[Options], workers: int,
     again in a process of their own, so only the file that kills its process is lost,
     as an SL000; the files not begun go on in a new pool."""
     outcomes: dict[int, FileOutcome] = {}
-    todo = sorted(range(len(paths)), key=lambda i: -_size(paths[i]))
+    todo = sorted(range(len(paths)), key=lambda i: -sizes[i])
     while todo:
         begun = multiprocessing.RawArray("b", len(paths))  # set by a worker taking a file
         unfinished: list[int] = []
@@ -155,8 +216,9 @@ def _pooled(paths: Sequence[str], per_file: Sequence[Options], workers: int,
                                  initargs=(begun,)) as pool:
             futures = {}
             for i in todo:
-                futures[i] = pool.submit(_check_in_worker, i, paths[i], per_file[i])
-                futures[i].add_done_callback(_counter(done))
+                futures[i] = pool.submit(_check_in_worker, i, paths[i], per_file[i],
+                                         checked[i])
+                futures[i].add_done_callback(_counter(progress, sizes[i]))
             for i, future in futures.items():
                 try:
                     outcomes[i] = future.result()
@@ -165,15 +227,15 @@ def _pooled(paths: Sequence[str], per_file: Sequence[Options], workers: int,
         # No file begun: the pool itself failed (it could not start); do not start another.
         suspects = [i for i in unfinished if begun[i]] or unfinished
         for i in suspects:
-            outcomes[i] = _alone(paths[i], per_file[i])
-            done()
+            outcomes[i] = _alone(paths[i], per_file[i], checked[i])
+            progress.advance(sizes[i])
         todo = [i for i in unfinished if i not in outcomes]
     return [outcomes[i] for i in range(len(paths))]
 
 
-def _counter(done: Callable[[], None]) -> Callable[[Future[FileOutcome]], None]:
-    """A callback counting a file as done when its worker finished it."""
-    return lambda future: None if future.exception() is not None else done()
+def _counter(progress: Work, size: int) -> Callable[[Future[FileOutcome]], None]:
+    """A callback counting a file's bytes as done when its worker finished it."""
+    return lambda future: None if future.exception() is not None else progress.advance(size)
 
 
 # In a worker: which files it has begun, by index (the pool's shared array).
@@ -213,10 +275,11 @@ def _exit_with_parent() -> None:
     threading.Thread(target=watch, name="scorelint-parent-watch", daemon=True).start()
 
 
-def _check_in_worker(index: int, path: str, options: Options) -> FileOutcome:
+def _check_in_worker(index: int, path: str, options: Options,
+                     checked: FileOutcome | None = None) -> FileOutcome:
     if _begun is not None:
         _begun[index] = 1
-    return pipeline.check_file(path, options)
+    return pipeline.check_file(path, options, checked=checked)
 
 
 def _size(path: str) -> int:
@@ -226,12 +289,12 @@ def _size(path: str) -> int:
         return 0
 
 
-def _alone(path: str, options: Options) -> FileOutcome:
+def _alone(path: str, options: Options, checked: FileOutcome | None = None) -> FileOutcome:
     """Check one file in a process of its own; its death is that file's SL000."""
     try:
         with ProcessPoolExecutor(max_workers=1, initializer=_start_worker,
                                  initargs=(None,)) as pool:
-            return pool.submit(_check_in_worker, -1, path, options).result()
+            return pool.submit(_check_in_worker, -1, path, options, checked).result()
     except BrokenProcessPool:
         return FileOutcome(path, [error_finding(
             path, "not checked: the process checking it died (a crash in the parser, or "

@@ -217,7 +217,7 @@ def test_a_symlinked_entry_is_neither_read_nor_written_through(
     checked: list[str] = []
     real = pipeline.check_file
     monkeypatch.setattr(pipeline, "check_file",
-                        lambda path, options: checked.append(path) or real(path, options))
+                        lambda path, options, **_: checked.append(path) or real(path, options))
     assert _check(capsys, "--cache-dir", str(root), str(project)) == (1, EXPECTED)
     assert len(checked) == 2
     assert {c: c.read_bytes() for c in copies} == copies

@@ -271,9 +271,9 @@ def test_a_worker_killed_by_its_file_costs_that_file_and_the_pool_goes_on(
         os.cpu_count = lambda: 2
         alone = []
         real_alone = runner._alone
-        def counted(path, options):
+        def counted(path, options, *known):
             alone.append(Path(path).name)
-            return real_alone(path, options)
+            return real_alone(path, options, *known)
         runner._alone = counted
         paths = sorted(str(p) for p in Path(".").iterdir())
         outcomes = runner.run([Candidate(p) for p in paths],

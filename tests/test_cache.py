@@ -64,7 +64,7 @@ def test_a_hit_is_not_checked_again_and_a_change_is(corpus: list[Path], tmp_path
     checked: list[str] = []
     real = pipeline.check_file
     monkeypatch.setattr(pipeline, "check_file",
-                        lambda path, options: checked.append(path) or real(path, options))
+                        lambda path, options, **_: checked.append(path) or real(path, options))
     _run(corpus[:3], 1, store)
     assert checked == []
     corpus[1].write_text(corpus[1].read_text() + "\n# changed\n")

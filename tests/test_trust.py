@@ -169,7 +169,7 @@ def test_a_file_over_the_size_limit_is_sl000_naming_the_limit(
                                   "characters, scorelint's limit is 1,024")
 
 
-def _dies_on_boom(path: str, options: pipeline.Options) -> FileOutcome:
+def _dies_on_boom(path: str, options: pipeline.Options, **_: object) -> FileOutcome:
     if path.endswith("boom.py"):
         # pytest's faulthandler, inherited by the forked worker, would print a "Fatal
         # Python error" dump that makes a green run look broken: the abort is the point.

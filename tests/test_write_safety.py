@@ -184,7 +184,7 @@ def test_a_failed_write_leaves_the_original_and_no_temp_file(
     target = tmp_path / "a.py"
     target.write_text(BUGGY)
 
-    def fail(*args: object) -> None:
+    def fail(*args: object, **kwargs: object) -> None:  # the cache's writes fail too
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(os, where, fail)
