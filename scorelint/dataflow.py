@@ -28,7 +28,7 @@ from libcst.metadata import (
     Scope,
 )
 
-from scorelint import limits
+from scorelint import limits, walk
 
 # What kind of statement made a definition.
 ASSIGN = "assign"  # `x = v`, `x: T = v`, `x := v`: `value` is `v`
@@ -395,10 +395,10 @@ class ScopeFlow:
             if isinstance(current, cst.Arg) and current.keyword is not None:
                 stack.append(current.value)  # `f(x=v)`: the keyword is not a read
                 continue
-            stack.extend(reversed(current.children))
+            stack.extend(reversed(walk.children(current)))
 
     def _expr_children(self, node: cst.CSTNode, state: State) -> None:
-        for child in node.children:
+        for child in walk.children(node):
             if isinstance(child, cst.BaseExpression):
                 self._expr(child, state)
 
@@ -470,7 +470,7 @@ def _captures(pattern: cst.CSTNode) -> list[cst.Name]:
             found.append(node.name)
         elif isinstance(node, cst.MatchMapping) and node.rest is not None:
             found.append(node.rest)
-        stack.extend(node.children)
+        stack.extend(walk.children(node))
     return found
 
 
@@ -605,7 +605,7 @@ class DataFlow:
             stack = [owner]
             while stack:
                 current = stack.pop()
-                for child in current.children:
+                for child in walk.children(current):
                     parents[child] = current
                     stack.append(child)
         return parents
