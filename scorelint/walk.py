@@ -61,8 +61,7 @@ class _FieldRecorder:
         self.names: list[str] = []
 
     def on_visit_attribute(self, node: object, attribute: str) -> None:
-        if attribute not in self.names:
-            self.names.append(attribute)
+        self.names.append(attribute)
 
     def on_leave_attribute(self, node: object, attribute: str) -> None:
         pass
