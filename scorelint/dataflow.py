@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import libcst as cst
-from scorelint import limits
+from scorelint import limits, walk
 from scorelint.semantic import COMPREHENSION, Scope, Semantic
 
 # What kind of statement made a definition.
@@ -388,10 +388,10 @@ class ScopeFlow:
             if isinstance(current, cst.Arg) and current.keyword is not None:
                 stack.append(current.value)  # `f(x=v)`: the keyword is not a read
                 continue
-            stack.extend(reversed(current.children))
+            stack.extend(reversed(walk.children(current)))
 
     def _expr_children(self, node: cst.CSTNode, state: State) -> None:
-        for child in node.children:
+        for child in walk.children(node):
             if isinstance(child, cst.BaseExpression):
                 self._expr(child, state)
 
@@ -463,7 +463,7 @@ def _captures(pattern: cst.CSTNode) -> list[cst.Name]:
             found.append(node.name)
         elif isinstance(node, cst.MatchMapping) and node.rest is not None:
             found.append(node.rest)
-        stack.extend(node.children)
+        stack.extend(walk.children(node))
     return found
 
 
@@ -591,7 +591,7 @@ class DataFlow:
             stack = [owner]
             while stack:
                 current = stack.pop()
-                for child in current.children:
+                for child in walk.children(current):
                     parents[child] = current
                     stack.append(child)
         return parents

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import libcst as cst
 from libcst.metadata import ByteSpanPositionProvider, MetadataWrapper
 
-from scorelint import funnel, limits, prefilter, recovery, safety, screens
+from scorelint import funnel, limits, prefilter, recovery, safety, screens, walk
 from scorelint import vocabulary as vocab
 from scorelint.context import FileContext
 from scorelint.findings import (
@@ -226,7 +226,8 @@ def _run_rules(module: cst.Module, narrowed: cst.Module, text: str, path: str,
     instances = [rule(ctx) for rule in rules]
     broken: list[tuple[Rule | type[Rule], Exception]] = []
     try:
-        narrowed.visit(_Batched([members, recorder, *instances], broken, ctx.findings))
+        # walk.visit: LibCST's own visit would rebuild every node for this read-only pass.
+        walk.visit(narrowed, _Batched([members, recorder, *instances], broken, ctx.findings))
         capped = False
     except _TooManyFindings:  # each finding costs milliseconds and memory: stop here
         del ctx.findings[limits.MAX_FINDINGS:]

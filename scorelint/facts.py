@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from scorelint import origins, values
+from scorelint import origins, values, walk
 from scorelint import vocabulary as vocab
 from scorelint.context import FileContext
 from scorelint.dataflow import ASSIGN, AUGMENT, PARAMETER, Definition
@@ -406,7 +406,7 @@ def in_log_space(ctx: FileContext, node: cst.BaseExpression) -> bool:
         name = _name_of(current) if isinstance(current, (cst.Name, cst.Attribute)) else None
         if name and (LOG_PROBABILITY_NAME.search(name) or CHANCE_NAME.search(name)):
             return True
-        stack.extend(c for c in current.children if isinstance(c, cst.BaseExpression))
+        stack.extend(c for c in walk.children(current) if isinstance(c, cst.BaseExpression))
     return False
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from scorelint import vocabulary as vocab
+from scorelint import walk
 from scorelint.context import FileContext
 from scorelint.dataflow import ASSIGN, DEFINE
 from scorelint.summaries import self_parameter
@@ -228,14 +229,14 @@ def _is_keras_sequential(call: cst.Call) -> bool:
 def returns(function: cst.FunctionDef) -> list[cst.BaseExpression]:
     """The values `function` returns (not those of functions nested in it)."""
     found: list[cst.BaseExpression] = []
-    stack: list[cst.CSTNode] = list(function.body.children)
+    stack: list[cst.CSTNode] = walk.children(function.body)
     while stack:
         node = stack.pop()
         if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
             continue
         if isinstance(node, cst.Return) and node.value is not None:
             found.append(node.value)
-        stack.extend(node.children)
+        stack.extend(walk.children(node))
     return found
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 
 import libcst as cst
 
-from scorelint import facts, origins
+from scorelint import facts, origins, walk
 from scorelint.context import FileContext
 from scorelint.dataflow import ASSIGN
 from scorelint.findings import Applicability
@@ -112,7 +112,7 @@ def keeps_floors(ctx: FileContext, node: cst.CSTNode, code: str) -> bool:
     stack: list[cst.CSTNode] = [node]
     while stack:
         current = stack.pop()
-        stack.extend(current.children)
+        stack.extend(walk.children(current))
         if not isinstance(current, (cst.Arg, cst.Attribute)):
             continue
         value = current.value
@@ -603,5 +603,5 @@ def normalized_sibling(ctx: FileContext, at: cst.CSTNode, value: cst.BaseExpress
         if isinstance(current, cst.BinaryOperation) and isinstance(current.operator, cst.Divide) \
                 and "".join(ctx.code(current.left).split()) == target:
             return True
-        stack.extend(current.children)
+        stack.extend(walk.children(current))
     return False

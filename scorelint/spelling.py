@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from scorelint import walk
 from scorelint.proposal import InsertLine
 from scorelint.vocabulary import FUNCTIONS
 
@@ -362,7 +363,7 @@ def _has_call(code: str) -> bool:
         node = stack.pop()
         if isinstance(node, cst.Call):
             return True
-        stack.extend(node.children)
+        stack.extend(walk.children(node))
     return False
 
 

@@ -52,6 +52,7 @@ LAYERS: list[tuple[str, set[str]]] = [
         "scorelint.findings", "scorelint.identity", "scorelint.source", "scorelint.notebook",
         "scorelint.recovery", "scorelint.limits", "scorelint.discovery", "scorelint.gitsafe",
         "scorelint.version", "scorelint.reference", "scorelint.wrapping", "scorelint.urls",
+        "scorelint.walk",
     }),
 ]
 

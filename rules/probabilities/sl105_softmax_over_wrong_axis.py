@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from scorelint import patterns
+from scorelint import patterns, walk
 from scorelint import vocabulary as vocab
 from scorelint.context import FileContext
 from scorelint.dataflow import ASSIGN
@@ -217,7 +217,7 @@ class SoftmaxOverWrongAxis(Rule):
         stack: list[cst.CSTNode] = [home]
         while stack:
             current = stack.pop()
-            stack.extend(current.children)
+            stack.extend(walk.children(current))
             if not isinstance(current, cst.Call) or current is node:
                 continue
             other = self.ctx.op(current, follow=False)

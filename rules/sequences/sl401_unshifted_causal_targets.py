@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from scorelint import origins, patterns, roles
+from scorelint import origins, patterns, roles, walk
 from scorelint import vocabulary as vocab
 from scorelint.findings import Applicability, FixAvailability
 from scorelint.proposal import FixSpec, Replace
@@ -673,7 +673,7 @@ def _gathers_of_parameters(ctx, helper: cst.FunctionDef, params: list[str]
     stack: list[cst.CSTNode] = [helper.body]
     while stack:
         current = stack.pop()
-        stack.extend(current.children)
+        stack.extend(walk.children(current))
         if not isinstance(current, cst.Call) or patterns.vocab_name(current) not in _GATHERS:
             continue
         pair = _gather_pair(ctx, current)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from scorelint import patterns, roles
+from scorelint import patterns, roles, walk
 from scorelint import vocabulary as vocab
 from scorelint.findings import Applicability, FixAvailability
 from scorelint.proposal import FixSpec, Replace
@@ -666,7 +666,7 @@ def _function_nodes(home: cst.CSTNode):
     while stack:
         current = stack.pop()
         yield current
-        stack.extend(current.children)
+        stack.extend(walk.children(current))
 
 
 def _mask_used_on(ctx, node: cst.Call) -> bool:
