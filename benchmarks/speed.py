@@ -228,9 +228,9 @@ def funnel(src: Path, files: list[Path]) -> None:
     sys.path.insert(0, str(src))
     for name in [m for m in sys.modules if m == "scorelint" or m.startswith("scorelint.")]:
         del sys.modules[name]
-    from scorelint import funnel as stages
-    from scorelint import pipeline
-    from scorelint.registry import all_rules
+    from scorelint.engine import narrowing as stages
+    from scorelint.engine.registry import all_rules
+    from scorelint.run import pipeline
 
     options = pipeline.Options(codes=tuple(r.code for r in all_rules() if r.default))
     recorder = stages.Recorder()
@@ -258,8 +258,8 @@ def slowest_file(src: Path, files: list[Path], candidates: int) -> tuple[Path, f
     """Of the `candidates` largest files, the one that takes longest to check in this
     process (every rule, no cache), with its seconds."""
     sys.path.insert(0, str(src))
-    from scorelint import pipeline
-    from scorelint.registry import all_rules
+    from scorelint.engine.registry import all_rules
+    from scorelint.run import pipeline
 
     options = pipeline.Options(codes=tuple(r.code for r in all_rules() if r.default))
     timed = []
@@ -383,7 +383,7 @@ def latency(args: argparse.Namespace, src: Path, env: dict[str, str], files: lis
           f"{diff_run.wall / warm_run.wall:.1f}x  (goal <= 2.0)")
 
     # The server's wait after an edit, before it checks.
-    from scorelint.server import DEBOUNCE_SECONDS
+    from scorelint.frontends.server import DEBOUNCE_SECONDS
 
     target = args.corpus / LSP_FILE
     times = lsp_latency(args.python, env, src.parent, target, args.repeat)

@@ -26,9 +26,11 @@ import traceback
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
-from scorelint import engine, fixes, source
-from scorelint.findings import INTERNAL_CODE
-from scorelint.registry import all_rules
+from scorelint.base import source
+from scorelint.base.findings import INTERNAL_CODE
+from scorelint.engine import fixes
+from scorelint.engine import linter as engine
+from scorelint.engine.registry import all_rules
 
 _SKIP_DIRS = frozenset({"site-packages", "dist-packages", "__pycache__"})
 

@@ -22,7 +22,7 @@ def __getattr__(name: str) -> object:
     """`scorelint.check_source` and `scorelint.CheckResult`, imported on first use so that
     `import scorelint` (and `scorelint --version`) stays cheap."""
     if name in ("check_source", "CheckResult"):
-        from scorelint import api
+        from scorelint.frontends import api
 
         return getattr(api, name)
     raise AttributeError(f"module 'scorelint' has no attribute {name!r}")

@@ -11,6 +11,6 @@ script, or `python -P -m scorelint` (PYTHONSAFEPATH=1) on Python 3.11+.
 
 import sys
 
-from scorelint.cli import main
+from scorelint.frontends.cli import main
 
 sys.exit(main())

@@ -29,8 +29,9 @@ from pathlib import Path
 
 import numpy as np
 
-from scorelint import engine, fixes
-from scorelint.registry import all_rules
+from scorelint.engine import fixes
+from scorelint.engine import linter as engine
+from scorelint.engine.registry import all_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 NUMERIC = ROOT / "fixtures" / "numeric"

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import libcst as cst
 
-from scorelint import engine
-from scorelint.cli import main
-from scorelint.registry import all_rules
+from scorelint.engine import linter as engine
+from scorelint.engine.registry import all_rules
+from scorelint.frontends.cli import main
 
 
 def _combined() -> tuple[str, int]:

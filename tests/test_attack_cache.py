@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from scorelint import cache, cli, pipeline
-from scorelint.findings import FileOutcome
+from scorelint.base.findings import FileOutcome
+from scorelint.frontends import cli
+from scorelint.run import cache, pipeline
 
 # Two files with one SL201 each, at different lines: a swapped entry would show.
 FIRST = "import numpy as np\n\n\ndef score(p):\n    return np.log(np.prod(p, axis=-1))\n"

@@ -16,10 +16,9 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from bounded import bounded
 
-from scorelint import discovery
+from scorelint.run import discovery
 
 BUGGY = "import numpy as np\n\ndef score(p):\n    return np.log(np.prod(p, axis=-1))\n"
 # One name, as long as file systems allow, that the pattern below nearly matches.

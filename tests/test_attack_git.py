@@ -16,10 +16,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from bounded import LIMIT, bounded
 
-from scorelint import gitsafe
+from scorelint.run import gitsafe
 
 pytestmark = pytest.mark.skipif(
     subprocess.run(["git", "--version"], capture_output=True, check=False).returncode != 0,
@@ -222,8 +221,8 @@ def test_a_gitignore_fifo_in_a_work_tree_does_not_hang(repo: Path) -> None:
     (repo / ".gitignore").write_text("b.py\n")
     script = textwrap.dedent(f"""
         import sys
-        from scorelint import gitsafe
-        from scorelint.cli import main
+        from scorelint.run import gitsafe
+        from scorelint.frontends.cli import main
         gitsafe.TIMEOUT = 2.0
         sys.exit(main(["check", "--output-format", "json", {str(repo)!r}]))
     """)
@@ -244,8 +243,8 @@ def test_git_that_does_not_answer_is_a_clear_error_under_changed_since(repo: Pat
     (repo / "a.py").write_text(BUGGY + "x = 1\n")
     script = textwrap.dedent("""
         import sys
-        from scorelint import gitsafe
-        from scorelint.cli import main
+        from scorelint.run import gitsafe
+        from scorelint.frontends.cli import main
         gitsafe.TIMEOUT = 2.0
         sys.exit(main(["check", "--changed-since", "HEAD", "."]))
     """)

@@ -20,11 +20,14 @@ from pathlib import Path
 
 import pytest
 
-from scorelint import engine, fixes, limits, pipeline, runner, screens
-from scorelint.cli import main
-from scorelint.discovery import Candidate
-from scorelint.findings import ERROR_CODE
-from scorelint.registry import all_rules
+from scorelint.base import limits
+from scorelint.base.findings import ERROR_CODE
+from scorelint.engine import fixes, narrowing
+from scorelint.engine import linter as engine
+from scorelint.engine.registry import all_rules
+from scorelint.frontends.cli import main
+from scorelint.run import pipeline, runner
+from scorelint.run.discovery import Candidate
 
 BUGGY = "import numpy as np\n\ndef score(p):\n    return np.log(np.prod(p, axis=-1))\n"
 FIXED = "import numpy as np\n\ndef score(p):\n    return np.sum(np.log(p), axis=-1)\n"
@@ -98,9 +101,9 @@ def _failing(real: object, exc: BaseException, text_arg: int = 0) -> object:
 
 @pytest.mark.parametrize("module, name, text_arg", [
     (limits, "cpython_check", 0),  # the gate (CPython's parser)
-    (screens, "mask", 0),  # the shape screens
+    (narrowing, "mask", 0),  # the shape screens
     (engine, "parse", 0),  # LibCST
-    (engine, "_run_rules", 2),  # the rules
+    (engine, "_run_rules", 1),  # the rules
     (fixes, "fix_text", 0),  # the fixes
 ])
 @pytest.mark.parametrize("exc, reason", [
@@ -127,7 +130,7 @@ def test_a_failure_in_any_stage_is_one_sl000_and_the_others_are_fixed(
 def test_fix_from_stdin_prints_the_source_when_the_check_fails(
     monkeypatch: pytest.MonkeyPatch, capfdbinary: pytest.CaptureFixture[bytes]
 ) -> None:
-    monkeypatch.setattr(screens, "mask", _failing(screens.mask, RecursionError()))
+    monkeypatch.setattr(narrowing, "mask", _failing(narrowing.mask, RecursionError()))
     monkeypatch.setattr(sys, "stdin", _stdin(VICTIM.encode()))
     assert main(["check", "--no-cache", "--fix", "-"]) == 2
     out, err = capfdbinary.readouterr()
@@ -138,7 +141,7 @@ def test_fix_from_stdin_prints_the_source_when_the_check_fails(
 def test_fix_from_stdin_prints_the_source_even_when_scorelint_itself_fails(
     monkeypatch: pytest.MonkeyPatch, capfdbinary: pytest.CaptureFixture[bytes]
 ) -> None:
-    from scorelint import api
+    from scorelint.frontends import api
 
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("a bug outside the per-file guard")
@@ -258,9 +261,10 @@ def test_a_worker_killed_by_its_file_costs_that_file_and_the_pool_goes_on(
     done = _run_in_subprocess("""
         import os, sys
         from pathlib import Path
-        from scorelint import engine, pipeline, runner
-        from scorelint.discovery import Candidate
-        from scorelint.registry import all_rules
+        from scorelint.engine import linter as engine
+        from scorelint.run import pipeline, runner
+        from scorelint.run.discovery import Candidate
+        from scorelint.engine.registry import all_rules
 
         real_parse = engine.parse
         def parse(text, *args, **kwargs):  # a native crash in the parser, for one file
@@ -301,9 +305,10 @@ def test_a_big_file_checked_one_by_one_dies_alone(tmp_path: Path) -> None:
     done = _run_in_subprocess("""
         import os
         from pathlib import Path
-        from scorelint import engine, pipeline, runner
-        from scorelint.discovery import Candidate
-        from scorelint.registry import all_rules
+        from scorelint.engine import linter as engine
+        from scorelint.run import pipeline, runner
+        from scorelint.run.discovery import Candidate
+        from scorelint.engine.registry import all_rules
 
         real_parse = engine.parse
         def parse(text, *args, **kwargs):
@@ -328,15 +333,15 @@ def test_a_file_that_allocates_past_the_memory_budget_is_sl000_in_its_worker(
 ) -> None:
     monkeypatch.setenv("SCORELINT_MEMORY_BUDGET", "512")  # MiB, in the workers
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
-    real = screens.mask
+    real = narrowing.mask
 
-    def greedy(text: str, *args: object) -> object:
+    def greedy(text: str, *args: object, **kwargs: object) -> object:
         if "# VICTIM" in text:
             # 2 GiB of zeros: allowed without a budget (the pages are never touched).
             bytes(2 * 1024 ** 3)
-        return real(text, *args)  # type: ignore[arg-type]
+        return real(text, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(screens, "mask", greedy)  # the workers are forked: they see it
+    monkeypatch.setattr(narrowing, "mask", greedy)  # the workers are forked: they see it
     names = [f"m{i:02}.py" for i in range(runner.POOL_THRESHOLD)] + ["victim.py"]
     for name in names:
         (tmp_path / name).write_text(VICTIM if name == "victim.py" else BUGGY)

@@ -29,7 +29,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from scorelint import lsp, server
+from scorelint.frontends import lsp, server
 
 BUGGY = "import numpy as np\n\ndef score(p):\n    return np.log(np.prod(p, axis=-1))\n"
 WAIT = 30.0  # a server that never answers fails the test instead of hanging it
@@ -329,7 +329,7 @@ async def test_a_wrongly_typed_hover_gets_invalid_params(client: LanguageClient,
 SLOW_SERVER = textwrap.dedent("""
     import asyncio
     import threading
-    from scorelint import server
+    from scorelint.frontends import server
 
     started, release = threading.Event(), threading.Event()
     checks = []

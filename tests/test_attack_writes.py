@@ -27,8 +27,8 @@ from pathlib import Path
 
 import pytest
 
-from scorelint import source
-from scorelint.cli import main
+from scorelint.base import source
+from scorelint.frontends.cli import main
 
 BUGGY = "import numpy as np\n\ndef score(p):\n    return np.log(np.prod(p, axis=-1))\n"
 FIXED = "import numpy as np\n\ndef score(p):\n    return np.sum(np.log(p), axis=-1)\n"
@@ -260,7 +260,7 @@ def test_a_temporary_file_left_by_a_killed_run_is_cleaned_by_the_next_fix(tmp_pa
              f"    open({str(started)!r}, 'w').close()\n"
              "    time.sleep(120)\n"
              "os.fsync = stall\n"
-             "from scorelint.cli import main\n"
+             "from scorelint.frontends.cli import main\n"
              "sys.exit(main(sys.argv[1:]))\n")
     run = subprocess.Popen([sys.executable, "-c", stall, "check", "--fix", "--no-cache",
                             str(target)])

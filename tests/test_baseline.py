@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from scorelint.cli import main
+from scorelint.frontends.cli import main
 
 OLD = ("import numpy as np\n"
        "\n"

@@ -16,10 +16,11 @@ from typing import Any
 
 import pytest
 
-from scorelint import cache, cli, pipeline, runner
-from scorelint.discovery import Candidate
-from scorelint.findings import FileOutcome, Finding, Position
-from scorelint.registry import all_rules
+from scorelint.base.findings import FileOutcome, Finding, Position
+from scorelint.engine.registry import all_rules
+from scorelint.frontends import cli
+from scorelint.run import cache, pipeline, runner
+from scorelint.run.discovery import Candidate
 
 ROOT = Path(__file__).resolve().parent.parent
 OPTIONS = pipeline.Options(codes=tuple(r.code for r in all_rules()) + ("SL002",))

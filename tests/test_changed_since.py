@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from scorelint import changes
-from scorelint.cli import main
-from scorelint.findings import Finding, Position
+from scorelint.base.findings import Finding, Position
+from scorelint.frontends.cli import main
+from scorelint.run import changes
 
 BUG = "x{n} = np.log(np.prod(p{n}))\n"
 

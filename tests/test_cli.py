@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from scorelint.cli import main
+from scorelint.frontends.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 BUGGY = "import numpy as np\n\ndef score(p):\n    return np.log(np.prod(p, axis=-1))\n"

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from scorelint import config
-from scorelint.cli import main
+from scorelint.frontends.cli import main
+from scorelint.run import config
 
 # One SL201 (log of a product, fix safe) and one SL101 (logits over their sum, fix unsafe).
 BOTH = ("import numpy as np\n"

@@ -7,8 +7,8 @@ import textwrap
 import libcst as cst
 import pytest
 
-from scorelint.dataflow import ASSIGN, AUGMENT, ELEMENT, PARAMETER, DataFlow
-from scorelint.semantic import Semantic
+from scorelint.model.dataflow import ASSIGN, AUGMENT, ELEMENT, PARAMETER, DataFlow
+from scorelint.model.semantic import Semantic
 
 
 def _flow(code: str) -> tuple[DataFlow, cst.Module]:

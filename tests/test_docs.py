@@ -6,8 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from scorelint import docs
-from scorelint.registry import all_rules
+from scorelint.engine.registry import all_rules
+from scorelint.reports import docs
 
 ROOT = Path(__file__).resolve().parents[1]
 FOLDER = ROOT / "docs" / "rules"
@@ -56,6 +56,6 @@ def test_main_checks_and_writes(tmp_path: Path, capsys) -> None:
 
 
 def test_module_entry_point(tmp_path: Path) -> None:
-    stale = subprocess.run([sys.executable, "-m", "scorelint.docs", "--check", str(tmp_path)],
+    stale = subprocess.run([sys.executable, "-m", "scorelint.reports.docs", "--check", str(tmp_path)],
                            capture_output=True, text=True)
     assert stale.returncode == 1 and "index.md is missing" in stale.stderr

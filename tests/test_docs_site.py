@@ -1,7 +1,7 @@
 """The documentation site builds, and every address scorelint prints is one of its pages.
 
 The site is mkdocs over `docs/` (.ci/mkdocs.yml), built with warnings as errors; its
-address is `[project.urls] Documentation`, the one place it is set (scorelint.urls).
+address is `[project.urls] Documentation`, the one place it is set (scorelint.base.urls).
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from scorelint import reporters, urls
-from scorelint.cli import main
+from scorelint import reports as reporters
+from scorelint.base import urls
+from scorelint.frontends.cli import main
 
 try:
     import tomllib

@@ -7,10 +7,10 @@ import textwrap
 import libcst as cst
 import pytest
 
-from scorelint import facts, origins
-from scorelint.context import FileContext
-from scorelint.semantic import Semantic
-from scorelint.summaries import MemberRecorder
+from scorelint.model import facts, origins
+from scorelint.model.context import FileContext
+from scorelint.model.semantic import Semantic
+from scorelint.model.summaries import MemberRecorder
 
 
 def _context(code: str) -> tuple[FileContext, cst.Module]:

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from scorelint import engine, runner
-from scorelint.cli import main
+from scorelint.engine import linter as engine
+from scorelint.frontends.cli import main
+from scorelint.run import runner
 
 CLEAN = "import numpy as np\n\ndef f{i}(p):\n    return np.log(p) - np.exp(p)\n"  # a trigger, no finding
 BUGGY = "import numpy as np\n\ndef score(p):\n    return np.log(np.prod(p, axis=-1))\n"  # safe fix
@@ -176,8 +177,8 @@ def test_an_edited_file_is_never_answered_from_its_old_entry(
 def test_a_check_of_other_text_is_never_the_fix_loops_first_lint(tmp_path: Path) -> None:
     """The attack: the file changed after the runner read its check from the cache. That
     check's fix edits, at offsets into the old text, must not be applied to the new."""
-    from scorelint import pipeline
-    from scorelint.registry import all_rules
+    from scorelint.engine.registry import all_rules
+    from scorelint.run import pipeline
 
     options = pipeline.Options(codes=tuple(r.code for r in all_rules()), diff=True)
     old = tmp_path / "old.py"

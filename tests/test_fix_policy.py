@@ -1,4 +1,4 @@
-"""The fix-safety policy lives in the engine: every rule's fix gets it (scorelint.safety).
+"""The fix-safety policy lives in the engine: every rule's fix gets it (scorelint.engine.safety).
 
 A comment inside the span a fix replaces is never deleted by plain `--fix`:
 the fix is made unsafe unless its replacement carries the comment along.
@@ -13,11 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from scorelint import engine, fixes, safety
-from scorelint.cli import main
-from scorelint.findings import Applicability
-from scorelint.registry import all_rules
-from scorelint.source import LineIndex
+from scorelint.base.findings import Applicability
+from scorelint.base.source import LineIndex
+from scorelint.engine import fixes, safety
+from scorelint.engine import linter as engine
+from scorelint.engine.registry import all_rules
+from scorelint.frontends.cli import main
 
 RULES = all_rules()
 COMMENT = "# keep-me: a note the author wrote"

@@ -1,7 +1,7 @@
 """Fixes a reviewer would commit: after `--fix`, Ruff finds nothing the fixes made.
 
-The engine clears what a fix leaves behind (scorelint.tidy: bindings and imports
-left unread), breaks the lines it makes too long (scorelint.wrapping), and drops
+The engine clears what a fix leaves behind (scorelint.engine.tidy: bindings and imports
+left unread), breaks the lines it makes too long (scorelint.engine.wrapping), and drops
 parentheses left around a name or a call. The last test runs the real `ruff` on
 every fixture before and after `check --fix --unsafe-fixes`.
 """
@@ -17,10 +17,15 @@ from pathlib import Path
 
 import pytest
 
-from scorelint import fixes, registry
-from scorelint.cli import main
-from scorelint.tidy import tidy
-from scorelint.wrapping import DEFAULT_LINE_LENGTH, fit, line_length, wrap_long_lines
+from scorelint.engine import fixes, registry
+from scorelint.engine.tidy import tidy
+from scorelint.engine.wrapping import (
+    DEFAULT_LINE_LENGTH,
+    fit,
+    line_length,
+    wrap_long_lines,
+)
+from scorelint.frontends.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = registry.all_rules()

@@ -15,8 +15,9 @@ from pathlib import Path
 import libcst as cst
 import pytest
 
-from scorelint import engine, fixes
-from scorelint.registry import all_rules
+from scorelint.engine import fixes
+from scorelint.engine import linter as engine
+from scorelint.engine.registry import all_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 CASE_FILES = sorted(p for p in (ROOT / "fixtures").glob("SL*/*.py"))

@@ -27,10 +27,11 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from libcst.metadata import ByteSpanPositionProvider, MetadataWrapper
 
-from scorelint import engine, fixes
-from scorelint.findings import Edit
-from scorelint.registry import all_rules
-from scorelint.rule import Flagged, Rule
+from scorelint.base.findings import Edit
+from scorelint.engine import fixes
+from scorelint.engine import linter as engine
+from scorelint.engine.registry import all_rules
+from scorelint.engine.rule import Flagged, Rule
 
 RULES = all_rules()
 PREFIX = "import numpy as np\nscore = np.log(np.prod(p, axis=-1))\n"
@@ -264,7 +265,7 @@ def check_fix_promises(text: str) -> str:
         assert fixes.reparses(current, must_compile=True), current
     result = fixes.fix_text(text, "variant.py", RULES, unsafe=True)
     assert result.refused is None, result.refused
-    if current != text:  # after the fixes, what they left dead goes (scorelint.tidy)
+    if current != text:  # after the fixes, what they left dead goes (scorelint.engine.tidy)
         current = fixes.tidy_text(text, current, "variant.py")
     assert result.text == current
     if _newlines(text):

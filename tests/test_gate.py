@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from scorelint import engine, limits, prefilter
-from scorelint.registry import all_rules
+from scorelint.base import limits
+from scorelint.engine import linter as engine
+from scorelint.engine import narrowing
+from scorelint.engine.registry import all_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = all_rules()
@@ -25,7 +27,7 @@ TEXTS = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "fixtures").rglob
 
 def _old_text_tokens(text: str) -> set[str]:
     """The regex scan the gate replaced (scorelint 0.1.0 before issue 9)."""
-    names = prefilter.trigger_names(RULES)
+    names = narrowing.trigger_names(RULES)
     alternatives = "|".join(sorted(map(re.escape, names), key=len, reverse=True))
     tokens = set(re.findall(rf"\b({alternatives})\s*\(", text))
     if " as " in text:
@@ -33,13 +35,13 @@ def _old_text_tokens(text: str) -> set[str]:
             if original in names and original not in tokens and re.search(
                     rf"\b{re.escape(alias)}\s*\(", text):
                 tokens.add(original)
-    tokens.update(op for op in prefilter.OPERATORS if op in text)
+    tokens.update(op for op in narrowing.OPERATORS if op in text)
     return tokens
 
 
 @pytest.mark.parametrize("text", TEXTS)
 def test_the_fast_scan_finds_what_the_regex_found(text: str) -> None:
-    assert prefilter.text_tokens(text, RULES) == _old_text_tokens(text)
+    assert narrowing.text_tokens(text, RULES) == _old_text_tokens(text)
 
 
 def test_a_text_without_triggers_is_not_parsed(monkeypatch: pytest.MonkeyPatch) -> None:

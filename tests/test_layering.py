@@ -1,68 +1,44 @@
 """Layers that only point down, and no import cycle.
 
-Every module of `scorelint/` (its reporters, and the rules package `rules/`,
-imported as `scorelint.rules`) has a layer; a module imports only modules of
-its own layer or of layers below it, and no chain of imports leads back to
-where it started. A new module without a layer fails here until it is given
-one.
+The layers are the table in docs/architecture.md, read from there so the page
+cannot drift from the code: each row names packages (a package covers its
+modules) or single modules, top to bottom. Every module of `scorelint/` (and
+the rules package `rules/`, imported as `scorelint.rules`) must be in one row;
+a module imports only modules of its own row or rows below it, and no chain of
+imports leads back to where it started.
 
 Every import counts, wherever it stands. An import inside a function (a lazy
 import, to keep `scorelint --version` fast) runs all the same, only later: it
 defers the cost, not the dependency, so it is judged as if it stood at the
 top. An import under `if TYPE_CHECKING:` never runs, but it still says what a
-module knows about, so it is judged too; the few that name a type from a layer
-above are listed in TYPE_ONLY_UP one by one, each with its reason, and are left
-out of the cycle check (they create no import at run time).
+module knows about: it is judged too, and counts in the cycle check.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+ARCHITECTURE = ROOT / "docs" / "architecture.md"
+# At most this many modules at the package's top, besides its subpackages.
+MAX_TOP_LEVEL_MODULES = 10
 
-# Top to bottom. A name ending in `.*` covers a package's modules.
-LAYERS: list[tuple[str, set[str]]] = [
-    ("entry points", {
-        "scorelint", "scorelint.__main__", "scorelint.cli", "scorelint.api", "scorelint.server",
-        "scorelint.watch",
-    }),
-    ("configuration, baseline, reports", {
-        "scorelint.config", "scorelint.baseline", "scorelint.changes", "scorelint.reporters",
-        "scorelint.reporters.*", "scorelint.lsp", "scorelint.docs", "scorelint.color",
-        "scorelint.progress", "scorelint.output_formats",
-    }),
-    ("runner: many files, a pool, the cache", {"scorelint.runner", "scorelint.cache"}),
-    ("pipeline: one file from read to outcome", {"scorelint.pipeline"}),
-    ("fixes and suppressions", {"scorelint.fixes", "scorelint.suppressions", "scorelint.tidy"}),
-    ("engine", {
-        "scorelint.engine", "scorelint.registry", "scorelint.rule_index", "scorelint.prefilter",
-        "scorelint.screens", "scorelint.funnel", "scorelint.safety",
-    }),
-    ("rules", {"scorelint.rules", "scorelint.rules.*", "scorelint.rule"}),
-    ("facts / data flow", {
-        "scorelint.patterns", "scorelint.facts", "scorelint.origins", "scorelint.context",
-        "scorelint.values", "scorelint.semantic",
-        "scorelint.dataflow", "scorelint.summaries", "scorelint.spelling", "scorelint.proposal",
-        "scorelint.roles",  # reads patterns, origins and the context; the rules read it
-    }),
-    ("vocabulary", {"scorelint.vocabulary"}),
-    ("foundation: values, source text and files, knowing nothing of rules", {
-        "scorelint.findings", "scorelint.identity", "scorelint.source", "scorelint.notebook",
-        "scorelint.recovery", "scorelint.limits", "scorelint.discovery", "scorelint.gitsafe",
-        "scorelint.version", "scorelint.reference", "scorelint.wrapping", "scorelint.urls",
-        "scorelint.walk",
-    }),
-]
 
-# Type-only imports (under `if TYPE_CHECKING:`) allowed to name a type from above.
-TYPE_ONLY_UP = {
-    # The context records each finding for the rule that reports it, and a proposal
-    # carries that rule: both name its class, and neither calls into the rules layer.
-    ("scorelint.context", "scorelint.rule"),
-    ("scorelint.proposal", "scorelint.rule"),
-}
+def _layers() -> list[tuple[str, set[str]]]:
+    """(its job, the packages and modules it covers) per row of the layers table."""
+    text = ARCHITECTURE.read_text(encoding="utf-8")
+    section = text.split("## Layers", 1)[1].split("\n## ", 1)[0]
+    rows = []
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 3 and cells[0].isdigit():
+            rows.append((cells[2], set(re.findall(r"`([\w.]+)`", cells[1]))))
+    return rows
+
+
+LAYERS = _layers()
 
 
 def _modules() -> dict[str, Path]:
@@ -80,11 +56,17 @@ MODULES = _modules()
 
 
 def layer_of(module: str) -> int | None:
-    """The index of the module's layer in LAYERS (0 is the top), or None."""
+    """The index of the module's layer in LAYERS (0 is the top), or None: the row naming
+    the module itself, else the row naming the nearest package around it."""
     for index, (_, names) in enumerate(LAYERS):
-        for name in names:
-            if module == name or (name.endswith(".*") and module.startswith(name[:-1])):
+        if module in names:
+            return index
+    package = module.rpartition(".")[0]
+    while package:
+        for index, (_, names) in enumerate(LAYERS):
+            if package in names:
                 return index
+        package = package.rpartition(".")[0]
     return None
 
 
@@ -118,8 +100,8 @@ def imports(module: str) -> set[tuple[str, bool]]:
             if node.level:  # relative: from the package, up `level - 1` packages
                 anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
                 base = ".".join([*anchor, *([base] if base else [])])
-            # `from scorelint import cli` imports the module `scorelint.cli`;
-            # `from scorelint.reporters import Report` imports `scorelint.reporters`.
+            # `from scorelint.frontends import cli` imports the module `scorelint.frontends.cli`;
+            # `from scorelint.reports import Report` imports `scorelint.reports`.
             names = [f"{base}.{a.name}" if f"{base}.{a.name}" in MODULES else base
                      for a in node.names]
         else:
@@ -131,34 +113,45 @@ def imports(module: str) -> set[tuple[str, bool]]:
     return found
 
 
+def test_the_layers_table_is_read() -> None:
+    assert len(LAYERS) >= 6
+    assert ("scorelint.engine" in LAYERS[4][1]) and ("scorelint.rules" in LAYERS[4][1])
+
+
 def test_every_module_has_one_layer() -> None:
     assert len(MODULES) > 50
     missing = [m for m in MODULES if layer_of(m) is None]
-    assert missing == [], f"give these modules a layer in LAYERS: {missing}"
-    named = [n for _, names in LAYERS for n in names if not n.endswith(".*")]
-    assert len(named) == len(set(named)), "a module is named in two layers"
-    assert [n for n in named if n not in MODULES] == [], "LAYERS names a module that is gone"
+    assert missing == [], f"give these modules a row in docs/architecture.md: {missing}"
+    named = [n for _, names in LAYERS for n in names]
+    assert len(named) == len(set(named)), "a package is named in two layers"
+    assert [n for n in named if n not in MODULES] == [], "the table names a module that is gone"
+
+
+def test_few_modules_at_the_top() -> None:
+    top = [p.name for p in (ROOT / "scorelint").glob("*.py")]
+    assert len(top) <= MAX_TOP_LEVEL_MODULES, sorted(top)
+    packages = {p.parent.name for p in (ROOT / "scorelint").glob("*/__init__.py")}
+    assert packages == {"frontends", "run", "reports", "engine", "model", "base"}
+
+
+def test_every_package_says_its_job_and_what_it_may_import() -> None:
+    for init in (ROOT / "scorelint").glob("*/__init__.py"):
+        doc = ast.get_docstring(ast.parse(init.read_text(encoding="utf-8"))) or ""
+        assert "import" in doc and len(doc.split()) >= 20, init
 
 
 def test_imports_only_point_down() -> None:
     upward = []
     for module in MODULES:
-        for target, type_only in imports(module):
+        for target, _ in imports(module):
             if layer_of(target) < layer_of(module):  # type: ignore[operator]
-                if not (type_only and (module, target) in TYPE_ONLY_UP):
-                    upward.append(f"{module} ({LAYERS[layer_of(module)][0]}) imports {target} "
-                                  f"({LAYERS[layer_of(target)][0]})")
+                upward.append(f"{module} ({LAYERS[layer_of(module)][0]}) imports {target} "
+                              f"({LAYERS[layer_of(target)][0]})")
     assert upward == []
 
 
-def test_type_only_exceptions_are_still_needed() -> None:
-    seen = {(m, t) for m in MODULES for t, type_only in imports(m) if type_only}
-    assert TYPE_ONLY_UP <= seen
-
-
-def test_no_import_cycle() -> None:
-    graph = {m: sorted(t for t, type_only in imports(m)
-                       if not (type_only and (m, t) in TYPE_ONLY_UP)) for m in MODULES}
+def test_no_import_cycle_counting_type_only_imports() -> None:
+    graph = {m: sorted(t for t, _ in imports(m)) for m in MODULES}
     cycles = []
     state: dict[str, int] = {}  # 1: on the current path, 2: done
     path: list[str] = []
@@ -183,11 +176,11 @@ def test_no_import_cycle() -> None:
 def test_the_reader_sees_lazy_and_type_only_imports() -> None:
     # registry imports the rules package inside `all_rules`; the cache names the
     # pipeline's Options only for type checking.
-    assert ("scorelint.rules", False) in imports("scorelint.registry")
-    assert ("scorelint.pipeline", True) in imports("scorelint.cache")
-    assert ("scorelint.reporters.text", False) in imports("scorelint.reporters.concise")
+    assert ("scorelint.rules", False) in imports("scorelint.engine.registry")
+    assert ("scorelint.run.pipeline", True) in imports("scorelint.run.cache")
+    assert ("scorelint.reports.text", False) in imports("scorelint.reports.concise")
 
 
 def test_notebooks_only_map_cells_they_neither_lint_nor_fix() -> None:
-    assert {t for t, _ in imports("scorelint.notebook")} & {
-        "scorelint.engine", "scorelint.fixes", "scorelint.pipeline", "scorelint.runner"} == set()
+    assert {t for t, _ in imports("scorelint.run.notebook")} & {
+        "scorelint.engine.linter", "scorelint.engine.fixes", "scorelint.run.pipeline", "scorelint.run.runner"} == set()

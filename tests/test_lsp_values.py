@@ -1,11 +1,12 @@
-"""Findings as LSP values (scorelint.lsp), without a server: trace, positions, noqa."""
+"""Findings as LSP values (scorelint.frontends.lsp), without a server: trace, positions, noqa."""
 
 from __future__ import annotations
 
 from lsprotocol import types
 
-from scorelint import lsp, suppressions
-from scorelint.findings import Finding, Position
+from scorelint.base.findings import Finding, Position
+from scorelint.engine import suppressions
+from scorelint.frontends import lsp
 
 URI = "file:///project/score.py"
 
@@ -65,7 +66,7 @@ def test_noqa_action_is_the_add_noqa_edit_and_never_lands_in_a_string() -> None:
 
 
 def test_client_settings_take_the_shapes_editors_send() -> None:
-    from scorelint.server import ClientSettings
+    from scorelint.frontends.server import ClientSettings
 
     neovim = {"settings": {"select": ["sl2"], "unsafeFixes": True}}  # init_options
     assert ClientSettings.parse(neovim) == ClientSettings(select=("SL2",), unsafe_fixes=True)

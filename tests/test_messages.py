@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from scorelint import engine
-from scorelint.cli import main
-from scorelint.registry import all_rules
+from scorelint.engine import linter as engine
+from scorelint.engine.registry import all_rules
+from scorelint.frontends.cli import main
 
 
 def _messages(code: str) -> list[str]:

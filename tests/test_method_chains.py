@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from scorelint import fixes
-from scorelint.registry import all_rules
+from scorelint.engine import fixes
+from scorelint.engine.registry import all_rules
 
 
 @pytest.mark.parametrize("code, fixed", [

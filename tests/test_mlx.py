@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import textwrap
 
-from scorelint import engine, fixes
-from scorelint import vocabulary as vocab
-from scorelint.registry import all_rules
+from scorelint.engine import fixes
+from scorelint.engine import linter as engine
+from scorelint.engine.registry import all_rules
+from scorelint.model import vocabulary as vocab
 
 
 def _codes(code: str) -> list[str]:

@@ -13,11 +13,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from proof import load, torch_available
-from scorelint import engine, reference
-from scorelint.cli import main
-from scorelint.registry import all_rules
+
+from scorelint import reference
+from scorelint.engine import linter as engine
+from scorelint.engine.registry import all_rules
+from scorelint.frontends.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "fixtures" / "multiple_choice_scoring.py"

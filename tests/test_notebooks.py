@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from scorelint import discovery, engine, notebook, pipeline
-from scorelint.cli import main
-from scorelint.findings import ERROR_CODE
-from scorelint.registry import all_rules
+from scorelint.base.findings import ERROR_CODE
+from scorelint.engine import linter as engine
+from scorelint.engine.registry import all_rules
+from scorelint.frontends.cli import main
+from scorelint.run import discovery, notebook, pipeline
 
 DATA = Path(__file__).resolve().parent / "data" / "notebooks"
 ALL = pipeline.Options(codes=tuple(r.code for r in all_rules()))
@@ -261,7 +262,7 @@ def test_a_failed_write_leaves_the_notebook_untouched(tmp_path: Path,
     def fail(*args: object, **kwargs: object) -> None:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr("scorelint.source.write_atomic", fail)
+    monkeypatch.setattr("scorelint.base.source.write_atomic", fail)
     outcome = pipeline.check_file(str(path), pipeline.Options(codes=ALL.codes, fix=True))
     assert path.read_bytes() == before and outcome.fixed == 0
     assert [f.code for f in outcome.findings] == ["SL201", ERROR_CODE]

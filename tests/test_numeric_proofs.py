@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from proof import (
+    NUMERIC,
+    framework_of,
+    load,
+    never_worse,
+    numeric_fixtures,
+    prove,
+    torch_available,
+)
 
-from proof import (NUMERIC, framework_of, load, never_worse, numeric_fixtures, prove,
-                   torch_available)
-from scorelint import fixes
-from scorelint.registry import all_rules
+from scorelint.engine import fixes
+from scorelint.engine.registry import all_rules
 
 CASES = [
     pytest.param(

@@ -37,7 +37,7 @@ def test_wheel_contains_the_rules_package(tmp_path: Path) -> None:
     assert any(n.endswith("entry_points.txt") for n in names)
     entry_points = next(zipfile.Path(wheel, n).read_text() for n in names
                         if n.endswith("entry_points.txt"))
-    assert "scorelint = scorelint.cli:main" in entry_points
+    assert "scorelint = scorelint.frontends.cli:main" in entry_points
 
 
 def test_sdist_and_wheel_metadata_is_complete(tmp_path: Path) -> None:

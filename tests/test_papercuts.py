@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 import scorelint
-from scorelint import config
-from scorelint.cli import main
+from scorelint.frontends.cli import main
+from scorelint.run import config
 
 ROOT = Path(__file__).resolve().parents[1]
 BUGGY = "import numpy as np\n\n\ndef score(p):\n    return np.log(np.prod(p, axis=-1))\n"
@@ -61,7 +61,7 @@ def test_a_bad_selector_is_named_as_the_caller_gave_it() -> None:
         scorelint.check_source("x = 1\n", select=["SL999"])
     with pytest.raises(config.ConfigError, match=r"^check_source\(ignore=\.\.\.\)"):
         scorelint.check_source("x = 1\n", ignore=["SLX"])
-    from scorelint.server import ClientSettings, ScorelintServer
+    from scorelint.frontends.server import ClientSettings, ScorelintServer
 
     server = ScorelintServer()
     server.state.settings = ClientSettings.parse({"settings": {"extendSelect": ["SL99"]}})

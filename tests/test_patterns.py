@@ -1,11 +1,11 @@
-"""Shapes several rules look for (`scorelint.patterns`): logs in any base, weighted `exp` terms."""
+"""Shapes several rules look for (`scorelint.model.patterns`): logs in any base, weighted `exp` terms."""
 
 from __future__ import annotations
 
 import pytest
-
-from scorelint import patterns
 from test_facts import _subject
+
+from scorelint.model import patterns
 
 
 @pytest.mark.parametrize("code, base", [

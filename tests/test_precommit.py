@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from scorelint.cli import main
+from scorelint.frontends.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "tests" / "data" / "notebooks" / "bug_in_third_cell.ipynb"

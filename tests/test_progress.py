@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from scorelint import cache, pipeline, progress, runner
-from scorelint.discovery import Candidate
-from scorelint.registry import all_rules
+from scorelint.engine.registry import all_rules
+from scorelint.frontends import progress
+from scorelint.run import cache, pipeline, runner
+from scorelint.run.discovery import Candidate
 
 OPTIONS = pipeline.Options(codes=tuple(r.code for r in all_rules()) + ("SL002",))
 
@@ -157,7 +158,7 @@ def test_on_a_real_terminal_the_line_shows_the_work_and_is_erased(tmp_path: Path
     for i in range(8):
         (tmp_path / f"m{i}.py").write_text(
             f"import numpy as np\n\ndef f(p):\n    return np.log(np.prod(p)) * {i}\n")
-    script = ("import sys; from scorelint import cli, progress; progress.DELAY = 0; "
+    script = ("import sys; from scorelint.frontends import cli, progress; progress.DELAY = 0; "
               "sys.exit(cli.main(['check', '--no-cache', '-j', '1', '.']))")
     leader, follower = pty.openpty()
     env = {k: v for k, v in os.environ.items() if k not in ("CI", "TERM", "NO_COLOR")}

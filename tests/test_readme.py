@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from scorelint.cli import main
+from scorelint.frontends.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()

@@ -23,9 +23,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from test_precommit import BUGGY, Project, _check, _isolated_env, _snapshot, needs_git
 
 from scorelint.version import __version__
-from test_precommit import BUGGY, Project, _check, _isolated_env, _snapshot, needs_git
 
 try:
     import tomllib

@@ -21,13 +21,16 @@ from pathlib import Path
 import libcst as cst
 import pytest
 
-from scorelint import discovery, engine, fixes, source
-from scorelint.cli import main
-from scorelint.context import FileContext
-from scorelint.proposal import FixSpec, Replace
-from scorelint.findings import Applicability, FixAvailability
-from scorelint.rule import Clean, Flagged, Rule
-from scorelint.registry import all_rules
+from scorelint.base import limits, source
+from scorelint.base.findings import Applicability, FixAvailability
+from scorelint.engine import fixes
+from scorelint.engine import linter as engine
+from scorelint.engine.registry import all_rules
+from scorelint.engine.rule import Clean, Flagged, Rule
+from scorelint.frontends.cli import main
+from scorelint.model.context import FileContext
+from scorelint.model.proposal import FixSpec, Replace
+from scorelint.run import discovery
 
 ROOT = Path(__file__).resolve().parent.parent
 BUGGY = "import numpy as np\n\ndef score(p):\n    return np.log(np.prod(p, axis=-1))\n"
@@ -164,9 +167,10 @@ def test_too_deeply_nested_for_cpython_is_a_lint_error() -> None:
     "x = " + " + ".join(["a"] * 323) + "\n",
 ], ids=["lists-190", "sum-323"])
 def test_what_cpython_accepts_is_checked_however_deep(code: str) -> None:
-    # LibCST's visitors used to run out of stack on these ("too deeply nested").
+    # LibCST's visitors used to run out of stack on these ("too deeply nested"). The
+    # pipeline runs each file's whole check on the deep stack, as here.
     text = "import numpy as np\nscore = np.log(np.prod(p, axis=-1))\n" + code
-    result = fixes.fix_text(text, "deep.py", all_rules(), unsafe=True)
+    result = limits.on_deep_stack(fixes.fix_text, text, "deep.py", all_rules(), True)
     assert [f.code for f in result.applied] == ["SL201"]
     assert result.text.startswith("import numpy as np\nscore = np.sum(np.log(p), axis=-1)\n")
 
@@ -361,19 +365,19 @@ def _sample() -> tuple[list[str], set[str]]:
 
 
 def _has_candidates(path: str, rules: list[type[Rule]]) -> bool:
-    from scorelint import prefilter
+    from scorelint.engine import narrowing
 
     try:
         text = source.read(path).text
     except source.SourceError:
         return False
-    chosen = prefilter.candidates(rules, prefilter.text_tokens(text, rules))
+    chosen = narrowing.candidates(rules, narrowing.text_tokens(text, rules))
     try:
         tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return bool(chosen)  # LibCST has the last word on these
     # Both stages of the engine's funnel: only these files reach LibCST.
-    return bool(prefilter.candidates(chosen, set().union(*prefilter.statement_tokens(tree))))
+    return bool(narrowing.candidates(chosen, set().union(*narrowing.statement_tokens(tree))))
 
 
 def test_stdlib_sample_has_no_internal_error_and_unparseable_files_are_sl000() -> None:

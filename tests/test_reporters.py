@@ -16,12 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from scorelint import fixes, reporters
-from scorelint.findings import Applicability, Finding
-from scorelint.pipeline import Options, check_file
-from scorelint.registry import find_rule
-from scorelint.reporters import FORMATS, Report, github, review
-from scorelint.source import LineIndex
+from scorelint import reports as reporters
+from scorelint.base.findings import Applicability, Finding
+from scorelint.base.source import LineIndex
+from scorelint.engine import fixes
+from scorelint.engine.registry import find_rule
+from scorelint.reports import FORMATS, Report, github, review
+from scorelint.run.pipeline import Options, check_file
 
 SCHEMAS = Path(__file__).resolve().parent / "data" / "schemas"  # vendored, with their licences
 CODES = ("SL101", "SL102", "SL201")  # the rules these samples are written for
@@ -112,7 +113,7 @@ def test_text_shows_fix_and_safety_and_colours_only_when_asked(sample: Path) -> 
 
 
 def test_text_marks_every_line_of_a_multi_line_span(tmp_path: Path, capsys) -> None:  # noqa: ANN001
-    from scorelint.cli import main
+    from scorelint.frontends.cli import main
 
     path = tmp_path / "m.py"
     path.write_text("import numpy as np\n\n\ndef score(p):\n    return np.log(\n"
@@ -127,7 +128,7 @@ def test_text_marks_every_line_of_a_multi_line_span(tmp_path: Path, capsys) -> N
 
 
 def test_text_shows_the_ends_of_a_long_span(tmp_path: Path, capsys) -> None:  # noqa: ANN001
-    from scorelint.cli import main
+    from scorelint.frontends.cli import main
 
     path = tmp_path / "m.py"
     path.write_text("import numpy as np\n\n\ndef score(p):\n    return np.log(np.prod(\n"
@@ -516,7 +517,7 @@ def test_review_suggestions_applied_give_the_fixed_file(sample: Path, unsafe: bo
             continue
         fixed = fixes.fix_text(original, path, [find_rule(c) for c in CODES], unsafe).text
         # Suggestions are per finding; the clean-up after all the fixes (an import they
-        # leave unread) is not one of them (scorelint.tidy).
+        # leave unread) is not one of them (scorelint.engine.tidy).
         assert fixes.tidy_text(original, _apply_suggestions(original, blocks), path) == fixed, \
             path
     assert ("same as suggested above" in text) is unsafe  # the shared `import jax.nn`

@@ -1,4 +1,4 @@
-"""Unit tests of the roles layer (scorelint/roles.py): what a value is for in sequence
+"""Unit tests of the roles layer (scorelint/model/roles.py): what a value is for in sequence
 scoring, read from how it is made, with names only as hints."""
 
 from __future__ import annotations
@@ -8,10 +8,10 @@ import textwrap
 import libcst as cst
 import pytest
 
-from scorelint import patterns, roles
-from scorelint.context import FileContext
-from scorelint.semantic import Semantic
-from scorelint.summaries import MemberRecorder
+from scorelint.model import patterns, roles
+from scorelint.model.context import FileContext
+from scorelint.model.semantic import Semantic
+from scorelint.model.summaries import MemberRecorder
 
 
 def _subject(code: str) -> tuple[FileContext, cst.BaseExpression]:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import libcst as cst
 import pytest
 
-from scorelint import engine, fixes
-from scorelint.registry import all_rules
-from scorelint.rule import DOC_SECTIONS
+from scorelint.engine import fixes
+from scorelint.engine import linter as engine
+from scorelint.engine.registry import all_rules
+from scorelint.engine.rule import DOC_SECTIONS
 
 RULES = all_rules()
 FLAGGED = [(r, i, ex) for r in RULES for i, ex in enumerate(r.flagged)]

@@ -1,4 +1,4 @@
-"""The rule index (`scorelint/rule_index.py`) says what the rules say, and a run with
+"""The rule index (`scorelint/engine/rule_index.py`) says what the rules say, and a run with
 nothing to match never imports the rules or LibCST (issue 9: start-up)."""
 
 from __future__ import annotations
@@ -7,18 +7,18 @@ import subprocess
 import sys
 from pathlib import Path
 
-from scorelint import registry
+from scorelint.engine import registry
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_the_index_is_the_rules_metadata() -> None:
     expected = registry.render_index()
-    actual = (ROOT / "scorelint" / "rule_index.py").read_text(encoding="utf-8")
+    actual = (ROOT / "scorelint" / "engine" / "rule_index.py").read_text(encoding="utf-8")
     assert actual == expected, (
-        "scorelint/rule_index.py is stale: regenerate it with\n"
-        "python -c \"from scorelint import registry; print(registry.render_index(), end='')\""
-        " > scorelint/rule_index.py")
+        "scorelint/engine/rule_index.py is stale: regenerate it with\n"
+        "python -c \"from scorelint.engine import registry; print(registry.render_index(), end='')\""
+        " > scorelint/engine/rule_index.py")
     assert registry.index() == tuple(registry.info(rule) for rule in registry.all_rules())
 
 

@@ -8,8 +8,9 @@ import textwrap
 
 import pytest
 
-from scorelint import engine, fixes
-from scorelint.registry import all_rules
+from scorelint.engine import fixes
+from scorelint.engine import linter as engine
+from scorelint.engine.registry import all_rules
 
 
 def _fixed(code: str, unsafe: bool = False) -> str:

@@ -1,4 +1,4 @@
-"""`scorelint.semantic` answers every question scorelint asks of scopes as LibCST's
+"""`scorelint.model.semantic` answers every question scorelint asks of scopes as LibCST's
 `ScopeProvider` does: on every fixture, every rule example and every data file, for
 every node, the same scope; for every name and attribute, the same qualified names
 (imports and builtins), the same bindings, the same reads; the same names in use.
@@ -28,8 +28,8 @@ from libcst.metadata import (
 )
 from libcst.metadata.scope_provider import AnnotationScope
 
-from scorelint import semantic
-from scorelint.registry import all_rules
+from scorelint.engine.registry import all_rules
+from scorelint.model import semantic
 
 ROOT = Path(__file__).resolve().parent.parent
 FILES = sorted([*(ROOT / "fixtures").rglob("*.py"), *(ROOT / "tests" / "data").rglob("*.py")])

@@ -6,8 +6,8 @@ import textwrap
 
 import libcst as cst
 
-from scorelint import semantic
-from scorelint.semantic import Semantic
+from scorelint.model import semantic
+from scorelint.model.semantic import Semantic
 
 
 def _model(code: str) -> tuple[Semantic, cst.Module]:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from scorelint.cli import main
+from scorelint.frontends.cli import main
 
 BUGGY = "import numpy as np\n\ndef score(p):\n    return np.log(np.prod(p, axis=-1))\n"
 FIXED = "import numpy as np\n\ndef score(p):\n    return np.sum(np.log(p), axis=-1)\n"
@@ -192,7 +192,7 @@ def test_typos_suggest_the_closest_flag_or_subcommand(capsys) -> None:
 
 
 def test_bad_select_lists_every_valid_selector(capsys) -> None:
-    from scorelint.config import selectable_codes
+    from scorelint.run.config import selectable_codes
 
     assert main(["check", "--select", "SL2O1", "."]) == 2
     err = capsys.readouterr().err

@@ -10,9 +10,10 @@ import pytest
 
 _PROBE = """
 import sys
-from scorelint import cli
+from scorelint.frontends import cli
 code = cli.main({argv!r})
-heavy = sorted(m for m in ("libcst", "numpy", "scorelint.engine", "scorelint.reporters")
+heavy = sorted(m for m in ("libcst", "numpy", "scorelint.engine.linter", "scorelint.engine.registry",
+                            "scorelint.reports.text", "scorelint.reports.sarif")
                if m in sys.modules)
 print("HEAVY", heavy)
 """

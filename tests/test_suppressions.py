@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from scorelint import engine, fixes, suppressions
-from scorelint.cli import main
-from scorelint.findings import error_finding
-from scorelint.registry import all_rules
+from scorelint.base.findings import error_finding
+from scorelint.engine import fixes, suppressions
+from scorelint.engine import linter as engine
+from scorelint.engine.registry import all_rules
+from scorelint.frontends.cli import main
 
 HEAD = "import numpy as np\n"
 BUG = "x = np.log(np.prod(p))"  # SL201, columns 5..22

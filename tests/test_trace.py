@@ -17,14 +17,6 @@ from pathlib import Path
 import libcst as cst
 import pytest
 from libcst.metadata import ByteSpanPositionProvider, MetadataWrapper
-
-from scorelint import baseline, engine, pipeline, reporters, suppressions
-from scorelint.engine import SlotRecorder
-from scorelint.proposal import RawFinding
-from scorelint.findings import Applicability, Edit, FileOutcome, Finding, Fix, Position, TraceStep
-from scorelint.reporters import Report
-from scorelint.registry import find_rule
-from scorelint.source import LineIndex
 from test_reporters import (
     NOTEBOOK,
     SCHEMAS,
@@ -34,6 +26,25 @@ from test_reporters import (
     _sarif_validator,
     _suggestions_by_file,
 )
+
+from scorelint import reports as reporters
+from scorelint.base.findings import (
+    Applicability,
+    Edit,
+    FileOutcome,
+    Finding,
+    Fix,
+    Position,
+    TraceStep,
+)
+from scorelint.base.source import LineIndex
+from scorelint.engine import linter as engine
+from scorelint.engine import suppressions
+from scorelint.engine.linter import SlotRecorder
+from scorelint.engine.registry import find_rule
+from scorelint.model.proposal import RawFinding
+from scorelint.reports import Report
+from scorelint.run import baseline, pipeline
 
 # `h` is made on row 5 after non-ASCII text (é is two bytes in UTF-8),
 # reshaped on row 6, consumed on row 7.

@@ -18,11 +18,22 @@ from pathlib import Path
 
 import pytest
 
-from scorelint import engine, fixes, limits, notebook, pipeline, runner
-from scorelint.cli import main
-from scorelint.discovery import Candidate
-from scorelint.findings import ERROR_CODE, Applicability, Edit, FileOutcome, Finding, Fix, Position
-from scorelint.registry import all_rules
+from scorelint.base import limits
+from scorelint.base.findings import (
+    ERROR_CODE,
+    Applicability,
+    Edit,
+    FileOutcome,
+    Finding,
+    Fix,
+    Position,
+)
+from scorelint.engine import fixes
+from scorelint.engine import linter as engine
+from scorelint.engine.registry import all_rules
+from scorelint.frontends.cli import main
+from scorelint.run import notebook, pipeline, runner
+from scorelint.run.discovery import Candidate
 
 BUGGY = "import numpy as np\n\ndef score(p):\n    return np.log(np.prod(p, axis=-1))\n"
 FIXED = "import numpy as np\n\ndef score(p):\n    return np.sum(np.log(p), axis=-1)\n"

@@ -14,12 +14,12 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from scorelint import values
-from scorelint import vocabulary as vocab
-from scorelint.context import FileContext
-from scorelint.semantic import Semantic
-from scorelint.summaries import MemberRecorder
-from scorelint.values import Interval
+from scorelint.model import values
+from scorelint.model import vocabulary as vocab
+from scorelint.model.context import FileContext
+from scorelint.model.semantic import Semantic
+from scorelint.model.summaries import MemberRecorder
+from scorelint.model.values import Interval
 
 DTYPES = (np.float32, np.float64)
 # Inputs stay where float32 can hold them; an infinite end stands for "any size".
@@ -414,8 +414,8 @@ def test_thresholds_come_from_one_table() -> None:
 
 # -- messages quote what is known ---------------------------------------------------------
 def _messages(code: str) -> list[str]:
-    from scorelint import engine
-    from scorelint.registry import all_rules
+    from scorelint.engine import linter as engine
+    from scorelint.engine.registry import all_rules
     return [f"{f.code} {f.message}" for f in engine.lint(textwrap.dedent(code), "m.py", all_rules())]
 
 

@@ -1,5 +1,5 @@
 """Direct tests of the operation vocabulary and the spelling layer, and a round trip
-between them: whatever `scorelint.spelling` writes, `FileContext.op` reads back."""
+between them: whatever `scorelint.model.spelling` writes, `FileContext.op` reads back."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import libcst as cst
 import pytest
 from libcst import matchers as m
 
-from scorelint import vocabulary as vocab
-from scorelint.context import FileContext
-from scorelint.semantic import Semantic
-from scorelint.spelling import NUMPY_ONLY, SPELLINGS, Spelling
-from scorelint.summaries import MemberRecorder
+from scorelint.model import vocabulary as vocab
+from scorelint.model.context import FileContext
+from scorelint.model.semantic import Semantic
+from scorelint.model.spelling import NUMPY_ONLY, SPELLINGS, Spelling
+from scorelint.model.summaries import MemberRecorder
 
 
 def _context(code: str) -> FileContext:

@@ -1,8 +1,8 @@
-"""scorelint.walk meets the same nodes, in the same order, as LibCST's own traversal.
+"""scorelint.model.walk meets the same nodes, in the same order, as LibCST's own traversal.
 
-The engine's rule pass, the data flow and the facts walk trees with `walk.visit`
-and `walk.children` instead of `node.visit` and `node.children` (which rebuild
-every node they pass). A rule sees what it would have seen under LibCST only if
+The engine's rule pass (`scorelint.engine.linter.visit`, on walk's field tables), the
+data flow and the facts walk trees with `walk.children` instead of `node.visit` and
+`node.children` (which rebuild every node they pass). A rule sees what it would have seen under LibCST only if
 the two agree exactly: every `on_visit` / `on_leave` event on the same node
 object, in the same order, children skipped where `on_visit` says so, and the
 same children list for every node. Checked here on every fixture file, every
@@ -19,8 +19,10 @@ from pathlib import Path
 import libcst as cst
 import pytest
 
-from scorelint import engine, limits, walk
-from scorelint.registry import all_rules
+from scorelint.base import limits
+from scorelint.engine import linter as engine
+from scorelint.engine.registry import all_rules
+from scorelint.model import walk
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -214,7 +216,7 @@ match x:
 
 # LibCST's validation of a chain of a thousand unary operators is quadratic: 5 s to
 # parse it, 20 s for its `.children`. Deep nesting is covered by the nested lists (and
-# `walk.visit` takes one frame per level where LibCST's visit takes three or more).
+# `scorelint.engine.linter.visit` takes one frame per level where LibCST's visit takes three or more).
 TOO_SLOW_FOR_LIBCST = {"deeply_nested_unary.py"}
 
 
@@ -249,7 +251,7 @@ def _agree(module: cst.Module) -> set[tuple[type, str | None]]:
     None) for each node class, (class, field) for each field that held a node."""
     for skip in _skips():
         ours, theirs = Recorder(skip), Recorder(skip)
-        walk.visit(module, ours)
+        engine.visit(module, ours)
         module.visit(theirs)
         assert ours.events == theirs.events
     met: set[tuple[type, str | None]] = set()
@@ -352,7 +354,7 @@ def test_nodes_built_by_hand_walk_as_libcst() -> None:
 
 
 def test_rule_pass_sees_what_libcst_visit_gives_it() -> None:
-    """The engine's batched dispatcher under `walk.visit` calls each rule's visit_X /
+    """The engine's batched dispatcher under `scorelint.engine.linter.visit` calls each rule's visit_X /
     leave_X on the same nodes, in the same order, as under LibCST's visit."""
 
     class Spy(cst.BatchableCSTVisitor):
@@ -371,7 +373,7 @@ def test_rule_pass_sees_what_libcst_visit_gives_it() -> None:
 
     module = cst.parse_module(ALL_SYNTAX)
     ours, theirs = Spy(), Spy()
-    walk.visit(module, engine._Batched([ours], [], []))
+    engine.visit(module, engine._Batched([ours], [], []))
     module.visit(engine._Batched([theirs], [], []))
     assert ours.calls == theirs.calls
     assert len(ours.calls) > 100

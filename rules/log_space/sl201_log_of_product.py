@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import libcst as cst
 
-from scorelint import facts, origins, patterns
-from scorelint.dataflow import Definition
-from scorelint.findings import Applicability, FixAvailability
-from scorelint.proposal import FixSpec, Replace
-from scorelint.rule import Clean, Flagged, Rule
-from scorelint.spelling import paren
-from scorelint.vocabulary import Op
+from scorelint.base.findings import Applicability, FixAvailability
+from scorelint.engine.rule import Clean, Flagged, Rule
+from scorelint.model import facts, origins, patterns
+from scorelint.model.dataflow import Definition
+from scorelint.model.proposal import FixSpec, Replace
+from scorelint.model.spelling import paren
+from scorelint.model.vocabulary import Op
 
 _LOGS = ("log", "log2", "log10")
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import libcst as cst
 
-from scorelint import origins, patterns, roles
-from scorelint.context import FileContext
-from scorelint.dataflow import AUGMENT
-from scorelint.rule import Clean, Flagged, Rule
+from scorelint.engine.rule import Clean, Flagged, Rule
+from scorelint.model import origins, patterns, roles
+from scorelint.model.context import FileContext
+from scorelint.model.dataflow import AUGMENT
 
 _ORDER = (cst.GreaterThan, cst.LessThan, cst.GreaterThanEqual, cst.LessThanEqual)
 _PROBABILITY_KINDS = ("softmax", "sigmoid", "exp")

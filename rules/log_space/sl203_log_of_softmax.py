@@ -6,13 +6,13 @@ from typing import ClassVar
 
 import libcst as cst
 
-from scorelint import facts, origins, patterns, values
-from scorelint import vocabulary as vocab
-from scorelint.findings import Applicability, FixAvailability
-from scorelint.proposal import FixSpec, InsertLine
-from scorelint.rule import Clean, Flagged, Rule
-from scorelint.spelling import paren
-from scorelint.vocabulary import FUNCTIONS, Op
+from scorelint.base.findings import Applicability, FixAvailability
+from scorelint.engine.rule import Clean, Flagged, Rule
+from scorelint.model import facts, origins, patterns, values
+from scorelint.model import vocabulary as vocab
+from scorelint.model.proposal import FixSpec, InsertLine
+from scorelint.model.spelling import paren
+from scorelint.model.vocabulary import FUNCTIONS, Op
 
 
 class LogOfSoftmax(Rule):
@@ -60,7 +60,7 @@ class LogOfSoftmax(Rule):
     as functions are not followed. When the softmax is reached through a
     name and its arguments include a call (`softmax(model(x))`), the finding
     has no fix, since the fix would repeat the call. Calls across modules are
-    never followed. Logits whose range (`scorelint.values`) is too narrow
+    never followed. Logits whose range (`scorelint.model.values`) is too narrow
     for any entry of the softmax to round to 0 in their dtype (a test's
     `torch.randn(n)`, `torch.rand(n)`, small literals) are left alone.
     """

@@ -6,12 +6,12 @@ import re
 
 import libcst as cst
 
-from scorelint import facts, patterns
-from scorelint.findings import Applicability, FixAvailability
-from scorelint.proposal import FixSpec, InsertLine
-from scorelint.rule import Clean, Flagged, Rule
-from scorelint.spelling import paren
-from scorelint.vocabulary import Op
+from scorelint.base.findings import Applicability, FixAvailability
+from scorelint.engine.rule import Clean, Flagged, Rule
+from scorelint.model import facts, patterns
+from scorelint.model.proposal import FixSpec, InsertLine
+from scorelint.model.spelling import paren
+from scorelint.model.vocabulary import Op
 
 # The logsumexps that take weights: `logsumexp(x, b=w) = log(sum(w * exp(x)))`.
 _TAKES_B = frozenset({"scipy.special.logsumexp", "jax.nn.logsumexp"})

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import libcst as cst
 
-from scorelint import facts, patterns, values
-from scorelint.findings import Applicability, FixAvailability
-from scorelint.rule import Clean, Flagged, Rule
-from scorelint.spelling import negate
-from scorelint.vocabulary import Op
+from scorelint.base.findings import Applicability, FixAvailability
+from scorelint.engine.rule import Clean, Flagged, Rule
+from scorelint.model import facts, patterns, values
+from scorelint.model.spelling import negate
+from scorelint.model.vocabulary import Op
 
 
 class LogOfSigmoid(Rule):
@@ -55,7 +55,7 @@ class LogOfSigmoid(Rule):
     one or reads as one (`eps`, `self.gamma = 1e-8`); an unknown setting
     (`p + delta`) is not taken as one, and the log is left alone.
     Scalar code (`math`) has no log-sigmoid and is reported without a fix.
-    A sigmoid whose argument's range (`scorelint.values`) keeps it from
+    A sigmoid whose argument's range (`scorelint.model.values`) keeps it from
     rounding to 0 (or, under `1 - sigmoid`, to 1) in its dtype is left alone:
     `log(sigmoid(torch.rand(n)))` is finite. Other spellings of the sigmoid (`0.5 * (1 + tanh(x / 2))`) and
     `log2` / `log10` of it are not recognised. A sigmoid reached through a

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from scorelint import patterns, values
-from scorelint.findings import Applicability, FixAvailability
-from scorelint.rule import Clean, Flagged, Rule
+from scorelint.base.findings import Applicability, FixAvailability
+from scorelint.engine.rule import Clean, Flagged, Rule
+from scorelint.model import patterns, values
 
 
 class SoftplusByHand(Rule):

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import libcst as cst
 
-from scorelint import facts, patterns, values
-from scorelint.context import FileContext
-from scorelint.findings import Applicability, FixAvailability
-from scorelint.proposal import InsertLine
-from scorelint.rule import Clean, Flagged, Rule
-from scorelint.spelling import negate
-from scorelint.vocabulary import Op
+from scorelint.base.findings import Applicability, FixAvailability
+from scorelint.engine.rule import Clean, Flagged, Rule
+from scorelint.model import facts, patterns, values
+from scorelint.model.context import FileContext
+from scorelint.model.proposal import InsertLine
+from scorelint.model.spelling import negate
+from scorelint.model.vocabulary import Op
 
 
 class LogOfOneMinus(Rule):
@@ -59,7 +59,7 @@ class LogOfOneMinus(Rule):
 
     ## Known limitations
     `log(1 - p)` is reported only when `p` is visibly a probability and its
-    range (`scorelint.values`) does not keep it away from 0 (`1 - 0.5`,
+    range (`scorelint.model.values`) does not keep it away from 0 (`1 - 0.5`,
     `1 + np.exp(2 / 4)` lose nothing); a
     `1 - exp(a)` only when `a` reads as a log-probability or rate (a decay
     schedule `1 - exp(-t / tau)` is left alone). `log(1 - sigmoid(x))` is

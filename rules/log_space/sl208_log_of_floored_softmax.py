@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from scorelint.findings import Applicability
-from scorelint.rule import Clean, Flagged
 from scorelint.rules.log_space.sl203_log_of_softmax import LogOfSoftmax
+
+from scorelint.base.findings import Applicability
+from scorelint.engine.rule import Clean, Flagged
 
 
 class LogOfFlooredSoftmax(LogOfSoftmax):

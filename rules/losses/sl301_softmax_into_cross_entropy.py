@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import libcst as cst
 
-from scorelint import patterns
-from scorelint import vocabulary as vocab
-from scorelint.findings import Applicability, FixAvailability
-from scorelint.proposal import FixSpec
-from scorelint.rule import Clean, Flagged, Rule
-from scorelint.vocabulary import CROSS_ENTROPY
+from scorelint.base.findings import Applicability, FixAvailability
+from scorelint.engine.rule import Clean, Flagged, Rule
+from scorelint.model import patterns
+from scorelint.model import vocabulary as vocab
+from scorelint.model.proposal import FixSpec
+from scorelint.model.vocabulary import CROSS_ENTROPY
 
 
 class SoftmaxIntoCrossEntropy(Rule):

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import libcst as cst
 
-from scorelint import facts, patterns
-from scorelint import vocabulary as vocab
-from scorelint.context import FileContext
-from scorelint.findings import Applicability, FixAvailability
-from scorelint.proposal import FixSpec, InsertLine, Replace
-from scorelint.rule import Clean, Flagged, Rule
-from scorelint.vocabulary import BCE, BCE_WITH_LOGITS, Loss
+from scorelint.base.findings import Applicability, FixAvailability
+from scorelint.engine.rule import Clean, Flagged, Rule
+from scorelint.model import facts, patterns
+from scorelint.model import vocabulary as vocab
+from scorelint.model.context import FileContext
+from scorelint.model.proposal import FixSpec, InsertLine, Replace
+from scorelint.model.vocabulary import BCE, BCE_WITH_LOGITS, Loss
 
 
 class BceOnSigmoid(Rule):

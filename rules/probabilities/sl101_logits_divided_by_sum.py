@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import libcst as cst
 
-from scorelint import facts, patterns
-from scorelint import vocabulary as vocab
-from scorelint.findings import Applicability, FixAvailability
-from scorelint.proposal import FixSpec
-from scorelint.rule import Clean, Flagged, Rule
+from scorelint.base.findings import Applicability, FixAvailability
+from scorelint.engine.rule import Clean, Flagged, Rule
+from scorelint.model import facts, patterns
+from scorelint.model import vocabulary as vocab
+from scorelint.model.proposal import FixSpec
 
 
 class LogitsDividedBySum(Rule):

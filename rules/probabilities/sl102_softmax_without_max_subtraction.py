@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import libcst as cst
 
-from scorelint import facts, patterns, values
-from scorelint.context import FileContext
-from scorelint.dataflow import ELEMENT
-from scorelint import vocabulary as vocab
-from scorelint.findings import Applicability, FixAvailability
-from scorelint.proposal import FixSpec
-from scorelint.rule import Clean, Flagged, Rule
+from scorelint.base.findings import Applicability, FixAvailability
+from scorelint.engine.rule import Clean, Flagged, Rule
+from scorelint.model import facts, patterns, values
+from scorelint.model import vocabulary as vocab
+from scorelint.model.context import FileContext
+from scorelint.model.dataflow import ELEMENT
+from scorelint.model.proposal import FixSpec
 
 
 class SoftmaxWithoutMaxSubtraction(Rule):

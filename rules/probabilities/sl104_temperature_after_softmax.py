@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import libcst as cst
 
-from scorelint import facts
-from scorelint import vocabulary as vocab
-from scorelint.context import FileContext
-from scorelint.findings import Applicability, FixAvailability
-from scorelint.proposal import FixSpec
-from scorelint.rule import Clean, Flagged, Rule
-from scorelint.spelling import paren
+from scorelint.base.findings import Applicability, FixAvailability
+from scorelint.engine.rule import Clean, Flagged, Rule
+from scorelint.model import facts
+from scorelint.model import vocabulary as vocab
+from scorelint.model.context import FileContext
+from scorelint.model.proposal import FixSpec
+from scorelint.model.spelling import paren
 
 
 class TemperatureAfterSoftmax(Rule):

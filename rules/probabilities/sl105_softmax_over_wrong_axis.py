@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import libcst as cst
 
-from scorelint import patterns, walk
-from scorelint import vocabulary as vocab
-from scorelint.context import FileContext
-from scorelint.dataflow import ASSIGN
-from scorelint.rule import Clean, Flagged, Rule
+from scorelint.engine.rule import Clean, Flagged, Rule
+from scorelint.model import patterns, walk
+from scorelint.model import vocabulary as vocab
+from scorelint.model.context import FileContext
+from scorelint.model.dataflow import ASSIGN
 
 _KINDS = ("softmax", "log_softmax")
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import libcst as cst
 
-from scorelint import origins, patterns, roles, walk
-from scorelint import vocabulary as vocab
-from scorelint.findings import Applicability, FixAvailability
-from scorelint.proposal import FixSpec, Replace
-from scorelint.rule import Clean, Flagged, Rule
+from scorelint.base.findings import Applicability, FixAvailability
+from scorelint.engine.rule import Clean, Flagged, Rule
+from scorelint.model import origins, patterns, roles, walk
+from scorelint.model import vocabulary as vocab
+from scorelint.model.proposal import FixSpec, Replace
 
 _GATHERS = frozenset({"gather", "take_along_axis", "take_along_dim"})
 

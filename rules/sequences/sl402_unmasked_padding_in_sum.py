@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import libcst as cst
 
-from scorelint import patterns, roles, walk
-from scorelint import vocabulary as vocab
-from scorelint.findings import Applicability, FixAvailability
-from scorelint.proposal import FixSpec, Replace
-from scorelint.rule import Clean, Flagged, Rule
-from scorelint.spelling import paren
+from scorelint.base.findings import Applicability, FixAvailability
+from scorelint.engine.rule import Clean, Flagged, Rule
+from scorelint.model import patterns, roles, walk
+from scorelint.model import vocabulary as vocab
+from scorelint.model.proposal import FixSpec, Replace
+from scorelint.model.spelling import paren
 
 _SUM_TOKENS = vocab.call_names("sum")
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from scorelint import patterns, roles
-from scorelint.context import FileContext
-from scorelint.rule import Clean, Flagged, Rule
+from scorelint.engine.rule import Clean, Flagged, Rule
+from scorelint.model import patterns, roles
+from scorelint.model.context import FileContext
 
 _ORDER = (cst.GreaterThan, cst.LessThan, cst.GreaterThanEqual, cst.LessThanEqual)
 

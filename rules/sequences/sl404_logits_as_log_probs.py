@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from scorelint import roles
-from scorelint.rule import Clean, Flagged, Rule
+from scorelint.engine.rule import Clean, Flagged, Rule
+from scorelint.model import roles
 
 _REDUCTIONS = frozenset({"sum", "fsum", "mean"})
 

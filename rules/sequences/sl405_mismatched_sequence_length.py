@@ -6,8 +6,8 @@ import re
 
 import libcst as cst
 
-from scorelint import patterns, roles
-from scorelint.rule import Clean, Flagged, Rule
+from scorelint.engine.rule import Clean, Flagged, Rule
+from scorelint.model import patterns, roles
 
 _CONCATS = frozenset({"cat", "concatenate", "concat", "hstack"})
 _ARRAYS = frozenset({"array", "tensor", "asarray", "as_tensor", "LongTensor"})

@@ -1,0 +1,159 @@
+"""Applying fixes: text edits, re-lint until stable, re-parse.
+
+A fix is a set of text edits on the node's own source span, so every byte
+outside the edits is kept (encoding, BOM, line endings, comments). The file
+is re-linted after each pass, at most `MAX_PASSES` times; a result that does
+not parse, or that never settles, is thrown away whole. Writing the result
+is `scorelint.base.source.write_atomic`'s.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from scorelint.base.findings import (
+    ERROR_CODE,
+    Edit,
+    Finding,
+    applicable,  # noqa: F401  (callers use fixes.applicable)
+    apply_edits,
+    fixable,
+)
+from scorelint.engine import linter as engine
+from scorelint.engine import recovery
+from scorelint.engine.rule import Rule
+from scorelint.engine.tidy import name_repeats, tidy
+from scorelint.engine.wrapping import line_length, wrap_long_lines
+
+MAX_PASSES = 10
+
+# Called on every pass's findings (the runner marks suppressed ones and adds
+# unused-suppression reports): (text, findings) -> findings.
+Postprocess = Callable[[str, list[Finding]], list[Finding]]
+
+
+@dataclass
+class FixResult:
+    text: str  # the fixed text (the original when nothing applied or a fix was refused)
+    applied: list[Finding] = field(default_factory=list)
+    remaining: list[Finding] = field(default_factory=list)
+    refused: str | None = None  # why the fixes were thrown away, if they were
+    original: list[Finding] = field(default_factory=list)  # the findings before any fix
+
+
+def _choose(findings: Sequence[Finding], unsafe: bool) -> tuple[list[Finding], list[Edit]]:
+    """Fixes that do not overlap each other; the rest wait for the next pass."""
+    chosen: list[Finding] = []
+    taken: list[Edit] = []
+    for finding in findings:
+        if not fixable(finding, unsafe):
+            continue
+        assert finding.fix is not None
+        new = [e for e in finding.fix.edits if e not in taken]
+        if any(_overlaps(a, b) for a in new for b in taken):
+            continue
+        chosen.append(finding)
+        taken.extend(new)
+    return chosen, taken
+
+
+def _overlaps(a: Edit, b: Edit) -> bool:
+    """Do two edits touch the same text? Insertions (whole import lines) never collide
+    with each other: several at one point are all applied, in a fixed order."""
+    if a.start == a.end and b.start == b.end:
+        return False
+    return a.start < b.end and b.start < a.end
+
+
+def compiles(text: str) -> bool:
+    """Does CPython accept the text? (`compile` only; nothing is executed.)"""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compile(text, "<scorelint>", "exec", dont_inherit=True)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
+
+
+def reparses(text: str, must_compile: bool) -> bool:
+    try:
+        engine.parse(text)
+    except engine.LintError:
+        return False
+    return compiles(text) if must_compile else True
+
+
+def _lint(text: str, path: str, rules: Sequence[type[Rule]],
+          postprocess: Postprocess | None) -> list[Finding]:
+    findings = engine.lint(text, path, rules)
+    return postprocess(text, findings) if postprocess is not None else findings
+
+
+def fix_text(text: str, path: str, rules: Sequence[type[Rule]], unsafe: bool,
+             postprocess: Postprocess | None = None,
+             first: Sequence[Finding] | None = None) -> FixResult:
+    """Fix `text` until no applicable fix is left; raises `engine.LintError` if unparseable.
+
+    Suppressed findings (as `postprocess` marks them) are never fixed. `first` is the
+    lint of `text` when it is known already (a cached check), so it is not linted again.
+    """
+    original = findings = list(first) if first is not None else _lint(text, path, rules,
+                                                                      postprocess)
+    if any(f.code == ERROR_CODE for f in original):
+        # Part of the file does not parse (scorelint.engine.recovery): a fix could not be re-checked.
+        return FixResult(text, [], recovery.without_fixes(original), original=original)
+    must_compile = compiles(text)
+    current, applied = text, []
+    for _ in range(MAX_PASSES):
+        chosen, edits = _choose(findings, unsafe)
+        if not chosen:
+            return _tidied(text, current, path, rules, postprocess, must_compile,
+                           FixResult(current, applied, findings, original=original))
+        candidate = apply_edits(current, edits)
+        if candidate == current:  # a fix that changes nothing would never settle
+            return _refused(text, original, "a fix changed nothing")
+        if not reparses(candidate, must_compile):
+            return _refused(text, original, "the fixed file would not parse")
+        current = candidate
+        applied.extend(chosen)
+        findings = _lint(current, path, rules, postprocess)
+    if any(fixable(f, unsafe) for f in findings):
+        return _refused(text, original, f"fixes did not settle in {MAX_PASSES} passes")
+    return _tidied(text, current, path, rules, postprocess, must_compile,
+                   FixResult(current, applied, findings, original=original))
+
+
+def _tidied(text: str, current: str, path: str, rules: Sequence[type[Rule]],
+            postprocess: Postprocess | None, must_compile: bool, result: FixResult) -> FixResult:
+    """The result without the bindings and imports its fixes left dead (scorelint.engine.tidy),
+    and with the lines they made too long broken inside their brackets (scorelint.engine.wrapping)."""
+    if not result.applied:
+        return result
+    tidied = tidy_text(text, current, path)
+    if tidied == current or not reparses(tidied, must_compile):
+        return result
+    return dataclasses.replace(result, text=tidied,
+                               remaining=_lint(tidied, path, rules, postprocess))
+
+
+def tidy_text(before: str, after: str, path: str) -> str:
+    """What the fixes that turned `before` into `after` left behind, cleared: a value they
+    wrote twice computed once, dead bindings and imports removed (scorelint.engine.tidy), the
+    lines they made too long for the project's line length broken inside their brackets
+    (scorelint.engine.wrapping)."""
+    named = name_repeats(before, after)
+    return wrap_long_lines(before, tidy(before, named, path), line_length(path))
+
+
+def withdraw_fixes(findings: Sequence[Finding], why: str) -> list[Finding]:
+    """The findings with their fixes withdrawn and the reason in the message."""
+    return [dataclasses.replace(f, message=f"{f.message} (fix refused: {why})", fix=None)
+            if f.fix else f for f in findings]
+
+
+def _refused(text: str, original: list[Finding], why: str) -> FixResult:
+    return FixResult(text, [], withdraw_fixes(original, why), refused=why, original=original)

@@ -1,0 +1,252 @@
+"""Where a value comes from: the operation that made it, seen across statements and functions.
+
+`log(h)` is the log of a softmax when `h = softmax(z)` reaches it, when `h`
+is `p.view(-1)` or `p[i].cpu().numpy()` of one, when `h = self.probs` and a
+method set `self.probs = softmax(...)`, when `h = helper(x)` and the
+same-module `helper` returns one, or when `h = model(x)` and `model` is an
+instance of a same-module class whose `forward` (or whose `nn.Sequential`)
+ends in one. Each step is kept as a trace: the lines that made, reshaped and
+carried the value. Calls across modules stay unknown: user code is never
+imported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import libcst as cst
+
+from scorelint.model import vocabulary as vocab
+from scorelint.model import walk
+from scorelint.model.context import FileContext
+from scorelint.model.dataflow import ASSIGN, DEFINE
+from scorelint.model.summaries import self_parameter
+
+Step = tuple[cst.CSTNode, str]
+
+# Attributes that keep a value's meaning: a transpose, the data of a tensor.
+_PRESERVING_ATTRIBUTES = frozenset({"T", "mT", "H", "data", "real"})
+_MAX_DEPTH = 16
+
+
+@dataclass(frozen=True)
+class Origin:
+    """The operation that made a value, and the steps from it to the value."""
+
+    op: vocab.Op
+    steps: tuple[Step, ...]  # the making step first, then each carrying step
+
+    @property
+    def crossed(self) -> bool:
+        """Did the value reach its use through another statement or function?"""
+        return bool(self.steps)
+
+
+def origin(ctx: FileContext, node: cst.BaseExpression, kinds: tuple[str, ...]) -> Origin | None:
+    """The first operation among `kinds` that can make `node`'s value on some path."""
+    return next(_origins(ctx, node, frozenset(kinds), (), _MAX_DEPTH, set()), None)
+
+
+def _origins(ctx: FileContext, node: cst.BaseExpression, kinds: frozenset[str],
+             steps: tuple[Step, ...], depth: int, seen: set[int]) -> Iterator[Origin]:
+    if depth <= 0 or id(node) in seen:
+        return
+    seen.add(id(node))
+    if isinstance(node, cst.Name):
+        for definition in ctx.definitions(node) or ():
+            if definition.kind == ASSIGN and definition.value is not None:
+                note = f"`{node.value}` is bound here"
+                yield from _origins(ctx, definition.value, kinds,
+                                    ((definition.statement, note), *steps), depth - 1, seen)
+        return
+    if isinstance(node, cst.Subscript):
+        yield from _origins(ctx, node.value, kinds, steps, depth - 1, seen)
+        return
+    if isinstance(node, cst.Attribute):
+        if node.attr.value in _PRESERVING_ATTRIBUTES:
+            yield from _origins(ctx, node.value, kinds, steps, depth - 1, seen)
+            return
+        for value in _member_values(ctx, node):
+            note = f"`{ctx.short(node, 30)}` is set here"
+            yield from _origins(ctx, value, kinds, ((value, note), *steps), depth - 1, seen)
+        return
+    if isinstance(node, cst.BinaryOperation) and "softmax" in kinds:
+        written = _softmax_by_hand(ctx, node)
+        if written is not None:
+            yield Origin(written, steps)
+        return
+    if not isinstance(node, cst.Call):
+        return
+    op = ctx.op(node, follow=False)
+    if op is not None:
+        if op.kind in kinds:
+            yield Origin(op, steps)
+        elif op.kind in vocab.PRESERVING_KINDS and op.operand is not None:
+            yield from _origins(ctx, op.operand, kinds, steps, depth - 1, seen)
+        return
+    for made in _returned(ctx, node):
+        if isinstance(made, vocab.Op):
+            if made.kind in kinds:
+                yield Origin(made, steps)
+        else:
+            value, note = made
+            yield from _origins(ctx, value, kinds, ((value, note), *steps), depth - 1, seen)
+
+
+def _softmax_by_hand(ctx: FileContext, node: cst.BinaryOperation) -> vocab.Op | None:
+    """`exp(z) / sum(exp(z))` (shifted or not) is a softmax of `z`: the softmax op it
+    stands for, spelled with its numerator's `exp` call."""
+    division = ctx.division(node)
+    if division is None:
+        return None
+    top, total = ctx.op(division[0]), ctx.op(division[1])
+    if top is None or top.kind != "exp" or total is None or total.kind != "sum" \
+            or total.operand is None:
+        return None
+    bottom = ctx.op(total.operand)
+    if bottom is None or bottom.kind != "exp" or top.operand is None or bottom.operand is None \
+            or not ctx.same(top.operand, bottom.operand):
+        return None
+    return vocab.Op("softmax", top.framework, top.call, None, top.operand, total.axis,
+                    total.keepdims, total.default_axis)
+
+
+def _member_values(ctx: FileContext, node: cst.Attribute) -> list[cst.BaseExpression]:
+    """What `self.x` may hold: every value its class binds it to, when all are readable."""
+    if not isinstance(node.value, cst.Name):
+        return []
+    owner = ctx.owner(node.value)
+    if owner is None:
+        return []
+    values = ctx.member_values(owner, node.attr.value)
+    return [v for v in values if v is not None] if values and None not in values else []
+
+
+def _returned(ctx: FileContext,
+              call: cst.Call) -> Iterator[tuple[cst.BaseExpression, str] | vocab.Op]:
+    """What a call of a same-module function, method or model class returns: values to
+    follow, or the operation the last layer of a stack applies."""
+    target = _callee(ctx, call.func)
+    if isinstance(target, cst.FunctionDef):
+        for value in returns(target):
+            yield value, f"returned by `{target.name.value}` here"
+    elif isinstance(target, cst.ClassDef):
+        for value in _model_outputs(ctx, target):
+            yield value, f"`{target.name.value}` returns this"
+    elif isinstance(target, cst.Call):  # an `nn.Sequential(...)` built in the module
+        last = _sequential_last(target)
+        if isinstance(last, cst.Call):
+            layer = _layer_op(ctx, call, last)
+            if layer is not None:
+                yield layer
+
+
+def _layer_op(ctx: FileContext, call: cst.Call, layer: cst.Call) -> vocab.Op | None:
+    """The operation a layer applies when the stack is called: `nn.Softmax(dim=-1)`,
+    `layers.Softmax()`, or a Keras `Dense(n, activation="softmax" | "sigmoid")`."""
+    for qualname in sorted(ctx.qualified_names(layer.func)):
+        if qualname in vocab.MODULE_OPS:
+            return vocab.module_op(call, layer, qualname)
+    activation = next((a.value for a in layer.args if a.keyword is not None
+                       and a.keyword.value == "activation"), None)
+    if isinstance(activation, cst.SimpleString) and activation.evaluated_value in (
+            "softmax", "sigmoid"):
+        kind = str(activation.evaluated_value)
+        return vocab.Op(kind, "keras", call, None, None, None, None, vocab.LAST)
+    return None
+
+
+def _callee(ctx: FileContext, func: cst.BaseExpression, depth: int = 4) -> cst.CSTNode | None:
+    """The same-module definition a callee names: a function, a method of `self`, the
+    class an instance was built from, or the stack (`nn.Sequential`) it was built as."""
+    if depth <= 0:
+        return None
+    if isinstance(func, cst.Name):
+        found = ctx.definitions(func) or ()
+        if len(found) != 1:
+            return None
+        (definition,) = found
+        if definition.kind == DEFINE:
+            return definition.statement
+        if definition.kind == ASSIGN and isinstance(definition.value, cst.Call):
+            return _instance_of(ctx, definition.value, depth)
+        return None
+    if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
+        owner = ctx.owner(func.value)
+        if owner is None:
+            return None
+        method = _method(owner, func.attr.value)
+        if method is not None:
+            return method
+        values = ctx.member_values(owner, func.attr.value)
+        if values and len(values) == 1 and isinstance(values[0], cst.Call):
+            return _instance_of(ctx, values[0], depth)
+    return None
+
+
+def _instance_of(ctx: FileContext, built: cst.Call, depth: int) -> cst.CSTNode | None:
+    """`MyNet(...)` of a same-module class is that class; `nn.Sequential(...)` is itself, and
+    so is what a same-module builder function returns (`def build(): return Sequential(...)`)."""
+    if vocab.terminal_name(built.func) in vocab.SEQUENTIAL_NAMES or _is_keras_sequential(built):
+        return built
+    target = _callee(ctx, built.func, depth - 1)
+    if isinstance(target, cst.FunctionDef):
+        stacks = [r for r in returns(target) if isinstance(r, cst.Call)
+                  and vocab.terminal_name(r.func) in vocab.SEQUENTIAL_NAMES]
+        return stacks[0] if len(stacks) == 1 else None
+    return target if isinstance(target, cst.ClassDef) else None
+
+
+def _method(owner: cst.ClassDef, name: str) -> cst.FunctionDef | None:
+    for stmt in owner.body.body:
+        if isinstance(stmt, cst.FunctionDef) and stmt.name.value == name:
+            return stmt
+    return None
+
+
+def _model_outputs(ctx: FileContext, owner: cst.ClassDef) -> list[cst.BaseExpression]:
+    """What an instance of a model class returns when called: its `forward` / `call`."""
+    for name in vocab.FORWARD_NAMES:
+        method = _method(owner, name)
+        if method is not None and self_parameter(method) is not None:
+            return returns(method)
+    return []
+
+
+def _sequential_last(stack: cst.Call) -> cst.BaseExpression | None:
+    """The last layer of `nn.Sequential(a, b, nn.Softmax(-1))` or Keras `Sequential([...])`."""
+    args = [a.value for a in stack.args if a.keyword is None and not a.star]
+    if len(args) == 1 and isinstance(args[0], (cst.List, cst.Tuple)):
+        args = [e.value for e in args[0].elements]
+    return args[-1] if args else None
+
+
+def _is_keras_sequential(call: cst.Call) -> bool:
+    return vocab.terminal_name(call.func) == "Sequential"
+
+
+def returns(function: cst.FunctionDef) -> list[cst.BaseExpression]:
+    """The values `function` returns (not those of functions nested in it)."""
+    found: list[cst.BaseExpression] = []
+    stack: list[cst.CSTNode] = walk.children(function.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            continue
+        if isinstance(node, cst.Return) and node.value is not None:
+            found.append(node.value)
+        stack.extend(walk.children(node))
+    return found
+
+
+def function_returns(ctx: FileContext, func: cst.BaseExpression) -> list[cst.BaseExpression]:
+    """What the same-module function or method `func` names returns (`score` in
+    `max(cands, key=score)`, `self.score` in `self.score(c)`); [] when it is not one."""
+    target = _callee(ctx, func)
+    return returns(target) if isinstance(target, cst.FunctionDef) else []
+
+
+def helper_returns(ctx: FileContext, call: cst.Call) -> list[cst.BaseExpression]:
+    """What a call of a same-module function or method returns."""
+    return function_returns(ctx, call.func)

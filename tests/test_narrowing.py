@@ -1,0 +1,221 @@
+"""Narrowing by function (step 3 of scorelint.engine.narrowing) never changes a finding:
+every rule example and every fixture file gives the same findings, fixes included, with
+and without it."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from scorelint.engine import linter as engine
+from scorelint.engine import narrowing
+from scorelint.engine.registry import all_rules
+
+ROOT = Path(__file__).resolve().parent.parent
+RULES = all_rules()
+EXAMPLES = [(f"{rule.code}-{kind}{i}", example.code)
+            for rule in RULES
+            for kind, cases in (("flagged", rule.flagged), ("clean", rule.clean))
+            for i, example in enumerate(cases)]
+FILES = sorted((ROOT / "fixtures").rglob("*.py"))
+
+
+def _findings(text: str, on: bool, monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    monkeypatch.setattr(engine, "NARROW_FUNCTIONS", on)
+    try:
+        found = engine.lint(text, "case.py", RULES)
+    except engine.LintError as exc:
+        return [str(exc)]
+    return [(f.code, f.start, f.end, f.message, f.fix, f.extra) for f in found]
+
+
+@pytest.mark.parametrize("text", [code for _, code in EXAMPLES],
+                         ids=[name for name, _ in EXAMPLES])
+def test_examples_same_with_and_without_narrowing(text: str,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _findings(text, True, monkeypatch) == _findings(text, False, monkeypatch)
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_fixtures_same_with_and_without_narrowing(path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert _findings(text, True, monkeypatch) == _findings(text, False, monkeypatch)
+
+
+MODEL = '''import torch
+
+
+class Scorer:
+    def __init__(self, logits):
+        self.logits = logits
+        self.name = "scorer"
+
+    def probs(self):
+        return torch.softmax(self.logits, dim=-1)
+
+    def describe(self):
+        return f"{self.name}: {len(self.name)} chars"
+
+    def report(self):
+        print(self.describe())
+
+    def score(self):
+        return torch.log(self.probs())
+'''
+
+
+def test_a_method_no_rule_needs_is_blanked_in_place() -> None:
+    tree = ast.parse(MODEL)
+    masked = narrowing.mask(MODEL, tree, set(range(len(tree.body))), RULES, {})
+    assert masked is not None and len(masked) == len(MODEL)
+    assert masked.count("\n") == MODEL.count("\n")
+    assert "def describe" not in masked and "def report" not in masked  # no trigger, no flow
+    # The softmax's maker, its reader, and the member they read stay.
+    for kept in ("def probs", "def score", "def __init__"):
+        assert kept in masked
+    ast.parse(masked)  # still Python, with a `pass` where each dropped method began
+
+
+def test_the_finding_through_a_method_survives_screening() -> None:
+    found = engine.lint(MODEL, "m.py", RULES)
+    assert [f.code for f in found] == ["SL203"]
+    assert found[0].start.row == MODEL.splitlines().index(
+        "        return torch.log(self.probs())") + 1
+
+
+def _kept(text: str) -> set[str]:
+    """The names of the functions and methods narrowing keeps for LibCST."""
+    tree = ast.parse(text)
+    masked = narrowing.mask(text, tree, set(range(len(tree.body))), RULES, {}) or text
+    return {node.name for node in ast.walk(ast.parse(masked))
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
+
+
+TRAINER = '''import torch
+
+
+class Trainer:
+    def __init__(self, eps):
+        self.eps = eps
+
+    def normalize(self, loss, mask):
+        return loss.sum() / mask.shape[0]
+
+    def log_metrics(self, metrics):
+        total = sum(metrics.values())
+        print(total, len(metrics) / 2)
+
+    def score(self, logits):
+        return logits / logits.sum(-1, keepdim=True)
+'''
+
+
+def test_triggers_must_meet_in_one_statement_s_values() -> None:
+    kept = _kept(TRAINER)
+    # A sum and a division in one method, but no division by a sum: SL101 cannot fire.
+    assert "normalize" not in kept and "log_metrics" not in kept
+    assert "score" in kept
+
+
+def test_a_read_sees_the_bindings_before_it_and_around_its_loop() -> None:
+    text = '''import numpy as np
+
+
+def f(x):
+    p = np.prod(x)
+    y = np.log(p)
+    return y
+
+
+def g(x):
+    y = np.log(x)
+    x = np.prod(x)
+    return x
+
+
+def h(xs):
+    acc = 1.0
+    for x in xs:
+        out = np.log(acc)
+        acc = np.prod(x) * acc
+    return out
+'''
+    kept = _kept(text)
+    assert "f" in kept  # the log of a product bound before it (SL201)
+    assert "g" not in kept  # the product is bound after the log reads `x`
+    assert "h" in kept  # the next turn of the loop reads the product
+
+
+def test_a_class_inside_a_function_keeps_its_members() -> None:
+    text = '''import torch
+from torch import nn
+
+
+def build():
+    class M(nn.Module):
+        def __init__(self):
+            self.crit = nn.BCELoss()
+
+        def forward(self, a, y):
+            return self.crit(torch.sigmoid(a), y)
+    return M
+'''
+    assert [f.code for f in engine.lint(text, "m.py", RULES)] == ["SL303"]
+
+
+def test_a_function_kept_for_a_binding_keeps_only_what_that_binding_rests_on(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    text = '''import torch
+
+
+class Scorer:
+    def __init__(self, config):
+        self.name = config.name
+        print("building", self.name)
+        floor = config.floor if config else 1e-8
+        self.eps = floor
+        for key in config.extra:
+            self.extra[key] = 1
+
+    def score(self, logits):
+        return torch.log(torch.softmax(logits, -1) + self.eps)
+'''
+    tree = ast.parse(text)
+    masked = narrowing.mask(text, tree, set(range(len(tree.body))), RULES, {})
+    assert masked is not None and len(masked) == len(text)
+    assert "self.eps = floor" in masked and "floor = config.floor" in masked
+    assert "print(" not in masked and "self.name = config.name" not in masked
+    assert "self.extra[key]" not in masked
+    ast.parse(masked)
+    assert _findings(text, True, monkeypatch) == _findings(text, False, monkeypatch)
+
+
+def test_a_rule_reported_at_an_operation_needs_it_in_the_statement() -> None:
+    text = '''import torch
+from torch import nn
+
+
+class Router(nn.Module):
+    def forward(self, x):
+        return torch.softmax(x, dim=-1)
+
+
+class Layer(nn.Module):
+    def __init__(self):
+        self.router = Router()
+        self.sm = nn.Softmax(dim=0)
+
+    def route(self, x):
+        return self.router(x)
+
+    def normalize(self, out):
+        return self.sm(out.logits)
+'''
+    kept = _kept(text)
+    # SL103/SL105 report at a softmax: a value made by one elsewhere is not enough...
+    assert "route" not in kept
+    # ...but a call of a softmax module is one (SL105 reads its axis).
+    assert {"forward", "normalize"} <= kept
