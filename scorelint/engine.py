@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import libcst as cst
 from libcst.metadata import ByteSpanPositionProvider, MetadataWrapper
 
-from scorelint import funnel, limits, prefilter, recovery, safety, screens
+from scorelint import funnel, limits, prefilter, project, recovery, safety, screens
 from scorelint import vocabulary as vocab
 from scorelint.context import FileContext
 from scorelint.scopes import scopes as scope_metadata
@@ -78,12 +78,17 @@ def parse(text: str, cpython_checked: bool = False) -> cst.Module:
 
 def lint(text: str, path: str, rules: Sequence[type[Rule]]) -> list[Finding]:
     """Every finding of `rules` in `text`; raises `LintError` if it cannot be parsed."""
-    candidates = prefilter.candidates(rules, prefilter.text_tokens(text, rules))
+    tokens = prefilter.text_tokens(text, rules)
+    candidates = prefilter.candidates(rules, tokens)
+    # A rule that follows values may find a trigger it lacks in what a name this file
+    # imports makes (a model ending in a sigmoid, in model.py): the project index lends it.
+    borrowers = [r for r in rules if r.follows and r not in candidates
+                 and prefilter.partly(r, tokens)] if "import" in text else []
     # A text with no trigger cannot hold a finding: it is not parsed at all (a syntax
     # error in it is not this linter's business). The others get CPython's parser,
     # ~10x cheaper than LibCST's, so LibCST never sees a text CPython rejects (its
     # native parser can overflow its stack on one).
-    if not candidates:
+    if not candidates and not borrowers:
         return []
     try:
         tree = limits.cpython_check(text)
@@ -92,15 +97,22 @@ def lint(text: str, path: str, rules: Sequence[type[Rule]]) -> list[Finding]:
         if partial is None:
             raise LintError(str(exc), exc.row, exc.column) from None
         return recovery.report(partial, path, lint(partial.text, path, rules))
+    lent = project.lent_tokens(path, tree, project.lendable(borrowers)) if borrowers else {}
+    if lent:
+        candidates = prefilter.candidates(rules, tokens | project.mapping_union(lent))
+    if not candidates:
+        return []
     funnel.reached("2 text triggers", text)
     aliases: dict[str, str] = {}
     per_statement = prefilter.statement_tokens(tree, aliases)
+    project.lend(tree, per_statement, lent)
     candidates = prefilter.candidates(candidates, set().union(*per_statement))
     if not candidates:
         return []
     keep = _candidate_statements(tree, per_statement, candidates), len(tree.body)
     # LibCST sees only what the screens keep, the rest blanked in place (same offsets).
-    masked = screens.mask(text, tree, keep[0], candidates, aliases) if screens.ENABLED else None
+    masked = screens.mask(text, tree, keep[0], candidates, aliases,
+                          lent) if screens.ENABLED else None
     limits.check_time()  # LibCST's parse and scopes cannot stop midway: not past the budget
     funnel.reached("3 LibCST parse", text)
     funnel.reached_code("4 kept for LibCST", masked or text)
@@ -217,6 +229,7 @@ def _run_rules(module: cst.Module, narrowed: cst.Module, text: str, path: str,
     scopes = scope_metadata(narrowed)
     members, recorder = MemberRecorder(), SlotRecorder()
     ctx = FileContext(module, text, path, dict(scopes), members)  # type: ignore[arg-type]
+    ctx.index = project.Index(path)
     instances = [rule(ctx) for rule in rules]
     broken: list[tuple[Rule | type[Rule], Exception]] = []
     try:

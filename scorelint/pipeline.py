@@ -22,8 +22,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from scorelint import (funnel, limits, notebook, prefilter, recovery, registry, source,
-                       suppressions)
+from scorelint import (funnel, limits, notebook, prefilter, project, recovery, registry,
+                       source, suppressions)
 from scorelint.findings import FileOutcome, Finding, error_finding
 
 if TYPE_CHECKING:
@@ -187,6 +187,14 @@ def _within_budget(path: str, options: Options, given: bytes | str | None) -> Fi
 
 
 def _check(path: str, options: Options, given: bytes | str | None) -> FileOutcome:
+    project.begin()
+    outcome = _check_read(path, options, given)
+    # The modules the project index read: a cached outcome is stale when one changes.
+    outcome.depends = project.used()
+    return outcome
+
+
+def _check_read(path: str, options: Options, given: bytes | str | None) -> FileOutcome:
     try:
         kind = read(path, given)
     except source.SourceError as exc:
@@ -247,7 +255,11 @@ def _may_match(text: str, codes: set[str]) -> bool:
     """Does `text` hold every trigger group of some selected rule? Else no rule can find
     anything in it, and the engine (LibCST, the rules) need not even be imported."""
     selected = [r for r in registry.index() if r.code in codes]
-    return bool(prefilter.candidates(selected, prefilter.text_tokens(text, selected)))
+    tokens = prefilter.text_tokens(text, selected)
+    if prefilter.candidates(selected, tokens):
+        return True
+    # A trigger may be lent by an imported module (the project index, in the engine).
+    return "import" in text and any(prefilter.partly(r, tokens) for r in selected)
 
 
 def _in_order(findings: list[Finding]) -> list[Finding]:

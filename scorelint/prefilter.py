@@ -127,3 +127,9 @@ def candidates(rules: Iterable[type[Rule]], tokens: set[str]) -> list[type[Rule]
         rule for rule in rules
         if all(any(token in tokens for token in group) for group in rule.triggers)
     ]
+
+
+def partly(rule: type[Rule], tokens: set[str]) -> bool:
+    """Does `tokens` meet some of the rule's trigger groups, but not all?"""
+    met = [any(token in tokens for token in group) for group in rule.triggers]
+    return any(met) and not all(met)

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from scorelint import limits, patterns, prefilter
@@ -67,11 +67,12 @@ _Walked = tuple[set[str], set[Key], set[str | Key], set[str | Key]]
 
 
 def mask(text: str, tree: ast.Module, kept: set[int], rules: Sequence[type[Rule]],
-         aliases: dict[str, str]) -> str | None:
+         aliases: dict[str, str], lent: Mapping[str, frozenset[str]] | None = None) -> str | None:
     """The text with the top-level statements not in `kept`, and the functions and
     methods no rule needs, blanked; None when nothing would be blanked. `aliases` maps
-    `from m import a as b`'s `b` to `a` (`prefilter.statement_tokens` finds them)."""
-    flow = _Flow(tree, kept, rules, aliases)
+    `from m import a as b`'s `b` to `a` (`prefilter.statement_tokens` finds them);
+    `lent`, an imported name to the tokens of what it makes (`scorelint.project`)."""
+    flow = _Flow(tree, kept, rules, aliases, lent or {})
     whole, sliced = flow.needed(rules)
     needed = whole | set(sliced)
     lines = _LINE.findall(text)
@@ -181,7 +182,7 @@ class _Flow:
     """The keys of one module's kept code, what each is bound from, and who binds it."""
 
     def __init__(self, tree: ast.Module, kept: set[int], rules: Sequence[type[Rule]],
-                 aliases: dict[str, str]) -> None:
+                 aliases: dict[str, str], lent: Mapping[str, frozenset[str]]) -> None:
         self.interesting = prefilter.trigger_names(rules) | set(prefilter.OPERATORS) \
             | {token for rule in rules for token in rule.anchors}
         self.seen_through = self.interesting | vocab.known_names() | _SEEN_THROUGH
@@ -235,6 +236,8 @@ class _Flow:
                 self._function(stmt, units[0], ("R", None, stmt.name))
             else:
                 self._class(stmt, units)
+        for name, tokens in lent.items():  # a name imported from a module of the project
+            self._bind(("G", name), set(tokens), set(), 0)
         self._place_reads()
         self.closed = _closure(self.tokens, self.reads)
 

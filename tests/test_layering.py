@@ -39,6 +39,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("engine", {
         "scorelint.engine", "scorelint.registry", "scorelint.rule_index", "scorelint.prefilter",
         "scorelint.screens", "scorelint.scopes", "scorelint.funnel", "scorelint.safety",
+        "scorelint.project",  # the project index: other modules' contexts, asked of origins
     }),
     ("rules", {"scorelint.rules", "scorelint.rules.*", "scorelint.rule"}),
     ("facts / data flow", {
