@@ -180,7 +180,7 @@ def _imported_callee(ctx: FileContext, func: cst.BaseExpression,
         if len(found) == 1 and found[0].kind == IMPORT:
             names = sorted(n for n in ctx.qualified_names(func) if "." in n)
             return (names[0], False) if len(names) == 1 else None
-    built: cst.BaseExpression | None = None
+    built: cst.BaseExpression | None = func if isinstance(func, cst.Call) else None  # `Net()(x)`
     if isinstance(func, cst.Name):
         found = ctx.definitions(func) or ()
         if len(found) == 1 and found[0].kind == ASSIGN:

@@ -274,9 +274,11 @@ def _top_statements(stmt: ast.stmt) -> Iterable[ast.stmt]:
         yield stmt
 
 
-def locate(module: Module, name: str, depth: int = MAX_DEPTH) -> tuple[Module, str] | None:
+def locate(module: Module, name: str, depth: int | None = None) -> tuple[Module, str] | None:
     """The module that defines `name` as `module` exports it (through re-exports and star
-    imports), and its name there; None when unknown."""
+    imports, at most `depth` modules on: `MAX_DEPTH`), and its name there; None when
+    unknown."""
+    depth = MAX_DEPTH if depth is None else depth
     if depth <= 0:
         return None
     if name in module.defs:
@@ -331,12 +333,12 @@ def find(importer: str, qualname: str) -> tuple[Module, str] | None:
 
 # -- tokens: what a module-level name may make (the funnel's superset) ----------------
 
-def name_tokens(module: Module, name: str, depth: int = MAX_DEPTH) -> frozenset[str]:
+def name_tokens(module: Module, name: str) -> frozenset[str]:
     """The call names in the statements that bind `name` in `module` and in the
     module-level functions and classes they call, followed into imported modules."""
     found: set[str] = set()
     seen: set[tuple[str, str]] = set()
-    stack = [(module, name, depth)]
+    stack = [(module, name, MAX_DEPTH)]
     while stack:
         current, wanted, left = stack.pop()
         if (current.path, wanted) in seen or left <= 0:
