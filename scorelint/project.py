@@ -89,6 +89,7 @@ class Export:
 _modules: dict[str, tuple[tuple[int, int], Module | None, str | None]] = {}
 _exports: dict[tuple[str, str, str], tuple[Export, dict[str, str]]] = {}
 _contexts: dict[tuple[str, str], object] = {}
+_digests: dict[str, tuple[tuple[int, int], str]] = {}
 class _Check(threading.local):
     """One file's check (the language server checks documents in threads)."""
 
@@ -119,11 +120,19 @@ def changed(depends: Iterable[tuple[str, str]]) -> bool:
 
 
 def _digest(path: str) -> str | None:
-    """The sha256 of the file's bytes now (read afresh: a cache must see every change)."""
+    """The sha256 of the file's bytes now; hashed again whenever its size or mtime moved
+    (a warm run asks about the same few modules for thousands of files)."""
     try:
-        return hashlib.sha256(source.read_bytes(path)).hexdigest()
+        info = os.stat(path)
+        stamp = (info.st_size, info.st_mtime_ns)
+        known = _digests.get(path)
+        if known is not None and known[0] == stamp:
+            return known[1]
+        digest = hashlib.sha256(source.read_bytes(path)).hexdigest()
     except (source.SourceError, OSError):
         return None
+    _digests[path] = (stamp, digest)
+    return digest
 
 
 # -- resolution ---------------------------------------------------------------------
@@ -410,14 +419,14 @@ class Index:
         unknown."""
         try:
             found = find(self.path, qualname)
-        except (OSError, ValueError, RecursionError):
+            made = exported(*found) if found is not None else None
+        except (limits.OverBudget, MemoryError):
+            raise  # this file's budget: its guard reports it
+        except Exception:  # noqa: BLE001  (another module's oddity is unknown, not an error)
             return None
-        if found is None:
+        if found is None or made is None:
             return None
-        module, name = found
-        made = exported(module, name)
-        if made is None:
-            return None
+        module = found[0]
         folder = os.path.dirname(os.path.abspath(self.path))
         where = os.path.relpath(module.path, folder)
 
