@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import libcst as cst
+import libcst.helpers
 
 from scorelint import vocabulary as vocab
 from scorelint.context import FileContext
@@ -157,8 +158,9 @@ def _imported(ctx: FileContext, call: cst.Call) -> Iterator[Origin]:
     found = _imported_callee(ctx, call.func) if index is not None else None
     if found is None:
         return
-    qualname, instance = found
-    export = index.export(qualname)  # type: ignore[union-attr]
+    qualnames, instance = found
+    # A name from `from x import *` may come from any of them: the first that has it.
+    export = next((e for e in map(index.export, qualnames) if e is not None), None)  # type: ignore[union-attr]
     if export is None:
         return
     for made in export.instance if instance else export.call:
@@ -167,19 +169,23 @@ def _imported(ctx: FileContext, call: cst.Call) -> Iterator[Origin]:
 
 
 def _imported_callee(ctx: FileContext, func: cst.BaseExpression,
-                     depth: int = 4) -> tuple[str, bool] | None:
-    """(qualified name, called on an instance?) of an imported callee: `helper` or
-    `m.helper` bound by an import, or a name or `self.x` bound once to a call of one."""
+                     depth: int = 4) -> tuple[tuple[str, ...], bool] | None:
+    """(qualified names it may be, called on an instance?) of an imported callee: `helper`
+    or `m.helper` bound by an import (or by no statement here, with `from x import *`),
+    or a name or `self.x` bound once to a call of one."""
     if depth <= 0:
         return None
     root = func
     while isinstance(root, cst.Attribute):
         root = root.value
     if isinstance(root, cst.Name) and (func is root or isinstance(func, cst.Attribute)):
-        found = ctx.definitions(root) or ()
-        if len(found) == 1 and found[0].kind == IMPORT:
+        found = ctx.definitions(root)
+        if found is not None and len(found) == 1 and found[0].kind == IMPORT:
             names = sorted(n for n in ctx.qualified_names(func) if "." in n)
-            return (names[0], False) if len(names) == 1 else None
+            return ((names[0],), False) if len(names) == 1 else None
+        if found is None and func is root:  # bound nowhere in this module
+            starred = tuple(f"{m}.{root.value}" for m in _star_modules(ctx.module))
+            return (starred, False) if starred else None
     built: cst.BaseExpression | None = func if isinstance(func, cst.Call) else None  # `Net()(x)`
     if isinstance(func, cst.Name):
         found = ctx.definitions(func) or ()
@@ -194,6 +200,18 @@ def _imported_callee(ctx: FileContext, func: cst.BaseExpression,
         if inner is not None and not inner[1]:
             return inner[0], True
     return None
+
+
+def _star_modules(module: cst.Module) -> list[str]:
+    """The modules a module imports `*` from at its top level, dotted as written."""
+    found = []
+    for stmt in module.body:
+        for small in stmt.body if isinstance(stmt, cst.SimpleStatementLine) else ():
+            if isinstance(small, cst.ImportFrom) and isinstance(small.names, cst.ImportStar):
+                dots = "." * len(small.relative)
+                name = cst.helpers.get_full_name_for_node(small.module) if small.module else ""
+                found.append(f"{dots}{name}")
+    return found
 
 
 def summarise(ctx: FileContext, name: str) -> tuple[list[vocab.Op], list[vocab.Op]] | None:

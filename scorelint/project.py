@@ -316,6 +316,21 @@ def locate(module: Module, name: str, depth: int | None = None) -> tuple[Module,
     return None
 
 
+def exported_names(module: Module, depth: int | None = None) -> set[str]:
+    """The names `from module import *` binds: its `__all__`, else its public names (and
+    theirs it imports `*` from, at most `depth` modules on)."""
+    depth = MAX_DEPTH if depth is None else depth
+    if module.names is not None:
+        return set(module.names)
+    names = {n for n in (*module.defs, *module.imports) if not n.startswith("_")}
+    for level, dotted in module.stars if depth > 1 else ():
+        path = resolve(module.path, level, dotted)
+        other = load(path) if path is not None else None
+        if other is not None:
+            names |= exported_names(other, depth - 1)
+    return names
+
+
 def _module_at(importer: str, level: int, dotted: str,
                attribute: str) -> Module | tuple[Module, str] | None:
     """What `from <level dots><dotted> import <attribute>` binds: a submodule, or
@@ -378,6 +393,12 @@ def lent_tokens(importer: str, tree: ast.Module, wanted: frozenset[str]) -> dict
             if isinstance(node, ast.ImportFrom):
                 for alias in node.names:
                     if alias.name == "*":
+                        path = resolve(importer, node.level, node.module or "")
+                        star = load(path) if path is not None else None
+                        for name in exported_names(star) if star is not None else ():
+                            tokens = name_tokens(star, name) & wanted  # type: ignore[arg-type]
+                            if tokens:
+                                lent[name] = tokens
                         continue
                     local = alias.asname or alias.name
                     found = _module_at(importer, node.level, node.module or "", alias.name)
@@ -536,7 +557,9 @@ def lend(tree: ast.Module, per_statement: list[set[str]],
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 for alias in node.names:
                     local = alias.asname or alias.name
-                    per_statement[i] |= lent.get(local, frozenset())
+                    # `from x import *` may bind any of them (a superset: the funnel's way).
+                    per_statement[i] |= lent.get(local, frozenset()) if local != "*" \
+                        else mapping_union(lent)
 
 
 def mapping_union(lent: Mapping[str, frozenset[str]]) -> frozenset[str]:

@@ -2,7 +2,8 @@
 
 `tests/data/project/` holds small projects, one per way of importing: relative
 imports in a package, a `src/` layout, re-exports through `__init__.py`, star
-imports with `__all__`, an import cycle, a module that cannot be parsed. Each
+imports with `__all__` (re-exported, and in the checked file itself), an import
+cycle, a module that cannot be parsed. Each
 checked file (train*, run*, main*) marks its expected findings `# expect: SL303`
 and has a clean twin; each file is checked alone, as pre-commit or an editor
 checks it, its imports read from disk.
