@@ -82,8 +82,8 @@ def lint(text: str, path: str, rules: Sequence[type[Rule]]) -> list[Finding]:
     candidates = prefilter.candidates(rules, tokens)
     # A rule that follows values may find a trigger it lacks in what a name this file
     # imports makes (a model ending in a sigmoid, in model.py): the project index lends it.
-    borrowers = [r for r in rules if r.follows and r not in candidates
-                 and prefilter.partly(r, tokens)] if "import" in text else []
+    borrowers = [r for r in rules if r.across_modules and r not in candidates
+                 and prefilter.partly(r, tokens, project.lendable([r]))] if "import" in text else []
     # A text with no trigger cannot hold a finding: it is not parsed at all (a syntax
     # error in it is not this linter's business). The others get CPython's parser,
     # ~10x cheaper than LibCST's, so LibCST never sees a text CPython rejects (its

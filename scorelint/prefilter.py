@@ -129,7 +129,11 @@ def candidates(rules: Iterable[type[Rule]], tokens: set[str]) -> list[type[Rule]
     ]
 
 
-def partly(rule: type[Rule], tokens: set[str]) -> bool:
-    """Does `tokens` meet some of the rule's trigger groups, but not all?"""
+def partly(rule: type[Rule], tokens: set[str], lendable: frozenset[str] | None = None) -> bool:
+    """Does `tokens` meet some of the rule's trigger groups, but not all (and, given
+    `lendable`, could those tokens meet each of the others)?"""
     met = [any(token in tokens for token in group) for group in rule.triggers]
-    return any(met) and not all(met)
+    if not any(met) or all(met):
+        return False
+    return lendable is None or all(ok or not lendable.isdisjoint(group)
+                                   for ok, group in zip(met, rule.triggers))

@@ -90,6 +90,7 @@ _modules: dict[str, tuple[tuple[int, int], Module | None, str | None]] = {}
 _exports: dict[tuple[str, str, str], tuple[Export, dict[str, str]]] = {}
 _contexts: dict[tuple[str, str], object] = {}
 _digests: dict[str, tuple[tuple[int, int], str]] = {}
+_tokens: dict[tuple[str, str, str, int], tuple[frozenset[str], dict[str, str]]] = {}
 class _Check(threading.local):
     """One file's check (the language server checks documents in threads)."""
 
@@ -359,7 +360,25 @@ def find(importer: str, qualname: str) -> tuple[Module, str] | None:
 
 def name_tokens(module: Module, name: str) -> frozenset[str]:
     """The call names in the statements that bind `name` in `module` and in the
-    module-level functions and classes they call, followed into imported modules."""
+    module-level functions and classes they call, followed into imported modules.
+    Cached per process (many files import the same names), valid while every module
+    it read is unchanged; those count as read for the file being checked."""
+    key = (module.path, module.digest, name, MAX_DEPTH)
+    cached = _tokens.get(key)
+    if cached is not None and all(load(path) is not None and _check.used.get(path) == digest
+                                  for path, digest in cached[1].items()):
+        return cached[0]
+    read: dict[str, str] = {module.path: module.digest}
+    _check.collect.append(read)
+    try:
+        found = _name_tokens(module, name)
+    finally:
+        _check.collect.pop()
+    _tokens[key] = (found, read)
+    return found
+
+
+def _name_tokens(module: Module, name: str) -> frozenset[str]:
     found: set[str] = set()
     seen: set[tuple[str, str]] = set()
     stack = [(module, name, MAX_DEPTH)]
@@ -538,10 +557,17 @@ def _context(module: Module) -> object | None:
 
 
 def lendable(rules: Iterable[object]) -> frozenset[str]:
-    """The call names a module may lend to the rules that follow values (`Rule.follows`)."""
+    """The call names a module may lend to the rules that follow values into other
+    modules (`Rule.follows`, `Rule.across_modules`)."""
+    return _lendable(tuple(rules))
+
+
+@functools.lru_cache(maxsize=64)
+def _lendable(rules: tuple[object, ...]) -> frozenset[str]:
     from scorelint import vocabulary as vocab
 
-    kinds = {k for rule in rules for k in getattr(rule, "follows", ())}
+    kinds = {k for rule in rules if getattr(rule, "across_modules", False)
+             for k in getattr(rule, "follows", ())}
     return vocab.made_by(*sorted(kinds)) | frozenset(vocab.call_names(*sorted(kinds))) \
         if kinds else frozenset()
 

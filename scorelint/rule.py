@@ -84,6 +84,9 @@ class Rule(cst.BatchableCSTVisitor):
     # Operations (kinds) whose results the rule follows out of the module's own functions
     # and classes (scorelint.origins): the engine then keeps the callees that make them.
     follows: ClassVar[tuple[str, ...]] = ()
+    # Does it follow them into other modules too (through `scorelint.origins.origin`, which
+    # asks the project index)? Then the funnel lends it what imported names make.
+    across_modules: ClassVar[bool] = False
     # The call names a division's divisor must be made by (through names bound to it) for
     # the rule to fire there (`x / x.sum()`): the screens keep only such statements.
     divisor: ClassVar[tuple[str, ...]] = ()
