@@ -98,8 +98,8 @@ def lint(text: str, path: str, rules: Sequence[type[Rule]]) -> list[Finding]:
             raise LintError(str(exc), exc.row, exc.column) from None
         return recovery.report(partial, path, lint(partial.text, path, rules))
     lent = project.lent_tokens(path, tree, project.lendable(borrowers)) if borrowers else {}
-    if lent:
-        candidates = prefilter.candidates(rules, tokens | project.mapping_union(lent))
+    if lent:  # what imports make counts for the rules that follow values into them
+        candidates += prefilter.candidates(borrowers, tokens | project.mapping_union(lent))
     if not candidates:
         return []
     funnel.reached("2 text triggers", text)

@@ -14,6 +14,7 @@ code, run on the other module's context. Its trace step names the other file.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -87,7 +88,7 @@ def _origins(ctx: FileContext, node: cst.BaseExpression, kinds: frozenset[str],
         elif op.kind in vocab.PRESERVING_KINDS and op.operand is not None:
             yield from _origins(ctx, op.operand, kinds, steps, depth - 1, seen)
         return
-    for made in _returned(ctx, node):
+    for made in _returned(ctx, node, kinds):
         if isinstance(made, Origin):  # made in another module: the step names it
             if made.op.kind in kinds:
                 yield Origin(made.op, (*made.steps, *steps))
@@ -128,14 +129,14 @@ def _member_values(ctx: FileContext, node: cst.Attribute) -> list[cst.BaseExpres
     return [v for v in values if v is not None] if values and None not in values else []
 
 
-def _returned(ctx: FileContext,
-              call: cst.Call) -> Iterator[tuple[cst.BaseExpression, str] | vocab.Op | Origin]:
+def _returned(ctx: FileContext, call: cst.Call, kinds: frozenset[str] = frozenset()
+              ) -> Iterator[tuple[cst.BaseExpression, str] | vocab.Op | Origin]:
     """What a call of a same-module function, method or model class returns: values to
     follow, or the operation the last layer of a stack applies; for one of another
-    module, the operations the project index says it makes."""
+    module, the operations among `kinds` the project index says it makes."""
     target = _callee(ctx, call.func)
     if target is None:
-        yield from _imported(ctx, call)
+        yield from _imported(ctx, call, kinds)
         return
     if isinstance(target, cst.FunctionDef):
         for value in returns(target):
@@ -151,16 +152,29 @@ def _returned(ctx: FileContext,
                 yield layer
 
 
-def _imported(ctx: FileContext, call: cst.Call) -> Iterator[Origin]:
+@functools.lru_cache(maxsize=64)
+def makers(*kinds: str) -> frozenset[str]:
+    """The call names `origin` can see a value of `kinds` made by: the operations (a
+    function, a method, a module class), a Keras `Dense(..., activation=...)`, and `exp`
+    for a softmax written out (`_softmax_by_hand`). What the project index lends."""
+    names = set(vocab.call_names(*kinds))
+    if {"softmax", "sigmoid"} & set(kinds):
+        names.add("Dense")
+    if "softmax" in kinds:
+        names.add("exp")
+    return frozenset(names)
+
+
+def _imported(ctx: FileContext, call: cst.Call, kinds: frozenset[str]) -> Iterator[Origin]:
     """What a call of a name imported from another module of the project makes (`helper(x)`,
     `Net()(x)`, `model(x)` with `model = Net()`), as the project index summarises it."""
     index = getattr(ctx, "index", None)
-    found = _imported_callee(ctx, call.func) if index is not None else None
+    found = _imported_callee(ctx, call.func) if index is not None and kinds else None
     if found is None:
         return
     qualnames, instance = found
     # A name from `from x import *` may come from any of them: the first that has it.
-    export = next((e for e in map(index.export, qualnames) if e is not None), None)  # type: ignore[union-attr]
+    export = next((e for q in qualnames if (e := index.export(q, kinds)) is not None), None)  # type: ignore[union-attr]
     if export is None:
         return
     for made in export.instance if instance else export.call:

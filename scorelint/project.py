@@ -392,12 +392,36 @@ def _name_tokens(module: Module, name: str) -> frozenset[str]:
             continue
         home, local = located
         for i in home.defs.get(local, ()):
-            tokens = home.tokens[i]
+            stmt = home.tree.body[i]
+            tokens = _model_tokens(stmt) if isinstance(stmt, ast.ClassDef) and \
+                stmt.name == local else home.tokens[i]
             found |= tokens
             for token in tokens:
                 if token in home.defs or token in home.imports:
                     stack.append((home, token, left - 1))
     return frozenset(found)
+
+
+def _model_tokens(cls: ast.ClassDef) -> set[str]:
+    """What calling an instance of `cls` may call, as `origins` follows it: its
+    `forward` / `call` / `__call__`, its `__init__` (the layers its members hold), its
+    own statements, and the methods these call."""
+    from scorelint import vocabulary as vocab
+
+    methods = {s.name: s for s in cls.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    body = [s for s in cls.body if not isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    tokens = set().union(*prefilter.statement_tokens(ast.Module(body=body, type_ignores=[])))
+    todo = [m for m in (*vocab.FORWARD_NAMES, "__init__") if m in methods]
+    done: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name in done:
+            continue
+        done.add(name)
+        (called,) = prefilter.statement_tokens(ast.Module(body=[methods[name]], type_ignores=[]))
+        tokens |= called
+        todo.extend(t for t in called if t in methods)
+    return tokens
 
 
 def lent_tokens(importer: str, tree: ast.Module, wanted: frozenset[str]) -> dict[str, frozenset[str]]:
@@ -454,11 +478,17 @@ class Index:
     def __init__(self, path: str) -> None:
         self.path = path
 
-    def export(self, qualname: str) -> Export | None:
-        """What the module-level name `qualname` (as read in this file) makes; None when
-        unknown."""
+    def export(self, qualname: str, kinds: Iterable[str]) -> Export | None:
+        """What the module-level name `qualname` (as read in this file) makes, asked about
+        operations of `kinds`; None when unknown. A name whose statements call nothing
+        that can make one of `kinds` is not parsed with LibCST at all (an empty export)."""
+        from scorelint import origins
+
         try:
             found = find(self.path, qualname)
+            if found is not None and name_tokens(*found).isdisjoint(
+                    origins.makers(*sorted(kinds))):
+                return Export(found[1])
             made = exported(*found) if found is not None else None
         except (limits.OverBudget, MemoryError):
             raise  # this file's budget: its guard reports it
@@ -564,12 +594,11 @@ def lendable(rules: Iterable[object]) -> frozenset[str]:
 
 @functools.lru_cache(maxsize=64)
 def _lendable(rules: tuple[object, ...]) -> frozenset[str]:
-    from scorelint import vocabulary as vocab
+    from scorelint import origins
 
     kinds = {k for rule in rules if getattr(rule, "across_modules", False)
              for k in getattr(rule, "follows", ())}
-    return vocab.made_by(*sorted(kinds)) | frozenset(vocab.call_names(*sorted(kinds))) \
-        if kinds else frozenset()
+    return origins.makers(*sorted(kinds)) if kinds else frozenset()
 
 
 def lend(tree: ast.Module, per_statement: list[set[str]],
