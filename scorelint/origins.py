@@ -192,7 +192,9 @@ def _imported_callee(ctx: FileContext, func: cst.BaseExpression,
     root = func
     while isinstance(root, cst.Attribute):
         root = root.value
-    if isinstance(root, cst.Name) and (func is root or isinstance(func, cst.Attribute)):
+    imported = ctx.index.names(ctx.module)  # type: ignore[attr-defined]
+    if isinstance(root, cst.Name) and root.value in imported and (
+            func is root or isinstance(func, cst.Attribute)):
         found = ctx.definitions(root)
         if found is not None and len(found) == 1 and found[0].kind == IMPORT:
             names = sorted(n for n in ctx.qualified_names(func) if "." in n)

@@ -56,13 +56,14 @@ class Module:
 
     path: str
     digest: str  # the sha256 of its bytes
-    text: str
-    tree: ast.Module
     defs: dict[str, list[int]]  # a name -> the top-level statements binding it
     imports: dict[str, tuple[int, str, str | None]]  # name -> (level, module, attribute)
     stars: list[tuple[int, str]]  # `from m import *`: (level, module)
     names: tuple[str, ...] | None  # `__all__`, when it is a literal list or tuple
     tokens: list[set[str]] = field(default_factory=list)  # each top-level statement's calls
+    # A top-level class: what calling an instance may call (`_model_tokens`). No tree or
+    # text is kept: a process reads hundreds of modules, and big trees slow its GC.
+    models: dict[int, frozenset[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -209,17 +210,17 @@ def _read(path: str) -> tuple[Module | None, str | None, str | None] | None:
     cached = _modules.get(path)
     if cached is not None and cached[0] == stamp:
         module, digest = cached[1], cached[2]
-        return module, module.text if module else None, digest
+        return module, None, digest
     module, digest = None, None
     try:
         raw = source.read_bytes(path)
         digest = hashlib.sha256(raw).hexdigest()
         text = source.decode(raw).text
-        module = _summarise(path, digest, text, limits.cpython_check(text))
+        module = _summarise(path, digest, limits.cpython_check(text))
     except (source.SourceError, limits.Rejected, OSError, ValueError, RecursionError):
         module = None
     _modules[path] = (stamp, module, digest)
-    return module, module.text if module else None, digest
+    return module, None, digest
 
 
 def load(path: str) -> Module | None:
@@ -238,7 +239,7 @@ def load(path: str) -> Module | None:
     return module
 
 
-def _summarise(path: str, digest: str, text: str, tree: ast.Module) -> Module:
+def _summarise(path: str, digest: str, tree: ast.Module) -> Module:
     defs: dict[str, list[int]] = {}
     imports: dict[str, tuple[int, str, str | None]] = {}
     stars: list[tuple[int, str]] = []
@@ -266,8 +267,10 @@ def _summarise(path: str, digest: str, text: str, tree: ast.Module) -> Module:
                 for alias in node.names:
                     if alias.asname:
                         imports[alias.asname] = (0, alias.name, None)
-    return Module(path, digest, text, tree, defs, imports, stars, names,
-                  prefilter.statement_tokens(tree))
+    models = {i: frozenset(_model_tokens(stmt)) for i, stmt in enumerate(tree.body)
+              if isinstance(stmt, ast.ClassDef)}
+    return Module(path, digest, defs, imports, stars, names, prefilter.statement_tokens(tree),
+                  models)
 
 
 def _top_statements(stmt: ast.stmt) -> Iterable[ast.stmt]:
@@ -392,9 +395,7 @@ def _name_tokens(module: Module, name: str) -> frozenset[str]:
             continue
         home, local = located
         for i in home.defs.get(local, ()):
-            stmt = home.tree.body[i]
-            tokens = _model_tokens(stmt) if isinstance(stmt, ast.ClassDef) and \
-                stmt.name == local else home.tokens[i]
+            tokens = home.models.get(i, home.tokens[i])
             found |= tokens
             for token in tokens:
                 if token in home.defs or token in home.imports:
@@ -477,6 +478,15 @@ class Index:
 
     def __init__(self, path: str) -> None:
         self.path = path
+        self._names: frozenset[str] | None = None
+
+    def names(self, tree: object) -> frozenset[str]:
+        """The names this file's top-level imports bind to modules of the project or to
+        names in them (`tree`: its LibCST module). Origins asks the index only about
+        these: resolving every call's name would cost a data-flow pass per function."""
+        if self._names is None:
+            self._names = frozenset(_imported_names(self.path, tree))
+        return self._names
 
     def export(self, qualname: str, kinds: Iterable[str]) -> Export | None:
         """What the module-level name `qualname` (as read in this file) makes, asked about
@@ -504,6 +514,41 @@ class Index:
             return tuple(Made(m.kind, m.framework, f"{where}:{m.where}") for m in items)
 
         return Export(made.name, here(made.call), here(made.instance))
+
+
+def _imported_names(importer: str, tree: object) -> set[str]:
+    import libcst as cst
+    from libcst.helpers import get_full_name_for_node
+
+    found: set[str] = set()
+    statements: list[cst.CSTNode] = list(tree.body)  # type: ignore[attr-defined]
+    while statements:
+        stmt = statements.pop()
+        if isinstance(stmt, (cst.If, cst.Try)):  # `try: from .x import y except ImportError:`
+            statements.extend(stmt.body.body)
+            for handler in getattr(stmt, "handlers", ()):
+                statements.extend(handler.body.body)
+            continue
+        for small in stmt.body if isinstance(stmt, cst.SimpleStatementLine) else ():
+            if isinstance(small, cst.ImportFrom):
+                level = len(small.relative)
+                dotted = get_full_name_for_node(small.module) or "" if small.module else ""
+                if isinstance(small.names, cst.ImportStar):
+                    path = resolve(importer, level, dotted)
+                    star = load(path) if path is not None else None
+                    found |= exported_names(star) if star is not None else set()
+                    continue
+                for alias in small.names:
+                    name = get_full_name_for_node(alias.name) or ""
+                    if _module_at(importer, level, dotted, name) is not None:
+                        found.add(alias.asname.name.value if alias.asname  # type: ignore[union-attr]
+                                  else name)
+            elif isinstance(small, cst.Import):
+                for alias in small.names:
+                    name = get_full_name_for_node(alias.name) or ""
+                    if alias.asname is not None and resolve(importer, 0, name) is not None:
+                        found.add(alias.asname.name.value)  # type: ignore[union-attr]
+    return found
 
 
 def exported(module: Module, name: str) -> Export | None:
@@ -571,12 +616,16 @@ def _context(module: Module) -> object | None:
     from scorelint.summaries import MemberRecorder
 
     try:
-        tree = limits.on_deep_stack(cst.parse_module, module.text)
+        raw = source.read_bytes(module.path)
+        if hashlib.sha256(raw).hexdigest() != module.digest:
+            return None  # changed since it was read: unknown for now
+        text = source.decode(raw).text
+        tree = limits.on_deep_stack(cst.parse_module, text)
         recorder = MemberRecorder()
-        ctx = FileContext(tree, module.text, module.path, dict(scopes(tree)), recorder)  # type: ignore[arg-type]
-        tree.visit_batched([recorder]) if hasattr(tree, "visit_batched") else \
-            cst.visit_batched(tree, [recorder])
-    except (cst.ParserSyntaxError, cst.CSTValidationError, RecursionError, UnicodeError):
+        ctx = FileContext(tree, text, module.path, dict(scopes(tree)), recorder)  # type: ignore[arg-type]
+        cst.visit_batched(tree, [recorder])
+    except (source.SourceError, cst.ParserSyntaxError, cst.CSTValidationError, RecursionError,
+            UnicodeError):
         ctx = None
     if ctx is not None:
         ctx.index = Index(module.path)
