@@ -405,14 +405,16 @@ def _name_tokens(module: Module, name: str) -> frozenset[str]:
 
 def _model_tokens(cls: ast.ClassDef) -> set[str]:
     """What calling an instance of `cls` may call, as `origins` follows it: its
-    `forward` / `call` / `__call__`, its `__init__` (the layers its members hold), its
-    own statements, and the methods these call."""
+    `forward` / `call` / `__call__`, the methods that bind members (the layers they
+    hold), its own statements, and the methods these call."""
     from scorelint import vocabulary as vocab
 
     methods = {s.name: s for s in cls.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))}
     body = [s for s in cls.body if not isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))]
     tokens = set().union(*prefilter.statement_tokens(ast.Module(body=body, type_ignores=[])))
+    # A member (`self.head = ...`) may be bound in any method: those count too.
     todo = [m for m in (*vocab.FORWARD_NAMES, "__init__") if m in methods]
+    todo += [name for name, method in methods.items() if _binds_members(method)]
     done: set[str] = set()
     while todo:
         name = todo.pop()
@@ -423,6 +425,17 @@ def _model_tokens(cls: ast.ClassDef) -> set[str]:
         tokens |= called
         todo.extend(t for t in called if t in methods)
     return tokens
+
+
+def _binds_members(method: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Does the method bind `self.<x>` (its first parameter's attribute)?"""
+    params = [*method.args.posonlyargs, *method.args.args]
+    if not params:
+        return False
+    own = params[0].arg
+    return any(isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == own
+               for node in ast.walk(method) if isinstance(node, (ast.Assign, ast.AnnAssign))
+               for t in (node.targets if isinstance(node, ast.Assign) else [node.target]))
 
 
 def lent_tokens(importer: str, tree: ast.Module, wanted: frozenset[str]) -> dict[str, frozenset[str]]:

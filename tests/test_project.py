@@ -160,3 +160,14 @@ def test_a_copied_package_keeps_its_findings(tmp_path: Path) -> None:
     path = tmp_path / "relative" / "pkg" / "train.py"
     assert [f.code for f in api.check_source(path.read_text(), str(path)).findings] == [
         "SL303", "SL301", "SL203"]
+
+
+def test_a_layer_built_outside_init_is_followed(tmp_path: Path) -> None:
+    """The funnel's tokens of a class count every method that binds a member."""
+    (tmp_path / "model.py").write_text(
+        "from torch import nn\n\n\nclass Net(nn.Module):\n    def __init__(self):\n"
+        "        super().__init__()\n\n    def build(self):  # called by the trainer\n"
+        "        self.head = nn.Sequential(nn.Linear(4, 1), nn.Sigmoid())\n\n"
+        "    def forward(self, x):\n        return self.head(x)\n")
+    train = tmp_path / "train.py"
+    assert [f.code for f in api.check_source(TRAIN, str(train)).findings] == ["SL303"]
