@@ -72,6 +72,7 @@ class BceOnSigmoid(Rule):
     applicability = Applicability.SAFE
     triggers = (vocab.loss_names(BCE, BCE_WITH_LOGITS), tuple(sorted(vocab.made_by("sigmoid"))))
     follows = ("sigmoid",)
+    across_modules = True
 
     flagged = (
         Flagged(

@@ -158,6 +158,8 @@ class FileOutcome:
     cells: dict[int, str] = field(default_factory=dict)
     # The findings whose fixes were applied (what `--show-fixes` lists).
     applied: list[Finding] = field(default_factory=list)
+    # Other modules the project index read for it: (absolute path, sha256 of their bytes).
+    depends: tuple[tuple[str, str], ...] = ()
 
     @property
     def failed(self) -> bool:

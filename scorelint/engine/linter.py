@@ -29,7 +29,7 @@ from scorelint.base.findings import (
     error_finding,
 )
 from scorelint.base.source import Alignment, LineIndex
-from scorelint.engine import narrowing, recovery, safety
+from scorelint.engine import narrowing, project, recovery, safety
 from scorelint.engine.rule import Rule
 from scorelint.model import walk
 from scorelint.model.context import FileContext
@@ -79,12 +79,17 @@ def parse(text: str, cpython_checked: bool = False) -> cst.Module:
 
 def lint(text: str, path: str, rules: Sequence[type[Rule]]) -> list[Finding]:
     """Every finding of `rules` in `text`; raises `LintError` if it cannot be parsed."""
-    candidates = narrowing.candidates(rules, narrowing.text_tokens(text, rules))
+    tokens = narrowing.text_tokens(text, rules)
+    candidates = narrowing.candidates(rules, tokens)
+    # A rule that follows values may find a trigger it lacks in what a name this file
+    # imports makes (a model ending in a sigmoid, in model.py): the project index lends it.
+    borrowers = [r for r in rules if r.across_modules and r not in candidates
+                 and narrowing.partly(r, tokens, project.lendable([r]))] if "import" in text else []
     # A text with no trigger cannot hold a finding: it is not parsed at all (a syntax
     # error in it is not this linter's business). The others get CPython's parser,
     # ~10x cheaper than LibCST's, so LibCST never sees a text CPython rejects (its
     # native parser can overflow its stack on one).
-    if not candidates:
+    if not candidates and not borrowers:
         return []
     try:
         tree = limits.cpython_check(text)
@@ -93,8 +98,13 @@ def lint(text: str, path: str, rules: Sequence[type[Rule]]) -> list[Finding]:
         if partial is None:
             raise LintError(str(exc), exc.row, exc.column) from None
         return recovery.report(partial, path, lint(partial.text, path, rules))
+    lent = project.lent_tokens(path, tree, project.lendable(borrowers)) if borrowers else {}
+    if lent:  # what imports make counts for the rules that follow values into them
+        candidates += narrowing.candidates(borrowers, tokens | narrowing.mapping_union(lent))
+    if not candidates:
+        return []
     narrowing.reached("2 text triggers", text)
-    narrowed = narrowing.narrow(text, tree, candidates, functions=NARROW_FUNCTIONS)
+    narrowed = narrowing.narrow(text, tree, candidates, lent, functions=NARROW_FUNCTIONS)
     if narrowed is None:
         return []
     limits.check_time()  # LibCST's parse and scopes cannot stop midway: not past the budget
@@ -114,6 +124,7 @@ def _run_rules(module: cst.Module, text: str, path: str,
     limits.check_time()
     members, recorder = MemberRecorder(), SlotRecorder()
     ctx = FileContext(module, text, path, Semantic(module), members)
+    ctx.index = project.Index(path)
     instances = [rule(ctx) for rule in rules]
     broken: list[tuple[Rule | type[Rule], Exception]] = []
     try:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import ast
 import functools
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from typing import TYPE_CHECKING
@@ -153,6 +153,17 @@ def candidates(rules: Iterable[type[Rule]], tokens: set[str]) -> list[type[Rule]
     ]
 
 
+
+def partly(rule: type[Rule], tokens: set[str], lendable: frozenset[str] | None = None) -> bool:
+    """Does `tokens` meet some of the rule's trigger groups, but not all (and, given
+    `lendable`, could those tokens meet each of the others)?"""
+    met = [any(token in tokens for token in group) for group in rule.triggers]
+    if not any(met) or all(met):
+        return False
+    return lendable is None or all(ok or not lendable.isdisjoint(group)
+                                   for ok, group in zip(met, rule.triggers))
+
+
 # --- step 2: the statements -----------------------------------------------------
 
 # A module-level statement longer than this is a data table unless it holds a trigger.
@@ -249,6 +260,40 @@ def _binds_imports(stmt: ast.stmt) -> bool:
     return any(isinstance(node, (ast.Import, ast.ImportFrom)) for node in ast.walk(stmt))
 
 
+def top_statements(stmt: ast.stmt) -> Iterable[ast.stmt]:
+    """A top-level statement, and those inside a top-level `if` / `try` (an import
+    guarded by `try: ... except ImportError:`)."""
+    if isinstance(stmt, (ast.If, ast.Try)):
+        for part in (stmt.body, stmt.orelse, getattr(stmt, "finalbody", [])):
+            for sub in part:
+                yield from top_statements(sub)
+        for handler in getattr(stmt, "handlers", ()):
+            for sub in handler.body:
+                yield from top_statements(sub)
+    else:
+        yield stmt
+
+
+def lend(tree: ast.Module, per_statement: list[set[str]],
+         lent: Mapping[str, frozenset[str]]) -> None:
+    """Add to each top-level import's tokens (`statement_tokens`) what the
+    names it binds may make, as the engine lends a same-module helper's tokens."""
+    if not lent:
+        return
+    for i, stmt in enumerate(tree.body):
+        for node in top_statements(stmt):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                for alias in node.names:
+                    local = alias.asname or alias.name
+                    # `from x import *` may bind any of them (a superset: the funnel's way).
+                    per_statement[i] |= lent.get(local, frozenset()) if local != "*" \
+                        else mapping_union(lent)
+
+
+def mapping_union(lent: Mapping[str, frozenset[str]]) -> frozenset[str]:
+    return frozenset().union(*lent.values()) if lent else frozenset()
+
+
 @dataclass(frozen=True)
 class Narrowed:
     """What goes on to LibCST: the rules that can still match, and the text to parse
@@ -259,17 +304,20 @@ class Narrowed:
 
 
 def narrow(text: str, tree: ast.Module, rules: Sequence[type[Rule]],
+           lent: Mapping[str, frozenset[str]] | None = None,
            functions: bool = True) -> Narrowed | None:
     """Steps 2 and 3 for a file that passed the text gate with `rules`; None when no rule
-    can match. `functions=False` keeps whole top-level statements (step 3 off: the tests
-    compare both ways)."""
+    can match. `lent` maps a name imported from the project to the tokens of what it
+    makes (`scorelint.engine.project`). `functions=False` keeps whole top-level
+    statements (step 3 off: the tests compare both ways)."""
     aliases: dict[str, str] = {}
     per_statement = statement_tokens(tree, aliases)
+    lend(tree, per_statement, lent or {})
     rules = candidates(rules, set().union(*per_statement))
     if not rules:
         return None
     kept = keep_statements(tree, per_statement, rules)
-    masked = mask(text, tree, kept, rules, aliases, functions=functions)
+    masked = mask(text, tree, kept, rules, aliases, lent, functions=functions)
     return Narrowed(rules, text if masked is None else masked)
 
 
@@ -327,17 +375,19 @@ _Walked = tuple[set[str], set[Key], set[str | Key], set[str | Key]]
 
 
 def mask(text: str, tree: ast.Module, kept: set[int], rules: Sequence[type[Rule]],
-         aliases: dict[str, str], functions: bool = True) -> str | None:
+         aliases: dict[str, str], lent: Mapping[str, frozenset[str]] | None = None,
+         functions: bool = True) -> str | None:
     """The text with the top-level statements not in `kept`, and (with `functions`) the
     functions and methods no rule needs, blanked; None when nothing would be blanked.
-    `aliases` maps `from m import a as b`'s `b` to `a` (`statement_tokens` finds them)."""
+    `aliases` maps `from m import a as b`'s `b` to `a` (`statement_tokens` finds them);
+    `lent`, an imported name to the tokens of what it makes (`scorelint.engine.project`)."""
     lines = _LINE.findall(text)
     dropped: list[tuple[int, int, int | None]] = []  # first row, last row, `pass` row
     if not functions:
         dropped = [(_first_row(stmt), _last_row(stmt), None)
                    for i, stmt in enumerate(tree.body) if i not in kept]
         return _blanked(lines, dropped) if dropped else None
-    flow = _Flow(tree, kept, rules, aliases)
+    flow = _Flow(tree, kept, rules, aliases, lent or {})
     whole, sliced = flow.needed(rules)
     needed = whole | set(sliced)
     for unit, statements in sliced.items():
@@ -448,7 +498,7 @@ class _Flow:
     """The keys of one module's kept code, what each is bound from, and who binds it."""
 
     def __init__(self, tree: ast.Module, kept: set[int], rules: Sequence[type[Rule]],
-                 aliases: dict[str, str]) -> None:
+                 aliases: dict[str, str], lent: Mapping[str, frozenset[str]]) -> None:
         self.interesting = trigger_names(rules) | set(OPERATORS) \
             | {token for rule in rules for token in rule.anchors}
         # Here, not at import: the text gate (step 1) runs without LibCST or the model.
@@ -514,6 +564,8 @@ class _Flow:
                 self._function(stmt, units[0], ("R", None, stmt.name))
             else:
                 self._class(stmt, units)
+        for name, tokens in lent.items():  # a name imported from a module of the project
+            self._bind(("G", name), set(tokens), set(), 0)
         self._pass_arguments()
         self._place_reads()
         self.closed = _closure(self.tokens, self.reads)

@@ -78,12 +78,15 @@ class Rule(cst.BatchableCSTVisitor):
     # Off unless selected (by code, prefix or ALL): variants a careful engineer may write on
     # purpose, which would be noise in the default set.
     default: ClassVar[bool] = True
-    # Narrowing (`scorelint.engine.narrowing`): every group must have a token present in the file. A token
+    # Narrowing (`scorelint.engine.linter.narrowing`): every group must have a token present in the file. A token
     # is the last name of a call (`exp` for `np.exp(`) or an operator (`/`, `*=`).
     triggers: ClassVar[tuple[tuple[str, ...], ...]] = ()
     # Operations (kinds) whose results the rule follows out of the module's own functions
     # and classes (scorelint.model.origins): the engine then keeps the callees that make them.
     follows: ClassVar[tuple[str, ...]] = ()
+    # Does it follow them into other modules too (through `scorelint.model.origins.origin`, which
+    # asks the project index)? Then the funnel lends it what imported names make.
+    across_modules: ClassVar[bool] = False
     # The call names a division's divisor must be made by (through names bound to it) for
     # the rule to fire there (`x / x.sum()`): narrowing keeps only such statements.
     divisor: ClassVar[tuple[str, ...]] = ()

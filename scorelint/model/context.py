@@ -55,6 +55,8 @@ class FileContext:
     _names_modules: bool | None = None
     # The value layer's per-file cache (`scorelint.model.values`), made on first use.
     value_cache: object = None
+    # The project index (`scorelint.engine.project.Index`): what imported names make; None: unknown.
+    index: object = None
 
     def __post_init__(self) -> None:
         self.flow = DataFlow(self.semantic)

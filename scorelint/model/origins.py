@@ -6,21 +6,25 @@ method set `self.probs = softmax(...)`, when `h = helper(x)` and the
 same-module `helper` returns one, or when `h = model(x)` and `model` is an
 instance of a same-module class whose `forward` (or whose `nn.Sequential`)
 ends in one. Each step is kept as a trace: the lines that made, reshaped and
-carried the value. Calls across modules stay unknown: user code is never
-imported.
+carried the value. A name imported from another module of the project is asked
+of the project index (`ctx.index`, `scorelint.engine.project`), which reads that module
+from disk (never imports it) and summarises it with `summarise` below: the same
+code, run on the other module's context. Its trace step names the other file.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import libcst as cst
+import libcst.helpers
 
 from scorelint.model import vocabulary as vocab
 from scorelint.model import walk
 from scorelint.model.context import FileContext
-from scorelint.model.dataflow import ASSIGN, DEFINE
+from scorelint.model.dataflow import ASSIGN, DEFINE, IMPORT
 from scorelint.model.summaries import self_parameter
 
 Step = tuple[cst.CSTNode, str]
@@ -85,8 +89,11 @@ def _origins(ctx: FileContext, node: cst.BaseExpression, kinds: frozenset[str],
         elif op.kind in vocab.PRESERVING_KINDS and op.operand is not None:
             yield from _origins(ctx, op.operand, kinds, steps, depth - 1, seen)
         return
-    for made in _returned(ctx, node):
-        if isinstance(made, vocab.Op):
+    for made in _returned(ctx, node, kinds):
+        if isinstance(made, Origin):  # made in another module: the step names it
+            if made.op.kind in kinds:
+                yield Origin(made.op, (*made.steps, *steps))
+        elif isinstance(made, vocab.Op):
             if made.kind in kinds:
                 yield Origin(made, steps)
         else:
@@ -123,11 +130,15 @@ def _member_values(ctx: FileContext, node: cst.Attribute) -> list[cst.BaseExpres
     return [v for v in values if v is not None] if values and None not in values else []
 
 
-def _returned(ctx: FileContext,
-              call: cst.Call) -> Iterator[tuple[cst.BaseExpression, str] | vocab.Op]:
+def _returned(ctx: FileContext, call: cst.Call, kinds: frozenset[str] = frozenset()
+              ) -> Iterator[tuple[cst.BaseExpression, str] | vocab.Op | Origin]:
     """What a call of a same-module function, method or model class returns: values to
-    follow, or the operation the last layer of a stack applies."""
+    follow, or the operation the last layer of a stack applies; for one of another
+    module, the operations among `kinds` the project index says it makes."""
     target = _callee(ctx, call.func)
+    if target is None:
+        yield from _imported(ctx, call, kinds)
+        return
     if isinstance(target, cst.FunctionDef):
         for value in returns(target):
             yield value, f"returned by `{target.name.value}` here"
@@ -140,6 +151,154 @@ def _returned(ctx: FileContext,
             layer = _layer_op(ctx, call, last)
             if layer is not None:
                 yield layer
+
+
+@functools.lru_cache(maxsize=64)
+def makers(*kinds: str) -> frozenset[str]:
+    """The call names `origin` can see a value of `kinds` made by: the operations (a
+    function, a method, a module class), a Keras `Dense(..., activation=...)`, and `exp`
+    for a softmax written out (`_softmax_by_hand`). What the project index lends."""
+    names = set(vocab.call_names(*kinds))
+    if {"softmax", "sigmoid"} & set(kinds):
+        names.add("Dense")
+    if "softmax" in kinds:
+        names.add("exp")
+    return frozenset(names)
+
+
+def _imported(ctx: FileContext, call: cst.Call, kinds: frozenset[str]) -> Iterator[Origin]:
+    """What a call of a name imported from another module of the project makes (`helper(x)`,
+    `Net()(x)`, `model(x)` with `model = Net()`), as the project index summarises it."""
+    index = getattr(ctx, "index", None)
+    found = _imported_callee(ctx, call.func) if index is not None and kinds else None
+    if found is None:
+        return
+    qualnames, instance = found
+    # A name from `from x import *` may come from any of them: the first that has it.
+    export = next((e for q in qualnames if (e := index.export(q, kinds)) is not None), None)  # type: ignore[union-attr]
+    if export is None:
+        return
+    for made in export.instance if instance else export.call:
+        op = vocab.Op(made.kind, made.framework, call, None, None, None, None, vocab.LAST)
+        yield Origin(op, ((call, f"`{export.name}` returns a {made.kind}: {made.where}"),))
+
+
+def _imported_callee(ctx: FileContext, func: cst.BaseExpression,
+                     depth: int = 4) -> tuple[tuple[str, ...], bool] | None:
+    """(qualified names it may be, called on an instance?) of an imported callee: `helper`
+    or `m.helper` bound by an import (or by no statement here, with `from x import *`),
+    or a name or `self.x` bound once to a call of one."""
+    if depth <= 0:
+        return None
+    root = func
+    while isinstance(root, cst.Attribute):
+        root = root.value
+    imported = ctx.index.names(ctx.module)  # type: ignore[attr-defined]
+    if isinstance(root, cst.Name) and root.value in imported and (
+            func is root or isinstance(func, cst.Attribute)):
+        found = ctx.definitions(root)
+        if found is not None and len(found) == 1 and found[0].kind == IMPORT:
+            names = sorted(n for n in ctx.qualified_names(func) if "." in n)
+            return ((names[0],), False) if len(names) == 1 else None
+        if found is None and func is root:  # bound nowhere in this module
+            starred = tuple(f"{m}.{root.value}" for m in _star_modules(ctx.module))
+            return (starred, False) if starred else None
+    built: cst.BaseExpression | None = func if isinstance(func, cst.Call) else None  # `Net()(x)`
+    if isinstance(func, cst.Name):
+        found = ctx.definitions(func) or ()
+        if len(found) == 1 and found[0].kind == ASSIGN:
+            built = found[0].value
+    elif isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
+        owner = ctx.owner(func.value)
+        values = ctx.member_values(owner, func.attr.value) if owner is not None else []
+        built = values[0] if len(values) == 1 else None
+    if isinstance(built, cst.Call):
+        inner = _imported_callee(ctx, built.func, depth - 1)
+        if inner is not None and not inner[1]:
+            return inner[0], True
+    return None
+
+
+def _star_modules(module: cst.Module) -> list[str]:
+    """The modules a module imports `*` from at its top level, dotted as written."""
+    found = []
+    for stmt in module.body:
+        for small in stmt.body if isinstance(stmt, cst.SimpleStatementLine) else ():
+            if isinstance(small, cst.ImportFrom) and isinstance(small.names, cst.ImportStar):
+                dots = "." * len(small.relative)
+                name = cst.helpers.get_full_name_for_node(small.module) if small.module else ""
+                found.append(f"{dots}{name}")
+    return found
+
+
+def summarise(ctx: FileContext, name: str) -> tuple[list[vocab.Op], list[vocab.Op]] | None:
+    """What the module-level `name` of this module makes, for the project index: the
+    operations calling it returns, and those calling what it builds returns (a model
+    class's `forward`, a builder's `nn.Sequential`). None when `name` is bound more than
+    once or in a way not read here."""
+    bound = [s for s in _top_level(ctx.module) if _binds(s, name)]
+    if len(bound) != 1:
+        return None
+    (stmt,) = bound
+    call: list[vocab.Op] = []
+    instance: list[vocab.Op] = []
+    if isinstance(stmt, cst.FunctionDef):
+        for value in returns(stmt):
+            call.extend(_made_of(ctx, value))
+            if isinstance(value, cst.Call):
+                instance.extend(_built(ctx, value))
+    elif isinstance(stmt, cst.ClassDef):
+        for value in _model_outputs(ctx, stmt):
+            instance.extend(_made_of(ctx, value))
+    else:
+        value = stmt.value if isinstance(stmt, (cst.Assign, cst.AnnAssign)) else None
+        if isinstance(value, cst.Call):
+            call.extend(_built(ctx, value))
+    return call, instance
+
+
+def _top_level(module: cst.Module) -> Iterator[cst.CSTNode]:
+    for stmt in module.body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            yield from stmt.body
+        else:
+            yield stmt
+
+
+def _binds(stmt: cst.CSTNode, name: str) -> bool:
+    if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+        return stmt.name.value == name
+    if isinstance(stmt, cst.Assign):
+        return any(isinstance(t.target, cst.Name) and t.target.value == name
+                   for t in stmt.targets)
+    if isinstance(stmt, cst.AnnAssign):
+        return isinstance(stmt.target, cst.Name) and stmt.target.value == name
+    return False
+
+
+# Every kind an operation can be that does not keep its operand's meaning: a summary
+# holds what a value is made of, whatever a rule asks about later.
+_MADE_KINDS = frozenset(
+    {kind for kind, _, _ in vocab.FUNCTIONS.values()} | {kind for kind, _ in vocab.METHODS.values()}
+    | {kind for kind, _, _ in vocab.MODULE_OPS.values()}) - vocab.PRESERVING_KINDS
+
+
+def _made_of(ctx: FileContext, value: cst.BaseExpression) -> list[vocab.Op]:
+    return [found.op for found in _origins(ctx, value, _MADE_KINDS, (), _MAX_DEPTH, set())]
+
+
+def _built(ctx: FileContext, built: cst.Call) -> list[vocab.Op]:
+    """What calling the object `built` makes: an instance of a model class of this module
+    (its `forward`), or a stack (its last layer)."""
+    target = _instance_of(ctx, built, 4)
+    if isinstance(target, cst.ClassDef):
+        return [op for value in _model_outputs(ctx, target) for op in _made_of(ctx, value)]
+    if isinstance(target, cst.Call):
+        last = _sequential_last(target)
+        if isinstance(last, cst.Call):
+            layer = _layer_op(ctx, last, last)
+            return [layer] if layer is not None else []
+    return []
 
 
 def _layer_op(ctx: FileContext, call: cst.Call, layer: cst.Call) -> vocab.Op | None:

@@ -54,6 +54,7 @@ from scorelint.base.findings import (
     Position,
     TraceStep,
 )
+from scorelint.engine import project
 from scorelint.version import __version__
 
 if TYPE_CHECKING:
@@ -61,7 +62,7 @@ if TYPE_CHECKING:
 
 # Set by the test suite (one folder per test) or a user who wants one place for every run.
 ENV_DIR = "SCORELINT_CACHE_DIR"
-_FORMAT = 2  # bumped when the entries' layout changes (1 was pickle: never read again)
+_FORMAT = 3  # bumped when the entries' layout changes (1 was pickle: never read again)
 _KIND = "scorelint-cache"
 _MARKER = "# Automatically created by scorelint"
 _GITIGNORE = f"{_MARKER}.\n*\n"
@@ -178,7 +179,11 @@ class Cache:
             raw = self._read(entry)
         except OSError:
             return None
-        return _read_entry(raw, secret, entry) if raw is not None else None
+        outcome = _read_entry(raw, secret, entry) if raw is not None else None
+        # A result that rests on other modules' summaries is stale when one of them changed.
+        if outcome is not None and project.changed(outcome.depends):
+            return None
+        return outcome
 
     def put(self, entry: Entry, outcome: FileOutcome) -> None:
         """Store an outcome; a cache that cannot be written is only slower, never an error."""
@@ -479,7 +484,8 @@ def _outcome_data(outcome: FileOutcome) -> dict[str, object]:
     return {"path": outcome.path, "findings": [_finding_data(f) for f in outcome.findings],
             "fixed": outcome.fixed, "diff": outcome.diff,
             "cells": [[index, text] for index, text in outcome.cells.items()],
-            "applied": [_finding_data(f) for f in outcome.applied]}
+            "applied": [_finding_data(f) for f in outcome.applied],
+            "depends": [[path, digest] for path, digest in outcome.depends]}
 
 
 def _finding_data(finding: Finding) -> dict[str, object]:
@@ -537,7 +543,7 @@ def _position(value: Any) -> Position:
 
 
 def _outcome(value: Any) -> FileOutcome:
-    data = _fields(value, {"path", "findings", "fixed", "diff", "cells", "applied"})
+    data = _fields(value, {"path", "findings", "fixed", "diff", "cells", "applied", "depends"})
     cells: dict[int, str] = {}
     for pair in _of(data["cells"], list):
         index, text = _pair(pair)
@@ -545,7 +551,8 @@ def _outcome(value: Any) -> FileOutcome:
     return FileOutcome(
         _of(data["path"], str), [_finding(f) for f in _of(data["findings"], list)],
         _of(data["fixed"], int), _of(data["diff"], str), None, cells,
-        [_finding(f) for f in _of(data["applied"], list)])
+        [_finding(f) for f in _of(data["applied"], list)],
+        tuple((_of(p, str), _of(d, str)) for p, d in map(_pair, _of(data["depends"], list))))
 
 
 def _finding(value: Any) -> Finding:

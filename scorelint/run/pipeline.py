@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from scorelint.base import limits, source
 from scorelint.base.findings import FileOutcome, Finding, error_finding
-from scorelint.engine import narrowing, recovery, registry, suppressions
+from scorelint.engine import narrowing, project, recovery, registry, suppressions
 from scorelint.run import notebook
 
 if TYPE_CHECKING:
@@ -194,6 +194,15 @@ def _within_budget(path: str, options: Options, given: bytes | str | None,
 
 def _check(path: str, options: Options, given: bytes | str | None,
            checked: FileOutcome | None = None) -> FileOutcome:
+    project.begin()
+    outcome = _check_read(path, options, given, checked)
+    # The modules the project index read: a cached outcome is stale when one changes.
+    outcome.depends = project.used()
+    return outcome
+
+
+def _check_read(path: str, options: Options, given: bytes | str | None,
+                checked: FileOutcome | None = None) -> FileOutcome:
     try:
         kind = read(path, given)
     except source.SourceError as exc:
@@ -260,7 +269,11 @@ def _may_match(text: str, codes: set[str]) -> bool:
     """Does `text` hold every trigger group of some selected rule? Else no rule can find
     anything in it, and the engine (LibCST, the rules) need not even be imported."""
     selected = [r for r in registry.index() if r.code in codes]
-    return bool(narrowing.candidates(selected, narrowing.text_tokens(text, selected)))
+    tokens = narrowing.text_tokens(text, selected)
+    if narrowing.candidates(selected, tokens):
+        return True
+    # A trigger may be lent by an imported module (the project index, in the engine).
+    return "import" in text and any(narrowing.partly(r, tokens) for r in selected)
 
 
 def _in_order(findings: list[Finding]) -> list[Finding]:

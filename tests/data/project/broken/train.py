@@ -1,0 +1,7 @@
+from torch import nn
+
+from good_model import Net
+
+
+def step(x, y):
+    return nn.BCELoss()(Net()(x), y)  # expect: SL303

@@ -1,0 +1,7 @@
+import torch
+
+from a import via
+
+
+def score(z):
+    return torch.log(via(z))  # expect: SL203

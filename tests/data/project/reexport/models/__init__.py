@@ -1,0 +1,3 @@
+from .net import Net, Scorer
+
+__all__ = ["Net", "Scorer"]
