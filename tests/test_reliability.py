@@ -30,7 +30,7 @@ from scorelint.engine.rule import Clean, Flagged, Rule
 from scorelint.frontends.cli import main
 from scorelint.model.context import FileContext
 from scorelint.model.proposal import FixSpec, Replace
-from scorelint.run import discovery
+from scorelint.run import discovery, pipeline
 
 ROOT = Path(__file__).resolve().parent.parent
 BUGGY = "import numpy as np\n\ndef score(p):\n    return np.log(np.prod(p, axis=-1))\n"
@@ -404,3 +404,10 @@ def test_stdlib_sample_has_no_internal_error_and_unparseable_files_are_sl000() -
             assert r.not_checked, r.path  # LibCST cannot parse it: reported as SL000
     # The sample does reach the parser and the rules.
     assert sum(r.not_checked is None for r in results) >= 50
+
+
+def test_a_finding_beside_deep_nesting_is_on_its_own_row() -> None:
+    # 86f2f71 put this SL201 on row 2, the blank line above it.
+    path = Path(__file__).parent / "data" / "edge_cases" / "deeply_nested_lists.py"
+    outcome = pipeline.check_file(str(path), pipeline.Options(codes=("SL201",)))
+    assert [(f.code, f.start.row, f.start.column) for f in outcome.findings] == [("SL201", 3, 9)]
