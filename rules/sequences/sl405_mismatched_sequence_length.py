@@ -7,7 +7,7 @@ import re
 import libcst as cst
 
 from scorelint.engine.rule import Clean, Flagged, Rule
-from scorelint.model import patterns, roles
+from scorelint.model import patterns, roles, walk
 
 _CONCATS = frozenset({"cat", "concatenate", "concat", "hstack"})
 _ARRAYS = frozenset({"array", "tensor", "asarray", "as_tensor", "LongTensor"})
@@ -468,7 +468,7 @@ def _names(node: cst.CSTNode) -> list[cst.Name]:
         current = stack.pop()
         if isinstance(current, cst.Name):
             found.append(current)
-        stack.extend(current.children)
+        stack.extend(walk.children(current))
     return found
 
 

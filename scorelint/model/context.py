@@ -14,6 +14,7 @@ import libcst as cst
 
 from scorelint.base.findings import Applicability
 from scorelint.model import vocabulary as vocab
+from scorelint.model import walk
 from scorelint.model.dataflow import ASSIGN, DataFlow, Definition
 from scorelint.model.proposal import FixSpec, InsertLine, RawFinding, Replace, Reporter
 from scorelint.model.semantic import CLASS, FUNCTION, Semantic
@@ -103,7 +104,7 @@ class FileContext:
                             and self.op(value, follow=False) is not None:
                         steps.append((definition.statement, f"`{current.value}` is bound here"))
                 continue
-            stack.extend(reversed(current.children))
+            stack.extend(reversed(walk.children(current)))
         return tuple(steps)
 
     def values(self, node: cst.BaseExpression) -> list[cst.BaseExpression] | None:
@@ -199,7 +200,7 @@ class FileContext:
             current = stack.pop()
             if current is node:
                 return True
-            stack.extend(current.children)
+            stack.extend(walk.children(current))
         return False
 
     # -- operations -------------------------------------------------------
@@ -374,7 +375,7 @@ class FileContext:
                     indents = (*indents, self.module.default_indent if current.indent is None
                                else current.indent)
                 self._blocks[current] = indents
-                stack.extend((child, indents) for child in current.children)
+                stack.extend((child, indents) for child in walk.children(current))
         return list(self._blocks.get(node, ()))
 
     def _module_alias(self, node: cst.BaseExpression) -> str | None:

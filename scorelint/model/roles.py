@@ -36,7 +36,7 @@ from dataclasses import dataclass, field, replace
 
 import libcst as cst
 
-from scorelint.model import origins, patterns
+from scorelint.model import origins, patterns, walk
 from scorelint.model.context import FileContext
 from scorelint.model.dataflow import AUGMENT, PARAMETER, UNPACK
 
@@ -1017,7 +1017,7 @@ def _calls_of(ctx: FileContext, name: str) -> list[cst.Call]:
         stack: list[cst.CSTNode] = [ctx.module]
         while stack:
             current = stack.pop()
-            stack.extend(current.children)
+            stack.extend(walk.children(current))
             if isinstance(current, cst.Call):
                 func = current.func
                 if isinstance(func, cst.Name):
