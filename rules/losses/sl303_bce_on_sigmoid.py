@@ -57,9 +57,11 @@ class BceOnSigmoid(Rule):
     (to the right one).
 
     ## Known limitations
-    A sigmoid applied in another function (a model ending in `nn.Sigmoid`),
-    a loss module received as an argument, built in a base class or bound
-    more than once are not seen. Keras losses with `from_logits=False` (the
+    A sigmoid is followed into this module's functions and model classes and,
+    through the project index, into the modules of the project it imports; one
+    made by a model passed in as an argument, or by code outside the project,
+    is not seen. Nor is a loss module received as an argument, built in a base
+    class or bound more than once. Keras losses with `from_logits=False` (the
     default) fed a sigmoid are Keras's documented idiom and are left alone,
     though they clip at 1e-7 the same way.
     """
