@@ -3,32 +3,17 @@ scoring, read from how it is made, with names only as hints."""
 
 from __future__ import annotations
 
-import textwrap
-
 import libcst as cst
 import pytest
+from probe import used
 
 from scorelint.model import patterns, roles
 from scorelint.model.context import FileContext
-from scorelint.model.semantic import Semantic
-from scorelint.model.summaries import MemberRecorder
 
 
 def _subject(code: str) -> tuple[FileContext, cst.BaseExpression]:
     """The context of `code` and the argument of its last `use(...)` call."""
-    module = cst.parse_module(textwrap.dedent(code))
-    members = MemberRecorder()
-    ctx = FileContext(module, module.code, "m.py", Semantic(module), members)
-    cst.visit_batched(module, [members])
-    found: list[cst.BaseExpression] = []
-
-    class Finder(cst.CSTVisitor):
-        def visit_Call(self, node: cst.Call) -> None:
-            if isinstance(node.func, cst.Name) and node.func.value == "use":
-                found.append(node.args[0].value)
-
-    module.visit(Finder())
-    return ctx, found[-1]
+    return used(code)
 
 
 # -- token ids and labels ------------------------------------------------------------------

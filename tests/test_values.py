@@ -8,17 +8,14 @@ import math
 import textwrap
 import warnings
 
-import libcst as cst
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from probe import used
 
 from scorelint.model import values
 from scorelint.model import vocabulary as vocab
-from scorelint.model.context import FileContext
-from scorelint.model.semantic import Semantic
-from scorelint.model.summaries import MemberRecorder
 from scorelint.model.values import Interval
 
 DTYPES = (np.float32, np.float64)
@@ -225,19 +222,7 @@ def test_transfer_functions_are_monotone(a: Interval, b: Interval) -> None:
 # -- the value of code -------------------------------------------------------------------
 def _value(code: str) -> values.Value:
     """The value of the argument of the last `use(...)` call in `code`."""
-    module = cst.parse_module(textwrap.dedent(code))
-    members = MemberRecorder()
-    ctx = FileContext(module, module.code, "m.py", Semantic(module), members)
-    cst.visit_batched(module, [members])
-    found: list[cst.BaseExpression] = []
-
-    class Finder(cst.CSTVisitor):
-        def visit_Call(self, node: cst.Call) -> None:
-            if isinstance(node.func, cst.Name) and node.func.value == "use":
-                found.append(node.args[0].value)
-
-    module.visit(Finder())
-    return values.of(ctx, found[-1])
+    return values.of(*used(code))
 
 
 @pytest.mark.parametrize("code", [

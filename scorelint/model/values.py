@@ -49,6 +49,9 @@ INF = math.inf
 # Outward rounding of computed bounds: above float32's relative error of one
 # operation (2**-24), so a bound computed in float64 also holds in float32.
 _REL = 2.0 ** -18
+# ...and by float32's smallest subnormal: below its smallest normal a result's error is
+# absolute, not relative (softplus(-92) is about 1.109e-40 and lands a subnormal step off).
+_SUBNORMAL = 2.0 ** -149
 # Beyond float32's largest finite number a bound may be `inf`; below its smallest
 # normal a positive bound may be 0.
 _HUGE = 3.0e38
@@ -176,16 +179,19 @@ def _num(x: float) -> str:
 
 
 def _down(x: float) -> float:
-    """`x` rounded outward downwards (a lower bound computed with rounding)."""
+    """`x` rounded outward downwards (a lower bound computed with rounding); rounding
+    never changes a sign, so a positive bound stays at least 0."""
     if x in (0.0, INF, -INF):
         return x
-    return x - abs(x) * _REL
+    lowered = x - abs(x) * _REL - _SUBNORMAL
+    return max(lowered, 0.0) if x > 0 else lowered
 
 
 def _up(x: float) -> float:
     if x in (0.0, INF, -INF):
         return x
-    return x + abs(x) * _REL
+    raised = x + abs(x) * _REL + _SUBNORMAL
+    return min(raised, 0.0) if x < 0 else raised
 
 
 def _rounded(lo: float, hi: float, exact: bool = False) -> Interval:
