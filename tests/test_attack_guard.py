@@ -31,7 +31,7 @@ from scorelint.run.discovery import Candidate
 
 BUGGY = "import numpy as np\n\ndef score(p):\n    return np.log(np.prod(p, axis=-1))\n"
 FIXED = "import numpy as np\n\ndef score(p):\n    return np.sum(np.log(p), axis=-1)\n"
-# The file: 400 nested lambdas overflowed the default stack in the screens.
+# The file: 400 nested lambdas overflowed the default stack in narrowing's shapes.
 LAMBDAS = "f = " + "lambda: " * 400 + "0\n"
 # A file the tests below make fail on purpose (the fault is injected where it names it).
 VICTIM = "# VICTIM\n" + BUGGY
@@ -101,7 +101,7 @@ def _failing(real: object, exc: BaseException, text_arg: int = 0) -> object:
 
 @pytest.mark.parametrize("module, name, text_arg", [
     (limits, "cpython_check", 0),  # the gate (CPython's parser)
-    (narrowing, "mask", 0),  # the shape screens
+    (narrowing, "mask", 0),  # narrowing's shapes
     (engine, "parse", 0),  # LibCST
     (engine, "_run_rules", 1),  # the rules
     (fixes, "fix_text", 0),  # the fixes
@@ -170,7 +170,7 @@ def _nested(depth: int, wrap: str, base: str = "0") -> str:
     return code
 
 
-# Each doubled per level (the screens walked the inner part twice): 2^30 steps.
+# Each doubled per level (narrowing walked the inner part twice): 2^30 steps.
 NESTINGS = {
     "walrus": "x = " + _nested(30, "(v{i} := {inner})"),
     "lambda defaults": "f = " + _nested(30, "lambda a{i}={inner}: 0"),

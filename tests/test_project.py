@@ -165,7 +165,7 @@ def test_a_copied_package_keeps_its_findings(tmp_path: Path) -> None:
 
 
 def test_a_layer_built_outside_init_is_followed(tmp_path: Path) -> None:
-    """The funnel's tokens of a class count every method that binds a member."""
+    """Narrowing's tokens of a class count every method that binds a member."""
     (tmp_path / "model.py").write_text(
         "from torch import nn\n\n\nclass Net(nn.Module):\n    def __init__(self):\n"
         "        super().__init__()\n\n    def build(self):  # called by the trainer\n"

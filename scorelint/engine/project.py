@@ -7,7 +7,7 @@ ever imported or run. Two levels, both lazy and cached per process:
 
 - **tokens** (CPython's `ast`, cheap): the call names a module-level function,
   class or constant may make its value with, followed through the module's own
-  functions and its imports. The funnel (`engine.lint`, `screens.mask`) lends
+  functions and its imports. Narrowing (`linter.lint`, `narrowing.narrow`) lends
   them to the importing file, as it lends a same-module helper's, so a file
   whose trigger is in another module still reaches LibCST. A superset.
 - **exports** (LibCST, exact): the other module's context built as the engine
@@ -346,7 +346,7 @@ def find(importer: str, qualname: str) -> tuple[Module, str] | None:
     return locate(module, parts[-1]) if module is not None else None
 
 
-# -- tokens: what a module-level name may make (the funnel's superset) ----------------
+# -- tokens: what a module-level name may make (narrowing's superset) ----------------
 
 def name_tokens(module: Module, name: str) -> frozenset[str]:
     """The call names in the statements that bind `name` in `module` and in the
@@ -605,7 +605,7 @@ def _exact(module: Module, name: str) -> Export | None:
 
 def _context(module: Module) -> object | None:
     """The other module's context, as the engine builds one for a checked file (whole:
-    no screen), with this index for its own imports."""
+    no narrowing), with this index for its own imports."""
     key = (module.path, module.digest)
     if key in _contexts:
         return _contexts[key]

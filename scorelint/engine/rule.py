@@ -85,7 +85,7 @@ class Rule(cst.BatchableCSTVisitor):
     # and classes (scorelint.model.origins): the engine then keeps the callees that make them.
     follows: ClassVar[tuple[str, ...]] = ()
     # Does it follow them into other modules too (through `scorelint.model.origins.origin`, which
-    # asks the project index)? Then the funnel lends it what imported names make.
+    # asks the project index)? Then narrowing lends it what imported names make.
     across_modules: ClassVar[bool] = False
     # The call names a division's divisor must be made by (through names bound to it) for
     # the rule to fire there (`x / x.sum()`): narrowing keeps only such statements.

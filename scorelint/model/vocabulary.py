@@ -370,7 +370,7 @@ _NON_ARRAY_RECEIVERS = frozenset(
      "run", "experiment", "console", "super"}
 )
 
-# Every name a call to an operation can end in: the text prefilter's vocabulary.
+# Every name a call to an operation can end in: the vocabulary of narrowing's text gate.
 CALL_NAMES: frozenset[str] = frozenset(
     {q.rsplit(".", 1)[1] for q in FUNCTIONS} | set(METHODS)
 )
@@ -634,7 +634,7 @@ MODULE_NAMES: frozenset[str] = frozenset(
 
 
 def loss_names(*kinds: str) -> tuple[str, ...]:
-    """Last names of every loss function and module class of `kinds` (prefilter tokens)."""
+    """Last names of every loss function and module class of `kinds` (narrowing's tokens)."""
     return tuple(sorted({
         q.rsplit(".", 1)[1]
         for table in (LOSS_FUNCTIONS, LOSS_MODULES)
@@ -650,7 +650,7 @@ def module_names(*kinds: str) -> tuple[str, ...]:
 @functools.lru_cache(maxsize=None)
 def call_names(*kinds: str) -> tuple[str, ...]:
     """Every last name a call computing one of `kinds` can end in: functions, methods and
-    module classes (`softmax`, `Softmax` for softmax): the prefilter's tokens for them."""
+    module classes (`softmax`, `Softmax` for softmax): narrowing's tokens for them."""
     return tuple(sorted(
         {q.rsplit(".", 1)[1] for q, (k, _, _) in FUNCTIONS.items() if k in kinds}
         | {name for name, (k, _) in METHODS.items() if k in kinds}
