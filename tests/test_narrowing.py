@@ -219,3 +219,15 @@ class Layer(nn.Module):
     assert "route" not in kept
     # ...but a call of a softmax module is one (SL105 reads its axis).
     assert {"forward", "normalize"} <= kept
+
+
+def test_the_closure_carries_tokens_through_chains_and_loops() -> None:
+    """Each key gets the tokens of every key it reads, directly or not; keys that read
+    each other (a loop of bindings) share one set; a key read by none still closes."""
+    tokens = {("a",): {"exp"}, ("b",): {"sum"}, ("c",): {"/"}, ("d",): set(), ("e",): {"log"}}
+    reads = {("a",): {("b",)}, ("b",): {("c",)}, ("c",): {("b",)}, ("d",): {("a",), ("e",)}}
+    closed = narrowing._closure(tokens, reads)
+    assert closed[("a",)] == {"exp", "sum", "/"}
+    assert closed[("b",)] == closed[("c",)] == {"sum", "/"}
+    assert closed[("d",)] == {"exp", "sum", "/", "log"}
+    assert closed[("e",)] == {"log"}

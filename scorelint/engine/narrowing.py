@@ -23,6 +23,7 @@ offset of the original, so findings and fixes are placed on it unchanged.
 from __future__ import annotations
 
 import ast
+import bisect
 import functools
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -32,6 +33,7 @@ from typing import TYPE_CHECKING
 
 from scorelint.base import limits
 from scorelint.engine.recovery import blank
+from scorelint.model.walk import ast_children, ast_walk
 
 if TYPE_CHECKING:
     from scorelint.engine.rule import Rule
@@ -105,22 +107,23 @@ def _scan(text: str, names: frozenset[str]) -> frozenset[str]:
 
 
 def _walk_tokens(root: ast.AST, tokens: set[str], aliases: dict[str, str]) -> None:
-    for node in ast.walk(root):
-        if isinstance(node, ast.Call):
+    for node in ast_walk(root):
+        kind = type(node)
+        if kind is ast.Call:
             func = node.func
             if isinstance(func, ast.Name):
                 tokens.add(func.id)
             elif isinstance(func, ast.Attribute):
                 tokens.add(func.attr)
-        elif isinstance(node, ast.BinOp):
+        elif kind is ast.BinOp:
             symbol = BINOPS.get(type(node.op))
             if symbol:
                 tokens.add(symbol)
-        elif isinstance(node, ast.AugAssign):
+        elif kind is ast.AugAssign:
             symbol = BINOPS.get(type(node.op))
             if symbol:
                 tokens.add(symbol + "=")
-        elif isinstance(node, ast.ImportFrom):
+        elif kind is ast.ImportFrom:
             for alias in node.names:
                 if alias.asname:
                     aliases[alias.asname] = alias.name
@@ -257,7 +260,7 @@ def _binds_imports(stmt: ast.stmt) -> bool:
     its names are module names, so it stays for the qualified names of the rest."""
     if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
         return False
-    return any(isinstance(node, (ast.Import, ast.ImportFrom)) for node in ast.walk(stmt))
+    return any(isinstance(node, (ast.Import, ast.ImportFrom)) for node in ast_walk(stmt))
 
 
 def top_statements(stmt: ast.stmt) -> Iterable[ast.stmt]:
@@ -438,7 +441,7 @@ def _unneeded(body: list[ast.stmt], kept: set[int],
         if id(stmt) in kept or isinstance(stmt, _ALWAYS):
             continue
         if any(id(sub) in kept or isinstance(sub, _ALWAYS)
-               for sub in ast.walk(stmt) if isinstance(sub, ast.stmt) and sub is not stmt):
+               for sub in ast_walk(stmt) if isinstance(sub, ast.stmt) and sub is not stmt):
             for field in _BODIES:
                 for part in getattr(stmt, field, ()):
                     found.extend(_unneeded(getattr(part, "body", None) if isinstance(
@@ -852,7 +855,7 @@ class _Flow:
                 self._bind(returns, *walk_once(node.value, cut), unit)
                 children = False
             if children and not isinstance(node, (ast.Call, ast.Subscript, ast.Lambda)):
-                stack.extend((child, cut) for child in ast.iter_child_nodes(node))
+                stack.extend((child, cut) for child in ast_children(node))
             tokens |= found_tokens
             reads |= found_reads
             if not cut:
@@ -969,15 +972,30 @@ class _Flow:
         """A read sees the bindings before it, those in a loop around it (the next turn),
         and, from a nested function or lambda, every binding (it may run at any time); a
         name the function never binds is the module's."""
+        # Reads between the same two bindings see the same set: built once, shared
+        # (nothing adds to a read's set after this).
+        seen: dict[tuple[object, ...], frozenset[Key]] = {}
+        ordered: dict[tuple[int, str], list[int]] = {}
         for key in self._reads_to_place:
             _, unit, name, position, loop, nested = key
             bound = self._bound_at.get((unit, name))
             if not bound:
                 self.reads[key] = {("G", name)}
                 continue
-            end = self._loop_end.get(loop, -1)
-            self.reads[key] = {("B", unit, name, p) for p in bound
-                               if nested or p <= position or loop <= p <= end}
+            at = ordered.get((unit, name))
+            if at is None:
+                at = ordered[(unit, name)] = sorted(bound)
+            if nested:
+                shape: tuple[object, ...] = (unit, name)
+            else:
+                end = self._loop_end.get(loop, -1)
+                shape = (unit, name, bisect.bisect_right(at, position),
+                         bisect.bisect_left(at, loop), bisect.bisect_right(at, end))
+            found = seen.get(shape)
+            if found is None:
+                positions = at if nested else at[:shape[2]] + at[shape[3]:shape[4]]
+                found = seen[shape] = frozenset(("B", unit, name, p) for p in positions)
+            self.reads[key] = found  # type: ignore[assignment]
 
     def _member(self, node: ast.Attribute, unit: int) -> Key | None:
         """`self.x` in a method: the member `x`, whichever method binds it."""
@@ -1078,8 +1096,17 @@ def _self_name(method: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
 
 def _closure(tokens: dict[Key, set[str]], reads: dict[Key, set[Key]]) -> dict[Key, frozenset[str]]:
     """Each key's tokens with those of every key it reads, directly or not (Tarjan's
-    strongly connected components, so a loop of bindings costs one pass)."""
-    closed: dict[Key, frozenset[str]] = {}
+    strongly connected components, so a loop of bindings costs one pass). Token sets
+    are unioned as bit masks: a class's members read each other, and set unions over
+    thousands of keys were most of narrowing's time."""
+    bits: dict[str, int] = {}
+    own: dict[Key, int] = {}
+    for key, names in tokens.items():
+        mask = 0
+        for name in names:
+            mask |= bits.setdefault(name, 1 << len(bits))
+        own[key] = mask
+    closed: dict[Key, int] = {}
     index: dict[Key, int] = {}
     low: dict[Key, int] = {}
     stack: list[Key] = []
@@ -1116,16 +1143,22 @@ def _closure(tokens: dict[Key, set[str]], reads: dict[Key, set[Key]]) -> dict[Ke
                 component.append(member)
                 if member == key:
                     break
-            found: set[str] = set()
-            for member in component:
-                found |= tokens.get(member, set())
+            found = 0
+            for member in component:  # reads inside the component are not closed yet: 0
+                found |= own.get(member, 0)
                 for read in reads.get(member, ()):
-                    if read not in component:
-                        found |= closed.get(read, frozenset())
-            frozen = frozenset(found)
+                    found |= closed.get(read, 0)
             for member in component:
-                closed[member] = frozen
-    return closed
+                closed[member] = found
+    names = sorted(bits, key=bits.__getitem__)
+    sets: dict[int, frozenset[str]] = {}
+    result: dict[Key, frozenset[str]] = {}
+    for key, mask in closed.items():
+        frozen = sets.get(mask)
+        if frozen is None:
+            frozen = sets[mask] = frozenset(n for i, n in enumerate(names) if mask >> i & 1)
+        result[key] = frozen
+    return result
 
 
 # --- counting, for benchmarks/speed.py ------------------------------------------

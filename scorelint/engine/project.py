@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 
 from scorelint.base import limits, source
 from scorelint.engine import narrowing
+from scorelint.model.walk import ast_walk
 
 # Larger modules are generated tables or vendored code: not summarised.
 MAX_BYTES = 1_000_000
@@ -421,7 +422,7 @@ def _binds_members(method: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
         return False
     own = params[0].arg
     return any(isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == own
-               for node in ast.walk(method) if isinstance(node, (ast.Assign, ast.AnnAssign))
+               for node in ast_walk(method) if isinstance(node, (ast.Assign, ast.AnnAssign))
                for t in (node.targets if isinstance(node, ast.Assign) else [node.target]))
 
 
@@ -460,7 +461,7 @@ def lent_tokens(importer: str, tree: ast.Module, wanted: frozenset[str]) -> dict
                         modules[alias.asname] = module  # type: ignore[index]
     if modules:
         read: dict[str, set[str]] = {}
-        for node in ast.walk(tree):
+        for node in ast_walk(tree):
             if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
                     and node.value.id in modules:
                 read.setdefault(node.value.id, set()).add(node.attr)
