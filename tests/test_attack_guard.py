@@ -211,6 +211,25 @@ def test_a_file_past_its_time_budget_is_one_sl000_and_the_rest_is_reported(
     assert len(found) == runner.POOL_THRESHOLD
 
 
+def test_the_clock_is_read_at_the_first_check_and_then_every_few(
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`check_time` reads the clock on its first call in a deadline and then once every
+    `CLOCK_EVERY` calls: a deadline that passes mid-file stops it within that many nodes."""
+    now = [100.0]
+    monkeypatch.setattr(time, "monotonic", lambda: now[0])
+    with limits.deadline(10):
+        for _ in range(3 * limits.CLOCK_EVERY):
+            limits.check_time()
+        now[0] = 200.0  # the deadline has passed
+        with pytest.raises(limits.OverBudget):
+            for _ in range(limits.CLOCK_EVERY):
+                limits.check_time()
+    with limits.deadline(10), pytest.raises(limits.OverBudget):
+        now[0] += 11
+        limits.check_time()  # a new deadline's first check reads the clock
+
+
 def test_the_time_budget_comes_from_the_environment(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

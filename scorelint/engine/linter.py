@@ -261,10 +261,18 @@ class _Batched(cst.CSTVisitor):
             for name in _visitor_names(type(visitor)):
                 self.methods.setdefault(name, []).append((visitor, getattr(visitor, name)))
         self.dead: set[int] = set()
+        # Per node class, the methods its visit and its leave call (no name built per node).
+        self.by_class: dict[type, tuple[list[tuple[cst.BatchableCSTVisitor, object]], ...]] = {}
 
-    def _call(self, name: str, node: cst.CSTNode) -> None:
-        for visitor, method in self.methods.get(name, ()):
-            if id(visitor) in self.dead:
+    def _methods(self, cls: type) -> tuple[list[tuple[cst.BatchableCSTVisitor, object]], ...]:
+        found = self.by_class[cls] = (self.methods.get(f"visit_{cls.__name__}", []),
+                                      self.methods.get(f"leave_{cls.__name__}", []))
+        return found
+
+    def _call(self, methods: list[tuple[cst.BatchableCSTVisitor, object]],
+              node: cst.CSTNode) -> None:
+        for visitor, method in methods:
+            if self.dead and id(visitor) in self.dead:
                 continue
             try:
                 method(node)  # type: ignore[operator]
@@ -280,11 +288,16 @@ class _Batched(cst.CSTVisitor):
         limits.check_time()
         if len(self.findings) > limits.MAX_FINDINGS:
             raise _TooManyFindings
-        self._call(f"visit_{type(node).__name__}", node)
+        methods = self.by_class.get(node.__class__) or self._methods(node.__class__)
+        if methods[0]:
+            self._call(methods[0], node)
         return True
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
-        self._call(f"leave_{type(original_node).__name__}", original_node)
+        methods = self.by_class.get(original_node.__class__) or \
+            self._methods(original_node.__class__)
+        if methods[1]:
+            self._call(methods[1], original_node)
 
 
 def _bare(code: str) -> bool:
