@@ -56,6 +56,7 @@ class Definition:
 
 State = dict[str, frozenset[Definition]]
 _EMPTY: frozenset[Definition] = frozenset()
+_COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
 
 
 def _join(states: Iterable[State | None]) -> State | None:
@@ -362,32 +363,35 @@ class ScopeFlow:
     # -- expressions ----------------------------------------------------------
     def _expr(self, node: cst.CSTNode, state: State, store: bool = False) -> None:
         """Record the reads in `node`, in evaluation order as far as bindings care."""
+        # Exact classes, not isinstance: LibCST's nodes are ABCs, and an isinstance on one
+        # is a Python-level call (this loop meets every node of every function).
         stack: list[cst.CSTNode] = [node]
         while stack:
             current = stack.pop()
-            if isinstance(current, cst.Name):
+            kind = type(current)
+            if kind is cst.Name:
                 self._use(state, current)
                 continue
-            if isinstance(current, cst.Attribute):
+            if kind is cst.Attribute:
                 stack.append(current.value)  # `a.b` reads `a`, not `b`
                 continue
-            if isinstance(current, cst.NamedExpr):
+            if kind is cst.NamedExpr:
                 self._expr(current.value, state)
                 if isinstance(current.target, cst.Name):
                     self._bind(state, current.target.value, ASSIGN, current.target, current,
                                value=current.value)
                 continue
-            if isinstance(current, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
+            if kind in _COMPREHENSIONS:
                 self._comprehension(current, state)
                 continue
-            if isinstance(current, cst.Lambda):
+            if kind is cst.Lambda:
                 for param in _params(current.params):
                     if param.default is not None:
                         self._expr(param.default, state)
                 continue  # its body is its own scope
-            if isinstance(current, (cst.FunctionDef, cst.ClassDef)):
+            if kind is cst.FunctionDef or kind is cst.ClassDef:
                 continue
-            if isinstance(current, cst.Arg) and current.keyword is not None:
+            if kind is cst.Arg and current.keyword is not None:
                 stack.append(current.value)  # `f(x=v)`: the keyword is not a read
                 continue
             stack.extend(reversed(walk.children(current)))

@@ -231,10 +231,11 @@ def _model_calls(ctx: FileContext, at: cst.CSTNode) -> list[cst.Call]:
     calls: list[cst.Call] = []
     outputs: set[int] = set()  # the values whose `logits` are read
     for current in _nodes(ctx, home):
-        if isinstance(current, cst.Call):
+        kind = type(current)  # exact classes: isinstance on an ABC costs a call per node
+        if kind is cst.Call:
             calls.append(current)
-        elif isinstance(current, cst.Attribute) and current.attr.value == "logits" \
-                or isinstance(current, cst.Subscript) and _key(current) == "logits":
+        elif kind is cst.Attribute and current.attr.value == "logits" \
+                or kind is cst.Subscript and _key(current) == "logits":
             output = current.value
             outputs.update((id(output), id(ctx.resolve(output))))
     found = [call for call in calls
@@ -1018,7 +1019,7 @@ def _calls_of(ctx: FileContext, name: str) -> list[cst.Call]:
         while stack:
             current = stack.pop()
             stack.extend(walk.children(current))
-            if isinstance(current, cst.Call):
+            if type(current) is cst.Call:  # exact class: isinstance on an ABC costs a call
                 func = current.func
                 if isinstance(func, cst.Name):
                     cache.setdefault(func.value, []).append(current)
