@@ -53,6 +53,7 @@ import time
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent.parent
@@ -232,21 +233,55 @@ def funnel(src: Path, files: list[Path]) -> None:
     from scorelint.engine.registry import all_rules
     from scorelint.run import pipeline
 
+    from scorelint.base import limits
+    from scorelint.engine import linter, project
+
     options = pipeline.Options(codes=tuple(r.code for r in all_rules() if r.default))
     recorder = stages.Recorder()
     stages.RECORDER = recorder
+    spent: dict[str, float] = {}
+    timed = [("text gate", stages, "text_tokens"), ("CPython's ast.parse", limits, "cpython_check"),
+             ("project index (tokens lent)", project, "lent_tokens"),
+             ("narrowing (steps 2 and 3)", stages, "narrow"), ("LibCST parse", linter, "parse"),
+             ("rules and the model", linter, "_run_rules")]
+    originals = [(module, name, getattr(module, name)) for _, module, name in timed]
+    for stage, module, name in timed:
+        setattr(module, name, _timed(spent, stage, getattr(module, name)))
     timings = []
-    for path in files:
-        start = time.perf_counter()
-        pipeline.check_file(str(path), options)
-        timings.append((time.perf_counter() - start, path))
-    stages.RECORDER = None
+    start_all = time.perf_counter()
+    try:
+        for path in files:
+            start = time.perf_counter()
+            pipeline.check_file(str(path), options)
+            timings.append((time.perf_counter() - start, path))
+    finally:
+        for module, name, original in originals:
+            setattr(module, name, original)
+        stages.RECORDER = None
+    total = time.perf_counter() - start_all
     print("\nfunnel (files, lines reaching each stage):")
     for stage, (count, lines) in recorder.stages.items():
         print(f"  {stage:<28} {count:>6} files {lines:>10,} lines")
+    print(f"\nwhere one process's {total:.1f} s go (stages nest: the index and narrowing "
+          "run inside the engine's lint):")
+    for stage, seconds in spent.items():
+        print(f"  {stage:<28} {seconds:7.2f} s {100 * seconds / total:5.1f}%")
     print("\n10 slowest files (one process, seconds):")
     for seconds, path in sorted(timings, reverse=True)[:10]:
         print(f"  {seconds:7.3f}  {path}")
+
+
+def _timed(spent: dict[str, float], stage: str, work: Callable[..., Any]) -> Callable[..., Any]:
+    """`work`, adding the seconds each call takes to `spent[stage]`."""
+    spent.setdefault(stage, 0.0)
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return work(*args, **kwargs)
+        finally:
+            spent[stage] += time.perf_counter() - start
+    return timed
 
 
 # --- latency ------------------------------------------------------------------------------
@@ -485,7 +520,8 @@ def main() -> int:
     base = medians["ruff concise"]
     cold_run = medians["scorelint cold"]
     print("\nratios:")
-    print(f"  scorelint cold / ruff concise, wall {cold_run.wall / base.wall:6.2f}x  (goal <= 2.0)")
+    print(f"  scorelint cold / ruff concise, wall {cold_run.wall / base.wall:6.2f}x  "
+          "(target <= 4.0, goal <= 2.0: DESIGN.md)")
     print(f"  scorelint cold / ruff concise, CPU  {cold_run.cpu / base.cpu:6.2f}x")
     print(f"  scorelint peak RSS / ruff's (tree)  {cold_run.tree_mb / base.tree_mb:6.2f}x  "
           "(goal <= 2.0)")
@@ -495,7 +531,7 @@ def main() -> int:
     if "subset: fixit" in medians:
         print(f"  fixit / scorelint on the subset     "
               f"{medians['subset: fixit'].wall / medians['subset: scorelint cold'].wall:6.1f}x"
-              "  (goal >= 20)")
+              "  (goal >= 30)")
 
     found = findings(cold_run.output)
     print(f"\nscorelint findings: {len(found)}")
