@@ -12,7 +12,6 @@ and scorelint's own sources (real code).
 
 from __future__ import annotations
 
-import ast
 import inspect
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -378,62 +377,3 @@ def test_rule_pass_sees_what_libcst_visit_gives_it() -> None:
     module.visit(engine._Batched([theirs], [], []))
     assert ours.calls == theirs.calls
     assert len(ours.calls) > 100
-
-
-# --- CPython's ast ------------------------------------------------------------------
-
-_AST_LEAVES = (ast.expr_context, ast.operator, ast.cmpop, ast.unaryop, ast.boolop)
-
-
-def _ast_children_as_cpython(node: ast.AST) -> list[ast.AST]:
-    return [c for c in ast.iter_child_nodes(node) if not isinstance(c, _AST_LEAVES)]
-
-
-def _check_ast(texts: Iterator[tuple[str, str]]) -> set[type]:
-    met: set[type] = set()
-    for name, text in texts:
-        tree = ast.parse(text)
-        expected = list(ast.walk(tree))
-        walked = list(walk.ast_walk(tree))
-        # The same nodes (the order of a node's children may differ: optional fields last).
-        assert {id(n) for n in walked} == {id(n) for n in expected
-                                           if not isinstance(n, _AST_LEAVES)}, name
-        for node in walked:
-            met.add(type(node))
-            assert sorted(map(id, walk.ast_children(node))) == \
-                sorted(map(id, _ast_children_as_cpython(node))), (name, ast.dump(node)[:200])
-    return met
-
-
-def test_every_ast_node_class_has_a_reader_from_its_signature() -> None:
-    """Each class's reader comes from its ASDL signature; a class whose signature this
-    Python prints differently would fall back to testing every field (slower, still right)."""
-    # `Num`, `Str`... are deprecated aliases of `Constant` that parsing never makes.
-    classes = [c for c in _ast_classes() if c._fields
-               and not (issubclass(c, ast.Constant) and c is not ast.Constant)]
-    assert [c.__name__ for c in classes if walk._fields_by_kind(c) is None] == []
-
-
-def _ast_classes() -> set[type]:
-    found, todo = set(), [ast.AST]
-    while todo:
-        cls = todo.pop()
-        for sub in cls.__subclasses__():
-            if sub.__module__ == "ast" and sub not in found:
-                found.add(sub)
-                todo.append(sub)
-    return found
-
-
-def test_ast_children_are_cpython_s_without_contexts_and_operators() -> None:
-    met = _check_ast(iter([("dict unpacking", "d = {**a, 'k': 1, **b}\n"),
-                           ("optional parts", "def f(*, a, b=1, **kw) -> int:\n    return a\n"
-                                              "try:\n    pass\nexcept E as e:\n    pass\n"
-                                              "with a as b, c:\n    pass\n")]))
-    assert {ast.Dict, ast.arguments, ast.ExceptHandler, ast.withitem} <= met
-
-
-def test_ast_children_on_real_code_fixtures_and_rule_examples() -> None:
-    met = _check_ast(_files("scorelint/**/*.py", "rules/**/*.py", "fixtures/**/*.py"))
-    _check_ast(_examples())
-    assert len(met) > 50  # most kinds of node

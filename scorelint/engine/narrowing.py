@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 
 from scorelint.base import limits
 from scorelint.engine.recovery import blank
-from scorelint.model.walk import ast_children, ast_walk
+from scorelint.model.astwalk import ast_children, ast_walk
 
 if TYPE_CHECKING:
     from scorelint.engine.rule import Rule

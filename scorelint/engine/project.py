@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 
 from scorelint.base import limits, source
 from scorelint.engine import narrowing
-from scorelint.model.walk import ast_walk
+from scorelint.model.astwalk import ast_walk
 
 # Larger modules are generated tables or vendored code: not summarised.
 MAX_BYTES = 1_000_000
