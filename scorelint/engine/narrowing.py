@@ -1074,7 +1074,7 @@ class _Flow:
         """Can `rule` fire in `statement`? Its cone meets every trigger group, it holds
         what the rule reports at (`Rule.anchors`: a token of its own, or a module it
         calls), and it divides by what the rule needs there (`Rule.divisor`)."""
-        if not all(any(token in cone for token in group) for group in rule.triggers):
+        if not all(not cone.isdisjoint(group) for group in rule.triggers):
             return False
         anchored = bool(rule.anchors) and (
             not statement.tokens.isdisjoint(rule.anchors)
