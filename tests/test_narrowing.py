@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from scorelint.base.findings import apply_edits
 from scorelint.engine import linter as engine
 from scorelint.engine import narrowing
 from scorelint.engine.registry import all_rules
@@ -231,3 +232,26 @@ def test_the_closure_carries_tokens_through_chains_and_loops() -> None:
     assert closed[("b",)] == closed[("c",)] == {"sum", "/"}
     assert closed[("d",)] == {"exp", "sum", "/", "log"}
     assert closed[("e",)] == {"log"}
+
+
+def test_libcst_parses_the_kept_lines_and_findings_land_on_the_file_s_offsets() -> None:
+    """LibCST parses the narrowed text without the lines narrowing blanked; the finding
+    and its fix are still placed on the file's own rows, columns and offsets."""
+    unrelated = "".join(f"def helper_{i}(x):\n    y = x + {i}\n    return y\n\n\n"
+                        for i in range(30))
+    text = ("import torch\n\n\n" + unrelated
+            + "def score(logits):\n    return torch.log(torch.softmax(logits, dim=-1))\n")
+    tree = ast.parse(text)
+    narrowed = narrowing.narrow(text, tree, RULES)
+    assert narrowed is not None
+    assert len(narrowed.text) == len(text)  # offsets are the file's
+    # The blanked helpers' lines are not parsed (the file's own empty lines are).
+    assert "helper_" not in narrowed.parsed
+    assert narrowed.parsed.count("\n") == text.count("\n") - 3 * 30
+    (found,) = [f for f in engine.lint(text, "case.py", RULES) if f.code == "SL203"]
+    row = text.count("\n", 0, text.index("return torch.log")) + 1
+    assert (found.start.row, found.start.column) == (row, len("    return ") + 1)
+    assert found.fix is not None
+    fixed = apply_edits(text, list(found.fix.edits))
+    assert fixed.startswith("import torch\n\n\n" + unrelated)
+    assert "log_softmax(logits, dim=-1)" in fixed.splitlines()[row - 1]

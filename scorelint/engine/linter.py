@@ -110,7 +110,7 @@ def lint(text: str, path: str, rules: Sequence[type[Rule]]) -> list[Finding]:
     limits.check_time()  # LibCST's parse and scopes cannot stop midway: not past the budget
     narrowing.reached("3 LibCST parse", text)
     narrowing.reached_code("4 kept for LibCST", narrowed.text)
-    module = parse(narrowed.text, cpython_checked=True)
+    module = parse(narrowed.parsed, cpython_checked=True)
     try:  # on the pipeline's deep stack already (`limits.on_deep_stack`)
         return _run_rules(module, narrowed.text, path, narrowed.rules)
     except RecursionError:

@@ -299,11 +299,13 @@ def mapping_union(lent: Mapping[str, frozenset[str]]) -> frozenset[str]:
 
 @dataclass(frozen=True)
 class Narrowed:
-    """What goes on to LibCST: the rules that can still match, and the text to parse
-    (the file with what no rule needs blanked in place)."""
+    """What goes on to LibCST: the rules that can still match; the file with what no
+    rule needs blanked in place (`text`: every offset is the file's); and what LibCST
+    parses (`parsed`: `text` without the lines narrowing blanked)."""
 
     rules: list[type[Rule]]
     text: str
+    parsed: str
 
 
 def narrow(text: str, tree: ast.Module, rules: Sequence[type[Rule]],
@@ -321,7 +323,18 @@ def narrow(text: str, tree: ast.Module, rules: Sequence[type[Rule]],
         return None
     kept = keep_statements(tree, per_statement, rules)
     masked = mask(text, tree, kept, rules, aliases, lent, functions=functions)
-    return Narrowed(rules, text if masked is None else masked)
+    if masked is None:
+        return Narrowed(rules, text, text)
+    return Narrowed(rules, masked, squeezed(text, masked))
+
+
+def squeezed(text: str, masked: str) -> str:
+    """`masked` without the lines its blanking emptied (a line of the file's own that is
+    blank, as in a string, stays). LibCST spent a third of its parse on those lines; what
+    it reports on the rest is mapped back onto `masked`, whose offsets are the file's, by
+    `scorelint.base.source.Alignment`: the two differ only by whitespace."""
+    return "".join(line for line, was in zip(_LINE.findall(masked), _LINE.findall(text))
+                   if not line.isspace() or was.isspace())
 
 
 
