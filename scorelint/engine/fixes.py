@@ -12,13 +12,13 @@ from __future__ import annotations
 import dataclasses
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 
 from scorelint.base import limits
 from scorelint.base.findings import (
     ERROR_CODE,
     Edit,
     Finding,
+    FixResult,
     applicable,  # noqa: F401  (callers use fixes.applicable)
     apply_edits,
     fixable,
@@ -34,15 +34,6 @@ MAX_PASSES = 10
 # Called on every pass's findings (the runner marks suppressed ones and adds
 # unused-suppression reports): (text, findings) -> findings.
 Postprocess = Callable[[str, list[Finding]], list[Finding]]
-
-
-@dataclass
-class FixResult:
-    text: str  # the fixed text (the original when nothing applied or a fix was refused)
-    applied: list[Finding] = field(default_factory=list)
-    remaining: list[Finding] = field(default_factory=list)
-    refused: str | None = None  # why the fixes were thrown away, if they were
-    original: list[Finding] = field(default_factory=list)  # the findings before any fix
 
 
 def _choose(findings: Sequence[Finding], unsafe: bool) -> tuple[list[Finding], list[Edit]]:
@@ -107,6 +98,12 @@ def fix_text(text: str, path: str, rules: Sequence[type[Rule]], unsafe: bool,
     Suppressed findings (as `postprocess` marks them) are never fixed. `first` is the
     lint of `text` when it is known already (a cached check), so it is not linted again.
     """
+    return dataclasses.replace(_fix_text(text, path, rules, unsafe, postprocess, first),
+                               source=text)
+
+
+def _fix_text(text: str, path: str, rules: Sequence[type[Rule]], unsafe: bool,
+              postprocess: Postprocess | None, first: Sequence[Finding] | None) -> FixResult:
     original = findings = list(first) if first is not None else _lint(text, path, rules,
                                                                       postprocess)
     if any(f.code == ERROR_CODE for f in original):
