@@ -84,6 +84,8 @@ def run(candidates: Sequence[Candidate], options: Options | Callable[[str], Opti
         outcomes.extend(_cached(paths, per_file, jobs, cache, progress or _NoProgress()))
     else:
         outcomes.extend(_check_all(paths, per_file, jobs, progress or _NoProgress()))
+    for outcome in outcomes:  # kept by now, if at all: two texts a fixed file, let them go
+        outcome.fix_loop = None
     return outcomes
 
 
