@@ -1,8 +1,10 @@
 """Fix and diff runs use the cache: a file whose cached check has no fix the run would
-apply is not checked again, the others go through the fix loop as before, and what the
-run prints and writes is what it would be without the cache. A changed file is never
-answered from the cache. Which files are linted is counted with a recorder on the
-engine, never timed."""
+apply is not checked again, the others go through the fix loop as before (or take its
+result kept from an earlier fix or diff run with the same settings), and what the run
+prints and writes is what it would be without the cache. A changed file, a changed
+setting only fixing reads (`--unsafe-fixes`, the line length) or a changed imported
+module is never answered from the cache. Which files are linted is counted with a
+recorder on the engine, never timed."""
 
 from __future__ import annotations
 
@@ -100,7 +102,8 @@ def test_a_cold_diff_fills_the_cache_for_the_next(
     assert _scorelint(["check", "--diff", "-j", "1", "."], capsys) == cold
     linted.clear()
     assert _scorelint(["check", "--diff", "-j", "1", "."], capsys) == cold
-    assert set(linted) == {"fixable.py", "partial.py"}
+    # The fix loop's result was kept too: the same patch, and nothing is linted again.
+    assert set(linted) == {"partial.py"}
     linted.clear()
     check = _scorelint(["check", "-j", "1", "."], capsys)  # a diff's checks serve a check
     assert set(linted) == {"partial.py"}
@@ -191,3 +194,168 @@ def test_a_check_of_other_text_is_never_the_fix_loops_first_lint(tmp_path: Path)
     plain = pipeline.check_file(str(path), options)
     assert "+    return np.sum(np.log(p), axis=-1)" in plain.diff
     assert pipeline.check_file(str(path), options, checked=stale) == plain
+
+
+# --- the fix loop's result, kept ---------------------------------------------------------
+
+# The fix makes the line 63 characters long: wrapped at a line length of 60, not at 88.
+LONG = ("import numpy as np\n\n\ndef score(values_of_the_batch_):\n"
+        "    return np.log(np.sum(np.exp(values_of_the_batch_)))\n")
+# A safe fix and an unsafe one in one file: a fix run finds a fix to apply either way.
+BOTH = BUGGY + "\n\n" + LOGITS.split("\n\n", 1)[1]
+MODEL = """\
+from torch import nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 1)
+
+    def forward(self, x):
+        return self.fc(x).sigmoid()
+"""
+# SL303's finding rests on model.py (the project index); SL201's fix is its own.
+TRAIN = """\
+import numpy as np
+from torch import nn
+
+from model import Net
+
+model = Net()
+criterion = nn.BCELoss()
+
+
+def step(x, y):
+    return criterion(model(x), y)
+
+
+def score(p):
+    return np.log(np.prod(p, axis=-1))
+"""
+
+
+def _served_and_fresh(args: list[str], capsys: pytest.CaptureFixture[str],
+                      linted: list[str]) -> tuple[tuple[int, str, str], tuple[int, str, str]]:
+    """A run on the cache (the files it linted left in `linted`), and the same run without
+    it, in a copy of the folder (a fix run writes)."""
+    twin = _copy(Path.cwd(), f"fresh-{len(list(Path.cwd().parent.iterdir()))}")
+    linted.clear()
+    served = _scorelint([*args, "-j", "1", "."], capsys)
+    seen = list(linted)
+    os.chdir(twin)
+    try:
+        fresh = _scorelint([*args, "--no-cache", "-j", "1", "."], capsys)
+    finally:
+        os.chdir(twin.parent / "tree")
+    linted[:] = seen
+    return served, fresh
+
+
+def test_a_kept_fix_gives_the_same_patch_bytes_and_the_same_fix(
+        tmp_path: Path, linted: list[str], capsysbinary: pytest.CaptureFixture[bytes],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Byte for byte: a latin-1 file with CRLF line endings, its patch from a kept result
+    and from the loop; then a fix written from the kept result is the fix the loop writes,
+    and the next check is served (the fixed file cached)."""
+    root = tmp_path / "tree"
+    root.mkdir()
+    text = "# -*- coding: latin-1 -*-\n" + BUGGY.replace("\ndef", "# caf\u00e9\ndef")
+    original = text.replace("\n", "\r\n").encode("latin-1")
+    (root / "latin.py").write_bytes(original)
+    monkeypatch.chdir(root)
+
+    def run(*args: str) -> tuple[int, bytes, bytes]:
+        code = main(["check", *args, "-j", "1", "."])
+        captured = capsysbinary.readouterr()
+        return code, captured.out, captured.err
+
+    first = run("--diff")
+    linted.clear()
+    served = run("--diff")
+    assert linted == [] and served == first == run("--diff", "--no-cache")
+    assert b"# caf\xe9\r\n" in served[1]  # the file's own bytes, as `patch` needs them
+    assert b"+    return np.sum(np.log(p), axis=-1)\r\n" in served[1]
+    twin = _copy(root, "twin")
+    linted.clear()
+    written = run("--fix")
+    assert linted == [] and b"Fixed 1 error." in written[1]
+    monkeypatch.chdir(twin)
+    assert run("--fix", "--no-cache") == written
+    assert (root / "latin.py").read_bytes() == (twin / "latin.py").read_bytes() != original
+    monkeypatch.chdir(root)
+    linted.clear()
+    assert run() == run("--no-cache")
+    assert linted == ["latin.py"]  # the second, uncached run: the fixed file was cached
+
+
+@pytest.mark.parametrize("config, table", [("ruff.toml", ""), ("pyproject.toml", "[tool.ruff]\n")],
+                         ids=["ruff.toml", "pyproject"])
+def test_a_kept_fix_is_stale_when_the_line_length_changes(
+        config: str, table: str, tmp_path: Path, linted: list[str],
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The attack: the fix's long line was kept unwrapped (line length 88); the project
+    then sets 60. The file and the check's settings are the same: only the wrapping reads
+    the line length."""
+    root = tmp_path / "tree"
+    (root / "pkg").mkdir(parents=True)
+    (root / "pkg" / "long.py").write_text(LONG)
+    monkeypatch.chdir(root)
+    before = _scorelint(["check", "--diff", "-j", "1", "."], capsys)
+    assert "+    return np.logaddexp.reduce(values_of_the_batch_, axis=None)" in before[1]
+    (root / config).write_text(f"{table}line-length = 60\n")
+    served, fresh = _served_and_fresh(["check", "--diff"], capsys, linted)
+    assert "+    return np.logaddexp.reduce(\n" in fresh[1]
+    assert served == fresh
+    assert "long.py" in linted
+
+
+def test_a_kept_fix_is_stale_when_unsafe_fixes_toggle(
+        tmp_path: Path, linted: list[str], capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The attack: a file with a safe and an unsafe fix. Its check is the same entry for
+    both settings (a check does not read `--unsafe-fixes`); its fix is not."""
+    root = tmp_path / "tree"
+    root.mkdir()
+    (root / "both.py").write_text(BOTH)
+    monkeypatch.chdir(root)
+    safe = _scorelint(["check", "--diff", "-j", "1", "."], capsys)
+    assert "Would fix 1 error." in safe[2]
+    served, fresh = _served_and_fresh(["check", "--diff", "--unsafe-fixes"], capsys, linted)
+    assert "Would fix 2 errors." in fresh[2] and served == fresh
+    assert "both.py" in linted  # not served from the safe run's result
+    served, fresh = _served_and_fresh(["check", "--diff"], capsys, linted)
+    assert served == fresh == safe and linted == []  # each setting's result is kept
+
+
+def test_a_kept_fix_is_stale_when_an_imported_module_changes(
+        tmp_path: Path, linted: list[str], capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The attack: the model stops ending in a sigmoid. The fixed file is the same bytes,
+    but SL303's finding, which the kept result holds, rested on model.py."""
+    root = tmp_path / "tree"
+    root.mkdir()
+    (root / "model.py").write_text(MODEL)
+    (root / "train.py").write_text(TRAIN)
+    monkeypatch.chdir(root)
+    before = _scorelint(["check", "--diff", "-j", "1", "."], capsys)
+    assert "Would fix 1 error." in before[2]
+    (root / "model.py").write_text(MODEL.replace(".sigmoid()", ""))
+    # A fix run reports what is left once fixed: the kept result's SL303 is stale.
+    served, fresh = _served_and_fresh(["check", "--fix"], capsys, linted)
+    assert "Fixed 1 error." in fresh[1] and "SL303" not in fresh[1] and served == fresh
+
+
+def test_a_kept_fix_holds_the_finding_an_imported_module_makes(
+        tmp_path: Path, linted: list[str], capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The other way round, so the attack above could fail: with model.py unchanged, the
+    kept result serves the fix run, SL303 and all."""
+    root = tmp_path / "tree"
+    root.mkdir()
+    (root / "model.py").write_text(MODEL)
+    (root / "train.py").write_text(TRAIN)
+    monkeypatch.chdir(root)
+    _scorelint(["check", "--diff", "-j", "1", "."], capsys)
+    served, fresh = _served_and_fresh(["check", "--fix"], capsys, linted)
+    assert "SL303" in fresh[1] and served == fresh and linted == []

@@ -146,6 +146,18 @@ class Finding:
 
 
 @dataclass
+class FixResult:
+    """What the fix loop (`scorelint.engine.fixes.fix_text`) made of a text."""
+
+    text: str  # the fixed text (the original when nothing applied or a fix was refused)
+    applied: list[Finding] = field(default_factory=list)
+    remaining: list[Finding] = field(default_factory=list)
+    refused: str | None = None  # why the fixes were thrown away, if they were
+    original: list[Finding] = field(default_factory=list)  # the findings before any fix
+    source: str | None = None  # the text the fixes started from
+
+
+@dataclass
 class FileOutcome:
     """What checking one file (or notebook, or buffer) came to."""
 
@@ -160,6 +172,9 @@ class FileOutcome:
     applied: list[Finding] = field(default_factory=list)
     # Other modules the project index read for it: (absolute path, sha256 of their bytes).
     depends: tuple[tuple[str, str], ...] = ()
+    # A fix or diff run of a Python file: the fix loop's result, which the results cache
+    # keeps for the next run (`scorelint.run.cache`); not part of what is reported.
+    fix_loop: FixResult | None = field(default=None, compare=False, repr=False)
 
     @property
     def failed(self) -> bool:

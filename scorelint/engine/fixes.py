@@ -12,12 +12,13 @@ from __future__ import annotations
 import dataclasses
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 
+from scorelint.base import limits
 from scorelint.base.findings import (
     ERROR_CODE,
     Edit,
     Finding,
+    FixResult,
     applicable,  # noqa: F401  (callers use fixes.applicable)
     apply_edits,
     fixable,
@@ -33,15 +34,6 @@ MAX_PASSES = 10
 # Called on every pass's findings (the runner marks suppressed ones and adds
 # unused-suppression reports): (text, findings) -> findings.
 Postprocess = Callable[[str, list[Finding]], list[Finding]]
-
-
-@dataclass
-class FixResult:
-    text: str  # the fixed text (the original when nothing applied or a fix was refused)
-    applied: list[Finding] = field(default_factory=list)
-    remaining: list[Finding] = field(default_factory=list)
-    refused: str | None = None  # why the fixes were thrown away, if they were
-    original: list[Finding] = field(default_factory=list)  # the findings before any fix
 
 
 def _choose(findings: Sequence[Finding], unsafe: bool) -> tuple[list[Finding], list[Edit]]:
@@ -79,10 +71,15 @@ def compiles(text: str) -> bool:
     return True
 
 
-def reparses(text: str, must_compile: bool) -> bool:
+def reparses(text: str, must_compile: bool, whole: bool = True) -> bool:
+    """Does the text parse: CPython's parser, LibCST's too unless not `whole`, and
+    `compile` if `must_compile`?"""
     try:
-        engine.parse(text)
-    except engine.LintError:
+        if whole:
+            engine.parse(text)
+        else:
+            limits.cpython_check(text)
+    except (engine.LintError, limits.Rejected):
         return False
     return compiles(text) if must_compile else True
 
@@ -101,6 +98,12 @@ def fix_text(text: str, path: str, rules: Sequence[type[Rule]], unsafe: bool,
     Suppressed findings (as `postprocess` marks them) are never fixed. `first` is the
     lint of `text` when it is known already (a cached check), so it is not linted again.
     """
+    return dataclasses.replace(_fix_text(text, path, rules, unsafe, postprocess, first),
+                               source=text)
+
+
+def _fix_text(text: str, path: str, rules: Sequence[type[Rule]], unsafe: bool,
+              postprocess: Postprocess | None, first: Sequence[Finding] | None) -> FixResult:
     original = findings = list(first) if first is not None else _lint(text, path, rules,
                                                                       postprocess)
     if any(f.code == ERROR_CODE for f in original):
@@ -111,33 +114,49 @@ def fix_text(text: str, path: str, rules: Sequence[type[Rule]], unsafe: bool,
     for _ in range(MAX_PASSES):
         chosen, edits = _choose(findings, unsafe)
         if not chosen:
-            return _tidied(text, current, path, rules, postprocess, must_compile,
-                           FixResult(current, applied, findings, original=original))
+            break
         candidate = apply_edits(current, edits)
         if candidate == current:  # a fix that changes nothing would never settle
             return _refused(text, original, "a fix changed nothing")
-        if not reparses(candidate, must_compile):
+        # A pass's text need not be parsed whole by LibCST: only the text that is kept
+        # is (`_final`). CPython's parser (and `compile`) here, and the re-lint's LibCST
+        # parse of what it keeps, are what the next pass needs.
+        if not reparses(candidate, must_compile, whole=False):
             return _refused(text, original, "the fixed file would not parse")
+        try:
+            findings = _lint(candidate, path, rules, postprocess)
+        except engine.LintError:
+            if not reparses(candidate, must_compile=False):  # LibCST rejects it
+                return _refused(text, original, "the fixed file would not parse")
+            raise
         current = candidate
         applied.extend(chosen)
-        findings = _lint(current, path, rules, postprocess)
-    if any(fixable(f, unsafe) for f in findings):
-        return _refused(text, original, f"fixes did not settle in {MAX_PASSES} passes")
-    return _tidied(text, current, path, rules, postprocess, must_compile,
-                   FixResult(current, applied, findings, original=original))
+    else:
+        if any(fixable(f, unsafe) for f in findings):
+            return _refused(text, original, f"fixes did not settle in {MAX_PASSES} passes")
+    if not applied:
+        return FixResult(current, applied, findings, original=original)
+    return _final(text, current, path, rules, postprocess, must_compile,
+                  FixResult(current, applied, findings, original=original))
 
 
-def _tidied(text: str, current: str, path: str, rules: Sequence[type[Rule]],
-            postprocess: Postprocess | None, must_compile: bool, result: FixResult) -> FixResult:
+def _final(text: str, current: str, path: str, rules: Sequence[type[Rule]],
+           postprocess: Postprocess | None, must_compile: bool, result: FixResult) -> FixResult:
     """The result without the bindings and imports its fixes left dead (scorelint.engine.tidy),
-    and with the lines they made too long broken inside their brackets (scorelint.engine.wrapping)."""
-    if not result.applied:
-        return result
+    and with the lines they made too long broken inside their brackets (scorelint.engine.wrapping);
+    the fixed text as it was when the tidied one would not parse; refused when neither does.
+
+    Whichever text is kept is parsed whole by LibCST here, and only it (promise 2: what
+    is written parses with LibCST and `compile`): a large file is parsed once, not once
+    a pass and again once tidied."""
     tidied = tidy_text(text, current, path)
-    if tidied == current or not reparses(tidied, must_compile):
-        return result
-    return dataclasses.replace(result, text=tidied,
-                               remaining=_lint(tidied, path, rules, postprocess))
+    if tidied != current and reparses(tidied, must_compile):
+        return dataclasses.replace(result, text=tidied,
+                                   remaining=_lint(tidied, path, rules, postprocess))
+    # Compiled already (`must_compile`), in the pass that made it.
+    if not reparses(current, must_compile=False):
+        return _refused(text, result.original, "the fixed file would not parse")
+    return result
 
 
 def tidy_text(before: str, after: str, path: str) -> str:

@@ -43,7 +43,7 @@ def tidy(before: str, after: str, path: str = "") -> str:
         original = ast.parse(before)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return after
-    read_before = _reads_per_scope(original)
+    read_before = _ReadsBefore(original, before)
     module_reads = _global_reads(original)
     is_init = path.replace("\\", "/").rsplit("/", 1)[-1] == "__init__.py"
     for _ in range(_MAX_ROUNDS):
@@ -97,9 +97,11 @@ def _global_reads(tree: ast.Module) -> set[str]:
                         visit_expression(default, local_scopes)
                 for decorator in getattr(child, "decorator_list", ()):
                     visit_expression(decorator, local_scopes)
-                visit(child.args, [*local_scopes, _local_names(child)])
+                # Once per function: a body statement's visit would walk the whole body again.
+                inner = [*local_scopes, _local_names(child)]
+                visit(child.args, inner)
                 for part in ([child.body] if isinstance(child, ast.Lambda) else child.body):
-                    visit_expression(part, [*local_scopes, _local_names(child)])
+                    visit_expression(part, inner)
             elif isinstance(child, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
                 targets = {n.id for g in child.generators for n in ast.walk(g.target)
                            if isinstance(n, ast.Name)}
@@ -144,26 +146,53 @@ def _functions(tree: ast.AST) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
     return [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
 
 
-def _reads_per_scope(tree: ast.Module) -> dict[tuple[str, int], set[str]]:
-    """The names each function reads, keyed by its name and line-independent rank: fixes
-    neither add nor remove functions, so the n-th `def f` before is the n-th after."""
+def _ranked(tree: ast.AST) -> Iterator[tuple[tuple[str, int], ast.FunctionDef | ast.AsyncFunctionDef]]:
+    """Each function keyed by its name and line-independent rank: fixes neither add nor
+    remove functions, so the n-th `def f` before is the n-th after."""
     seen: dict[str, int] = {}
-    out = {}
     for function in _functions(tree):
         rank = seen[function.name] = seen.get(function.name, -1) + 1
-        out[(function.name, rank)] = _loads(function)
-    return out
+        yield (function.name, rank), function
+
+
+class _ReadsBefore:
+    """The names each function read before the fixes, by its key (`_ranked`); computed
+    only for a function whose text the fixes changed (a fix touches one or two functions
+    of a file with hundreds): the same text reads the same names."""
+
+    def __init__(self, tree: ast.Module, text: str) -> None:
+        self._lines = text.splitlines(keepends=True)
+        self._functions = dict(_ranked(tree))
+        self._reads: dict[tuple[str, int], set[str]] = {}
+
+    def unchanged(self, key: tuple[str, int], function: ast.AST, lines: list[str]) -> bool:
+        old = self._functions.get(key)
+        return old is not None and _source(old, self._lines) == _source(function, lines)
+
+    def get(self, key: tuple[str, int]) -> set[str] | None:
+        old = self._functions.get(key)
+        if old is None:
+            return None
+        if key not in self._reads:
+            self._reads[key] = _loads(old)
+        return self._reads[key]
+
+
+def _source(function: ast.AST, lines: list[str]) -> list[str]:
+    """The whole lines a function (with its decorators) stands on."""
+    first = min([function.lineno, *(d.lineno for d in getattr(function, "decorator_list", ()))])
+    return lines[first - 1:function.end_lineno]
 
 
 # --- dead local bindings -----------------------------------------------------------
 
 
-def _dead_locals(tree: ast.Module, read_before: dict[tuple[str, int], set[str]],
+def _dead_locals(tree: ast.Module, read_before: _ReadsBefore,
                  lines: list[str]) -> Iterator[tuple[int, int, str]]:
-    seen: dict[str, int] = {}
-    for function in _functions(tree):
-        rank = seen[function.name] = seen.get(function.name, -1) + 1
-        before = read_before.get((function.name, rank))
+    for key, function in _ranked(tree):
+        if read_before.unchanged(key, function, lines):
+            continue  # it reads what it read: nothing in it became dead
+        before = read_before.get(key)
         if before is None or _dynamic(function):
             continue
         now = _loads(function)
@@ -334,6 +363,9 @@ def name_repeats(before: str, after: str) -> str:
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return after
     lines = after.splitlines(keepends=True)
+    # A line found whole in `before` holds no statement the fixes wrote (its segment is
+    # in `before` too): a set look-up spares most lines the search of all of `before`.
+    old_lines = set(before.splitlines(keepends=True))
     used = set(_IDENTIFIER.findall(after))
     plans = []
     for statement in ast.walk(tree):
@@ -341,6 +373,8 @@ def name_repeats(before: str, after: str) -> str:
         if value is None or statement.lineno != statement.end_lineno:
             continue
         line = lines[statement.lineno - 1]
+        if line in old_lines:
+            continue
         prefix = _chars(line, statement.col_offset)
         if prefix.strip() or _segment(line, statement) in before:
             continue

@@ -23,10 +23,15 @@ through. An entry is written whole to a temporary file beside it, then renamed; 
 temporary file is removed on every path, so a full disk leaves nothing half-written.
 A cache that cannot be read or written is only slower, never an error.
 
-Only checks are stored (`--fix` and `--diff` write or print edits): a fix or diff run
-reads and fills the entries of its check, and fixes only the files whose check has a
-fix to apply (`scorelint.run.runner`). A file that could not be checked is checked again
-next time.
+A fix or diff run reads and fills the entries of its check, and fixes only the files
+whose check has a fix to apply (`scorelint.run.runner`). For those it keeps the fix
+loop's result too, in an entry of its own (`fix_key`): the fixed text and the findings
+applied and remaining, never the patch or the outcome of a run (what is printed or
+written is made from the result each time, by `scorelint.run.pipeline`). Its name adds
+to the check's what only fixing reads: `--unsafe-fixes` and the line length the
+wrapping of fixed lines reads from the project's Ruff configuration; the modules the
+fix loop's lints read are checked as a check's are. A file that could not be checked is
+checked again next time.
 """
 
 from __future__ import annotations
@@ -51,6 +56,7 @@ from scorelint.base.findings import (
     FileOutcome,
     Finding,
     Fix,
+    FixResult,
     Position,
     TraceStep,
 )
@@ -170,6 +176,41 @@ class Cache:
         digest.update(content.encode())
         return Entry(digest.hexdigest(), path, where, content)
 
+    def fix_key(self, path: str, raw: bytes, options: Options,
+                line_length: int) -> Entry | None:
+        """The entry for the fix loop's result on this file's bytes with these options
+        (fix or diff: the same result) and the project's line length; None when not
+        cacheable."""
+        check = dataclasses.replace(options, fix=False, diff=False)
+        entry = self.key(path, raw, check)
+        if entry is None:
+            return None
+        digest = hashlib.sha256(f"fix {entry.name} {options.unsafe_fixes} {line_length}"
+                                .encode())
+        return dataclasses.replace(entry, name=digest.hexdigest())
+
+    def get_fix(self, entry: Entry) -> tuple[FixResult, tuple[tuple[str, str], ...]] | None:
+        """The stored fix loop's result and the modules it rests on; None as `get`."""
+        secret = self._key(create=False)
+        if secret is None:
+            return None
+        try:
+            raw = self._read(entry)
+        except OSError:
+            return None
+        found = _read_fix_entry(raw, secret, entry) if raw is not None else None
+        if found is not None and project.changed(found[1]):
+            return None
+        return found
+
+    def put_fix(self, entry: Entry, result: FixResult,
+                depends: tuple[tuple[str, str], ...]) -> None:
+        """Store the fix loop's result on the entry's file; as `put`."""
+        secret = self._key(create=True)
+        data = _fix_entry_bytes(secret, entry, result, depends) if secret is not None else None
+        if data is not None:
+            self._write(entry, data)
+
     def get(self, entry: Entry) -> FileOutcome | None:
         """The stored outcome, or None (absent, a link, foreign, tampered or malformed)."""
         secret = self._key(create=False)
@@ -189,8 +230,10 @@ class Cache:
         """Store an outcome; a cache that cannot be written is only slower, never an error."""
         secret = self._key(create=True)
         data = _entry_bytes(secret, entry, outcome) if secret is not None else None
-        if data is None:
-            return
+        if data is not None:
+            self._write(entry, data)
+
+    def _write(self, entry: Entry, data: bytes) -> None:
         folders: list[int] = []
         try:
             root = self._open_root(create=True)
@@ -454,6 +497,65 @@ def _entry_bytes(secret: bytes, entry: Entry, outcome: FileOutcome) -> bytes | N
     if not _bound(stored, entry) or len(body) + 65 > MAX_ENTRY:
         return None
     return _mac(secret, body) + b"\n" + body
+
+
+def _fix_entry_bytes(secret: bytes, entry: Entry, result: FixResult,
+                     depends: tuple[tuple[str, str], ...]) -> bytes | None:
+    """A fix entry's bytes, as `_entry_bytes`: the result with the text it started from
+    (the file's: not stored) left out."""
+    data = {**_header(entry), "fix": _fix_result_data(result, depends)}
+    try:
+        body = json.dumps(data, separators=(",", ":"), allow_nan=False).encode()
+        again = json.loads(body)
+        if again != data or _fix_result_data(*_fix_result(again["fix"])) != data["fix"]:
+            return None
+    except (TypeError, ValueError, RecursionError):
+        return None
+    if not _fix_bound(result, entry) or len(body) + 65 > MAX_ENTRY:
+        return None
+    return _mac(secret, body) + b"\n" + body
+
+
+def _read_fix_entry(raw: bytes, secret: bytes, entry: Entry
+                    ) -> tuple[FixResult, tuple[tuple[str, str], ...]] | None:
+    """The fix loop's result an entry holds and the modules it rests on, as `_read_entry`."""
+    mac, newline, body = raw.partition(b"\n")
+    if not newline or not hmac.compare_digest(mac, _mac(secret, body)):
+        return None
+    try:
+        data = json.loads(body)
+        if type(data) is not dict or set(data) != {*_header(entry), "fix"}:
+            return None
+        if any(data[k] != v for k, v in _header(entry).items()):
+            return None
+        result, depends = _fix_result(data["fix"])
+    except (ValueError, TypeError, KeyError, RecursionError):
+        return None
+    return (result, depends) if _fix_bound(result, entry) else None
+
+
+def _fix_bound(result: FixResult, entry: Entry) -> bool:
+    return all(f.path == entry.path
+               for f in (*result.applied, *result.remaining, *result.original))
+
+
+def _fix_result_data(result: FixResult, depends: tuple[tuple[str, str], ...]
+                     ) -> dict[str, object]:
+    return {"text": result.text, "applied": [_finding_data(f) for f in result.applied],
+            "remaining": [_finding_data(f) for f in result.remaining],
+            "refused": result.refused, "original": [_finding_data(f) for f in result.original],
+            "depends": [[path, digest] for path, digest in depends]}
+
+
+def _fix_result(value: Any) -> tuple[FixResult, tuple[tuple[str, str], ...]]:
+    data = _fields(value, {"text", "applied", "remaining", "refused", "original", "depends"})
+    refused = data["refused"]
+    return FixResult(
+        _of(data["text"], str), [_finding(f) for f in _of(data["applied"], list)],
+        [_finding(f) for f in _of(data["remaining"], list)],
+        None if refused is None else _of(refused, str),
+        [_finding(f) for f in _of(data["original"], list)],
+    ), tuple((_of(p, str), _of(d, str)) for p, d in map(_pair, _of(data["depends"], list)))
 
 
 def _read_entry(raw: bytes, secret: bytes, entry: Entry) -> FileOutcome | None:

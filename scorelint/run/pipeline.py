@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from scorelint.base import limits, source
-from scorelint.base.findings import FileOutcome, Finding, error_finding
+from scorelint.base.findings import FileOutcome, Finding, FixResult, error_finding
 from scorelint.engine import narrowing, project, recovery, registry, suppressions
 from scorelint.run import notebook
 
@@ -159,20 +159,24 @@ def read(path: str, given: bytes | str | None = None) -> SourceKind | None:
 
 
 def check_file(path: str, options: Options, given: bytes | str | None = None,
-               checked: FileOutcome | None = None) -> FileOutcome:
+               checked: FileOutcome | None = None, fixed: FixResult | None = None
+               ) -> FileOutcome:
     """Lint one file; with `fix`, fix it and write it, with `diff`, print the patch instead.
 
     `given` is the content when it does not come from the file at `path`
     (standard input's bytes, an editor's text); it is read as Python and, with
     `options.write` off, fixed in memory: the outcome's text is the fixed text.
     `checked` is a check of the file with the same settings (from the cache): when the
-    file still holds its text, its findings are the fix loop's first lint.
+    file still holds its text, its findings are the fix loop's first lint. `fixed` is the
+    fix loop's result with the same settings (from the cache): when the file still holds
+    the text it started from, it is the fix (no lint, no parse: `_fixed_outcome` diffs or
+    writes it).
     Never raises: whatever stops the file's check (bad input, nesting deeper than
     any stack, the time budget, memory, a bug of ours) is one SL000 for it, and
     the other files go on. Every stage runs here, on the deep stack, in one guard.
     """
     try:
-        return limits.on_deep_stack(_within_budget, path, options, given, checked)
+        return limits.on_deep_stack(_within_budget, path, options, given, checked, fixed)
     except limits.OverBudget as exc:
         why = str(exc)
     except RecursionError:
@@ -186,29 +190,33 @@ def check_file(path: str, options: Options, given: bytes | str | None = None,
 
 
 def _within_budget(path: str, options: Options, given: bytes | str | None,
-                   checked: FileOutcome | None) -> FileOutcome:
+                   checked: FileOutcome | None, fixed: FixResult | None = None) -> FileOutcome:
     budget = options.time_budget if options.time_budget is not None else limits.time_budget()
     with limits.deadline(budget):
-        return _check(path, options, given, checked)
+        return _check(path, options, given, checked, fixed)
 
 
 def _check(path: str, options: Options, given: bytes | str | None,
-           checked: FileOutcome | None = None) -> FileOutcome:
+           checked: FileOutcome | None = None, fixed: FixResult | None = None) -> FileOutcome:
     project.begin()
-    outcome = _check_read(path, options, given, checked)
+    outcome = _check_read(path, options, given, checked, fixed)
     # The modules the project index read: a cached outcome is stale when one changes.
     outcome.depends = project.used()
     return outcome
 
 
 def _check_read(path: str, options: Options, given: bytes | str | None,
-                checked: FileOutcome | None = None) -> FileOutcome:
+                checked: FileOutcome | None = None, fixed: FixResult | None = None
+                ) -> FileOutcome:
     try:
         kind = read(path, given)
     except source.SourceError as exc:
         return FileOutcome(path, [error_finding(path, str(exc), exc.row, exc.column)])
     if kind is None:
         return FileOutcome(path)
+    if (fixed is not None and (options.fix or options.diff) and isinstance(kind, PythonSource)
+            and fixed.source == kind.code):
+        return _fixed_outcome(path, kind, options, fixed)
     narrowing.reached("1 read", kind.code)
     wanted = set(options.codes)
     post = apply_suppressions(path, options)
@@ -238,12 +246,24 @@ def _check_read(path: str, options: Options, given: bytes | str | None,
         result = fixes.fix_text(kind.code, path, rules, options.unsafe_fixes, post, first)
     except engine.LintError as exc:
         return _outcome(path, kind, _in_order([kind.error(path, exc), *kind.errors]))
+    outcome = _fixed_outcome(path, kind, options, result)
+    if isinstance(kind, PythonSource):  # for the cache (a notebook's is not kept)
+        outcome.fix_loop = result
+    return outcome
+
+
+def _fixed_outcome(path: str, kind: SourceKind, options: Options,
+                   result: FixResult) -> FileOutcome:
+    """The outcome of the fix loop's `result`: the patch (`diff`), or the fixed file written
+    (`write`), or the fixed text in memory."""
     applied = kind.findings(result.applied)
     if result.text == kind.code:  # nothing to fix, or the fixes were refused
         return _outcome(path, kind, kind.findings(result.remaining), applied)
     try:
         fixed = kind.fixed(result.text)
     except notebook.Refused as exc:
+        from scorelint.engine import fixes
+
         return _outcome(path, kind, kind.findings(fixes.withdraw_fixes(result.original, str(exc))))
     if options.diff:  # the patch, and the findings as they stand in the file
         return _outcome(path, kind, kind.findings(result.original), applied,

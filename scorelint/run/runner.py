@@ -24,7 +24,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING, Any, Protocol
 
 from scorelint.base import limits, source
-from scorelint.base.findings import FileOutcome, error_finding, fixable
+from scorelint.base.findings import FileOutcome, FixResult, error_finding, fixable
 from scorelint.run import notebook, pipeline
 from scorelint.run.discovery import Candidate
 from scorelint.run.pipeline import Options
@@ -84,6 +84,8 @@ def run(candidates: Sequence[Candidate], options: Options | Callable[[str], Opti
         outcomes.extend(_cached(paths, per_file, jobs, cache, progress or _NoProgress()))
     else:
         outcomes.extend(_check_all(paths, per_file, jobs, progress or _NoProgress()))
+    for outcome in outcomes:  # kept by now, if at all: two texts a fixed file, let them go
+        outcome.fix_loop = None
     return outcomes
 
 
@@ -116,8 +118,9 @@ def _cached(paths: Sequence[str], per_file: Sequence[Options], jobs: int | None,
 
     A fix or diff run reads and fills the entries of the check with the same settings:
     a file whose check has no fix this run would apply is its own outcome (fixing
-    it would change nothing); only the others go through the fix loop, and a file
-    a fix wrote is cached as its last check found it.
+    it would change nothing); only the others are fixed: by the fix loop's result
+    kept from an earlier run (`_fix_entries`), else by the fix loop, whose result is
+    kept; and a file a fix wrote is cached as its last check found it.
     """
     checks = [dataclasses.replace(o, fix=False, diff=False) for o in per_file]
     found: dict[int, FileOutcome] = {}
@@ -143,13 +146,53 @@ def _cached(paths: Sequence[str], per_file: Sequence[Options], jobs: int | None,
             cache.put(keys[i], outcome)
     to_fix = [i for i, options in enumerate(per_file)
               if (options.fix or options.diff) and _would_fix(found[i], options.unsafe_fixes)]
-    fixed = _check_all([paths[i] for i in to_fix], [per_file[i] for i in to_fix], jobs,
-                       progress, [found[i] for i in to_fix])
-    for i, outcome in zip(to_fix, fixed):
+    kept, fix_keys = _fix_entries(cache, [(i, paths[i], per_file[i]) for i in to_fix])
+    for i, (result, depends) in kept.items():
+        # No lint, no parse: the patch or the write, here (no process of its own needed).
+        found[i] = pipeline.check_file(paths[i], per_file[i], checked=found[i], fixed=result)
+        if found[i].fix_loop is None:  # served (else the file changed since it was read)
+            found[i].depends = depends  # what its lints read, for `_store_written`
+    to_run = [i for i in to_fix if i not in kept]
+    fixed = _check_all([paths[i] for i in to_run], [per_file[i] for i in to_run], jobs,
+                       progress, [found[i] for i in to_run])
+    for i, outcome in zip(to_run, fixed):
+        loop = outcome.fix_loop
+        if i in fix_keys and loop is not None and not outcome.failed \
+                and loop.source == fix_keys[i][1]:  # the text the key was made from
+            depends = tuple(sorted({*found[i].depends, *outcome.depends}))
+            cache.put_fix(fix_keys[i][0], loop, depends)
         found[i] = outcome
-        if outcome.fixed and not per_file[i].diff:
-            _store_written(cache, paths[i], checks[i], outcome)
+    for i in to_fix:
+        if found[i].fixed and not per_file[i].diff:
+            _store_written(cache, paths[i], checks[i], found[i])
     return [found[i] for i in range(len(paths))]
+
+
+def _fix_entries(cache: Cache, files: Sequence[tuple[int, str, Options]]
+                 ) -> tuple[dict[int, tuple[FixResult, tuple[tuple[str, str], ...]]],
+                            dict[int, tuple[Entry, str]]]:
+    """The fix loop's results the cache holds for these files as they are now (by index),
+    and the entry and text to keep each other's under."""
+    from scorelint.engine.wrapping import line_length
+
+    kept: dict[int, tuple[FixResult, tuple[tuple[str, str], ...]]] = {}
+    keys: dict[int, tuple[Entry, str]] = {}
+    for i, path, options in files:
+        if notebook.is_notebook(path):
+            continue  # its outcome maps cells: not kept
+        try:
+            raw = source.read_bytes(path)
+            text = source.decode(raw).text
+        except source.SourceError:
+            continue
+        # Fixed lines are wrapped to the project's line length (`engine.wrapping`).
+        key = cache.fix_key(path, raw, options, line_length(path))
+        hit = cache.get_fix(key) if key is not None else None
+        if hit is not None:
+            kept[i] = (dataclasses.replace(hit[0], source=text), hit[1])
+        elif key is not None:
+            keys[i] = (key, text)
+    return kept, keys
 
 
 def _would_fix(checked: FileOutcome, unsafe: bool) -> bool:
