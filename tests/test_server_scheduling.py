@@ -66,9 +66,10 @@ class Client:
     """An LSP client over the server's standard input and output; it keeps the version of
     every `publishDiagnostics` in the order they came."""
 
-    def __init__(self) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-c", SEAM], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    def __init__(self, *argv: str, cwd: Path | None = None) -> None:
+        self.proc = subprocess.Popen([sys.executable, *(argv or ("-c", SEAM))],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, cwd=cwd)
         self.inbox: queue.Queue[dict[str, Any] | None] = queue.Queue()
         self.published: list[int] = []
         self.ids = 0
@@ -117,15 +118,15 @@ class Client:
         return self.wait_for(lambda m: m.get("method") == "textDocument/publishDiagnostics"
                              and m["params"]["version"] == version)["params"]["diagnostics"]
 
-    def open(self, uri: str, version: int, hold: bool = False) -> None:
+    def open(self, uri: str, version: int, hold: bool = False, body: str | None = None) -> None:
         self.send("textDocument/didOpen", {"textDocument": {
             "uri": uri, "languageId": "python", "version": version,
-            "text": text(version, hold)}})
+            "text": text(version, hold) if body is None else body}})
 
-    def change(self, uri: str, version: int, hold: bool = False) -> None:
+    def change(self, uri: str, version: int, hold: bool = False, body: str | None = None) -> None:
         self.send("textDocument/didChange", {
             "textDocument": {"uri": uri, "version": version},
-            "contentChanges": [{"text": text(version, hold)}]})
+            "contentChanges": [{"text": text(version, hold) if body is None else body}]})
 
     def close(self) -> None:
         try:
@@ -138,11 +139,15 @@ class Client:
                 self.proc.wait()
 
 
-@pytest.fixture
-def client() -> Iterator[Client]:
-    talking = Client()
+def started(talking: Client) -> Client:
     talking.request("initialize", {"processId": None, "rootUri": None, "capabilities": {}})
     talking.send("initialized", {})
+    return talking
+
+
+@pytest.fixture
+def client() -> Iterator[Client]:
+    talking = started(Client())
     try:
         yield talking
     finally:
@@ -184,3 +189,49 @@ def test_a_burst_of_changes_is_one_check_in_flight_then_the_newest(client: Clien
     assert client.request("test/checks") == [1, 9, 10]
     # Only versions the editor held when they went out, newest last.
     assert client.published == [9, 10]
+
+
+def _as_json(diagnostic: dict[str, Any]) -> tuple[Any, ...]:
+    """A diagnostic as `check --output-format json` places it (ASCII text: UTF-16 units
+    are characters)."""
+    start, end = diagnostic["range"]["start"], diagnostic["range"]["end"]
+    return (diagnostic["code"], diagnostic["message"], start["line"] + 1,
+            start["character"] + 1, end["line"] + 1, end["character"] + 1)
+
+
+@pytest.mark.slow
+def test_edits_in_a_row_leave_the_findings_of_a_fresh_check(tmp_path: Path) -> None:
+    """The server reuses the trees of unchanged statements from version to version
+    (`scorelint.engine.reparse`): after several edits its diagnostics and its fix-all
+    are those of `scorelint check -` on the final text."""
+    from test_reparse import document_versions
+
+    versions = document_versions()
+    uri = (tmp_path / "model.py").as_uri()
+    talking = started(Client("-m", "scorelint", "server", cwd=tmp_path))
+    try:
+        talking.open(uri, 1, body=versions[0])
+        talking.diagnostics(1)
+        for version, body in enumerate(versions[1:], start=2):
+            talking.change(uri, version, body=body)
+            diagnostics = talking.diagnostics(version)
+        everything = {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}}
+        (fix_all,) = talking.request("textDocument/codeAction", {
+            "textDocument": {"uri": uri}, "range": everything,
+            "context": {"diagnostics": [], "only": ["source.fixAll.scorelint"]}})
+    finally:
+        talking.close()
+    final = versions[-1]
+    checked = subprocess.run([sys.executable, "-m", "scorelint", "check", "--no-cache",
+                              "--exit-zero", "--output-format", "json", "-"], input=final,
+                             capture_output=True, text=True, cwd=tmp_path, check=True)
+    fresh = [(f["code"], f["message"], f["location"]["row"], f["location"]["column"],
+              f["end_location"]["row"], f["end_location"]["column"])
+             for f in json.loads(checked.stdout)]
+    assert len(fresh) >= 2
+    assert sorted(_as_json(d) for d in diagnostics) == sorted(fresh)
+    fixed = subprocess.run([sys.executable, "-m", "scorelint", "check", "--no-cache",
+                            "--exit-zero", "--fix", "-"], input=final, capture_output=True,
+                           text=True, cwd=tmp_path, check=True).stdout
+    (edit,) = fix_all["edit"]["changes"][uri]
+    assert edit["newText"] == fixed != final

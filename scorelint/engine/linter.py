@@ -29,7 +29,7 @@ from scorelint.base.findings import (
     error_finding,
 )
 from scorelint.base.source import Alignment, LineIndex
-from scorelint.engine import narrowing, project, recovery, safety
+from scorelint.engine import narrowing, project, recovery, reparse, safety
 from scorelint.engine.rule import Rule
 from scorelint.model import walk
 from scorelint.model.context import FileContext
@@ -110,7 +110,10 @@ def lint(text: str, path: str, rules: Sequence[type[Rule]]) -> list[Finding]:
     limits.check_time()  # LibCST's parse and scopes cannot stop midway: not past the budget
     narrowing.reached("3 LibCST parse", text)
     narrowing.reached_code("4 kept for LibCST", narrowed.text)
-    module = parse(narrowed.parsed, cpython_checked=True)
+    # A long-lived process (the server) reuses the trees of statements that did not change.
+    module = reparse.parse(narrowed.parsed, tree, narrowed.text)
+    if module is None:
+        module = parse(narrowed.parsed, cpython_checked=True)
     try:  # on the pipeline's deep stack already (`limits.on_deep_stack`)
         return _run_rules(module, narrowed.text, path, narrowed.rules)
     except RecursionError:

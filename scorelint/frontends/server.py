@@ -57,6 +57,7 @@ from pygls.protocol.json_rpc import (
 from pygls.uris import to_fs_path
 
 from scorelint.base.findings import Finding
+from scorelint.engine import reparse
 from scorelint.frontends import api, lsp
 from scorelint.run import config
 from scorelint.version import __version__
@@ -620,4 +621,5 @@ async def hover(ls: ScorelintServer, params: types.HoverParams) -> types.Hover |
 
 def serve() -> None:
     """Speak LSP on standard input and output until the client says exit."""
+    reparse.reuse()  # an edit re-parses only the statements it changed
     server.start_io()
