@@ -22,8 +22,8 @@ A piece's tree is keyed by the exact text handed to LibCST (piece and frame), th
 input of the parse, so an edit anywhere in it is a different key. A piece that occurs
 twice in one text (two identical blanked methods) gets a tree per occurrence: a node
 is never in one module twice. Whatever the split is not sure of
-(a form feed, a tab in an indent, a BOM, a `match` statement, a line continued onto a
-blank line...) returns None, and the caller parses the text whole.
+(a form feed, a BOM, a `match` statement, a line holding only a backslash...) returns
+None, and the caller parses the text whole.
 """
 
 from __future__ import annotations
