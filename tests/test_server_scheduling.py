@@ -54,6 +54,12 @@ SEAM = textwrap.dedent("""
         await asyncio.get_running_loop().run_in_executor(None, started.wait, 30)
         return list(versions)
 
+    @server.server.feature("test/pieces")
+    def _pieces(ls, params):
+        from scorelint.engine import reparse
+        return None if reparse._active is None else [reparse._active.parsed,
+                                                     reparse._active.reused]
+
     server.serve()
 """)
 
@@ -235,3 +241,26 @@ def test_edits_in_a_row_leave_the_findings_of_a_fresh_check(tmp_path: Path) -> N
                            text=True, cwd=tmp_path, check=True).stdout
     (edit,) = fix_all["edit"]["changes"][uri]
     assert edit["newText"] == fixed != final
+
+
+@pytest.mark.slow
+def test_an_edit_parses_again_only_what_it_changed(client: Client, tmp_path: Path) -> None:
+    """The server turns on `scorelint.engine.reparse`: after an edit of one method, LibCST
+    parses that method and the piece holding the changed last line, and reuses the rest."""
+    methods = "".join(f"    def m{i}(self, p):\n        return np.log(np.prod(p)) * {i}\n\n"
+                      for i in range(6))
+    document = BUGGY + "\n\nclass Model:\n" + methods
+
+    def body(version: int, edited: bool = False) -> str:
+        typed = document.replace("* 3\n", "* 3  # typed\n") if edited else document
+        return typed + f"# v{version}\n"
+
+    uri = (tmp_path / "model.py").as_uri()
+    client.open(uri, 1, body=body(1))
+    assert len(client.diagnostics(1)) == 7
+    parsed, reused = client.request("test/pieces")
+    client.change(uri, 2, body=body(2, edited=True))
+    assert len(client.diagnostics(2)) == 7
+    parsed_after, reused_after = client.request("test/pieces")
+    assert parsed_after - parsed == 2  # `m3`, and `m5` with the `# vN` line after it
+    assert reused_after - reused >= 5
