@@ -12,7 +12,7 @@ import libcst as cst
 import pytest
 
 from scorelint.base import limits
-from scorelint.engine import reparse
+from scorelint.engine import narrowing, reparse
 from scorelint.frontends import api
 
 
@@ -123,6 +123,34 @@ def test_the_pieces_make_libcsts_own_tree(text: str) -> None:
 ])
 def test_what_the_split_is_not_sure_of_is_left_to_the_whole_parse(text: str) -> None:
     assert pieces(text) is None
+
+
+def _blanked(text: str, first: int, last: int, stand_in: int | None = None) -> str:
+    """Rows `first`..`last` blanked as narrowing blanks them, `pass` on row `stand_in`."""
+    lines = text.splitlines(keepends=True)
+    for row in range(first, last + 1):
+        line = lines[row - 1]
+        lines[row - 1] = " " * len(line.rstrip("\n")) + "\n"
+        if row == stand_in:
+            indent = len(line) - len(line.lstrip())
+            lines[row - 1] = " " * indent + "pass" + lines[row - 1][indent + 4:]
+    return "".join(lines)
+
+
+def test_narrowings_text_without_its_blanked_lines_from_pieces() -> None:
+    """LibCST parses narrowing's text less the lines it blanked (`Narrowed.parsed`); the
+    statements are found on the rows of the text before (`Narrowed.text`)."""
+    rows = CLASS.splitlines()
+    g = rows.index("    def g(self, x):") + 1
+    tail = rows.index("def tail():") + 1
+    masked = _blanked(_blanked(CLASS, g, g + 4, stand_in=g), tail, tail + 5)
+    squeezed = narrowing.squeezed(CLASS, masked)
+    assert squeezed.count("\n") < masked.count("\n")
+    made = reparse.Reuse().parse(squeezed, ast.parse(CLASS), masked)
+    assert made is not None
+    whole = cst.parse_module(squeezed)
+    assert made.code == squeezed and made.deep_equals(whole)
+    assert_unique(made)
 
 
 def test_identical_pieces_get_their_own_nodes() -> None:
