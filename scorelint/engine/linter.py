@@ -29,7 +29,7 @@ from scorelint.base.findings import (
     error_finding,
 )
 from scorelint.base.source import Alignment, LineIndex
-from scorelint.engine import narrowing, project, recovery, safety
+from scorelint.engine import narrowing, project, recovery, reparse, safety
 from scorelint.engine.rule import Rule
 from scorelint.model import walk
 from scorelint.model.context import FileContext
@@ -110,7 +110,10 @@ def lint(text: str, path: str, rules: Sequence[type[Rule]]) -> list[Finding]:
     limits.check_time()  # LibCST's parse and scopes cannot stop midway: not past the budget
     narrowing.reached("3 LibCST parse", text)
     narrowing.reached_code("4 kept for LibCST", narrowed.text)
-    module = parse(narrowed.parsed, cpython_checked=True)
+    # A long-lived process (the server) reuses the trees of statements that did not change.
+    module = reparse.parse(narrowed.parsed, tree, narrowed.text)
+    if module is None:
+        module = parse(narrowed.parsed, cpython_checked=True)
     try:  # on the pipeline's deep stack already (`limits.on_deep_stack`)
         return _run_rules(module, narrowed.text, path, narrowed.rules)
     except RecursionError:
@@ -129,7 +132,8 @@ def _run_rules(module: cst.Module, text: str, path: str,
     broken: list[tuple[Rule | type[Rule], Exception]] = []
     try:
         # Not module.visit: LibCST's own visit would rebuild every node for this read-only pass.
-        visit(module, _Batched([members, recorder, *instances], broken, ctx.findings))
+        batch = _Batched([members, recorder, *instances], broken, ctx.findings)
+        visit(module, batch, batch.skippable())
         capped = False
     except _TooManyFindings:  # each finding costs milliseconds and memory: stop here
         del ctx.findings[limits.MAX_FINDINGS:]
@@ -217,12 +221,13 @@ class Visitor(Protocol):
 
 
 
-def visit(root: cst.CSTNode, visitor: Visitor) -> None:
+def visit(root: cst.CSTNode, visitor: Visitor, skip: frozenset[type] = frozenset()) -> None:
     """Call `visitor.on_visit` / `on_leave` on every node under `root` exactly as
     `root.visit(visitor)` does for a `CSTVisitor`: same nodes, same order, children
     skipped (but `on_leave` still called) where `on_visit` returns False. The fields
     are `scorelint.model.walk`'s; the traversal is the engine's, so the rules it calls
-    back are entered from the engine, not through the model."""
+    back are entered from the engine, not through the model. Nodes of the classes in
+    `skip` are not entered at all (for `TRIVIA` no rule handles)."""
     on_visit: Callable[[cst.CSTNode], bool] = visitor.on_visit
     on_leave: Callable[[cst.CSTNode], None] = visitor.on_leave
     fields, kinds = walk.FIELDS, walk.KINDS
@@ -233,13 +238,31 @@ def visit(root: cst.CSTNode, visitor: Visitor) -> None:
                 value = getattr(node, name)
                 kind = kinds[type(value)]
                 if kind == walk.NODE:
-                    enter(value)
+                    if type(value) not in skip:
+                        enter(value)
                 elif kind == walk.SEQUENCE:
                     for child in value:
-                        enter(child)
+                        if type(child) not in skip:
+                            enter(child)
         on_leave(node)
 
     enter(root)
+
+
+# Whitespace, comments, operators and punctuation: nodes that hold only such nodes. They
+# are two thirds of a tree's nodes; the rule pass skips them when no visitor of the batch
+# handles one (`tests/test_trivia.py` checks that the set is closed).
+TRIVIA: frozenset[type] = frozenset(
+    cls for cls in vars(cst).values()
+    if isinstance(cls, type) and not inspect.isabstract(cls) and issubclass(cls, (
+        cst.BaseParenthesizableWhitespace, cst.EmptyLine, cst.TrailingWhitespace,
+        cst.Newline, cst.Comment, cst.BaseBinaryOp, cst.BaseBooleanOp, cst.BaseCompOp,
+        cst.BaseUnaryOp, cst.BaseAugOp, cst.Comma, cst.Dot, cst.Colon, cst.AssignEqual,
+        cst.Semicolon, cst.ImportStar, cst.LeftParen, cst.RightParen, cst.LeftSquareBracket,
+        cst.RightSquareBracket, cst.LeftCurlyBrace, cst.RightCurlyBrace)))
+
+
+_TRIVIA_NAMES = frozenset(cls.__name__ for cls in TRIVIA)
 
 
 class _TooManyFindings(Exception):
@@ -263,6 +286,12 @@ class _Batched(cst.CSTVisitor):
         self.dead: set[int] = set()
         # Per node class, the methods its visit and its leave call (no name built per node).
         self.by_class: dict[type, tuple[list[tuple[cst.BatchableCSTVisitor, object]], ...]] = {}
+
+    def skippable(self) -> frozenset[type]:
+        """`TRIVIA`, unless a visitor handles one of its classes (then nothing)."""
+        if any(name.split("_", 1)[1] in _TRIVIA_NAMES for name in self.methods):
+            return frozenset()
+        return TRIVIA
 
     def _methods(self, cls: type) -> tuple[list[tuple[cst.BatchableCSTVisitor, object]], ...]:
         found = self.by_class[cls] = (self.methods.get(f"visit_{cls.__name__}", []),

@@ -2,10 +2,9 @@
 
 Editors get the findings `scorelint check` reports, while the code is written:
 
-- diagnostics when a document is opened or saved, and after edits once typing
-  pauses (`DEBOUNCE_SECONDS`); each has its code, a link to the rule's docs
-  and, where the rule traced the value, the lines that made it as related
-  information;
+- diagnostics when a document is opened, changed or saved; each has its code,
+  a link to the rule's docs and, where the rule traced the value, the lines
+  that made it as related information;
 - code actions per finding: its fix (unsafe ones labelled), and a
   `# noqa: CODE` for that line; `source.fixAll.scorelint` applies every safe
   fix (unsafe ones too with `unsafeFixes`);
@@ -23,6 +22,13 @@ resynchronises at the next header after a bad one; `ScorelintProtocol` answers
 every request, with a JSON-RPC error for one it cannot take; checks run off the
 event loop, one at a time per document, cached per version, and a check of a
 version already replaced is dropped.
+
+An edit is checked at once, with no pause to wait for (as Ruff's server does): a
+change while no check of the document runs starts one; a change while one runs
+only marks the document, and when that check ends the newest version is checked
+and published. So typing keeps at most one check running per document and one
+more owed, however fast the changes come, and an isolated edit is answered after
+one check. Diagnostics go out only for the version the editor holds.
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ import os
 import re
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, TypeVar
 
@@ -51,12 +57,11 @@ from pygls.protocol.json_rpc import (
 from pygls.uris import to_fs_path
 
 from scorelint.base.findings import Finding
+from scorelint.engine import reparse
 from scorelint.frontends import api, lsp
 from scorelint.run import config
 from scorelint.version import __version__
 
-# How long typing must pause before a changed document is checked again.
-DEBOUNCE_SECONDS = 0.3
 # The largest message body read; a longer one is refused unread (an editor sends a whole
 # document in one message: 64 MiB is far past any source file worth checking).
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
@@ -345,7 +350,9 @@ class State:
     settings: ClientSettings = field(default_factory=ClientSettings)
     checked: dict[str, Checked] = field(default_factory=dict)
     jobs: dict[str, Job] = field(default_factory=dict)
-    pending: dict[str, asyncio.TimerHandle] = field(default_factory=dict)
+    # Documents changed while their check ran: their newest version is published next.
+    owed: set[str] = field(default_factory=set)
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)  # publishing, in flight
 
 
 class ScorelintServer(LanguageServer):
@@ -430,14 +437,20 @@ class ScorelintServer(LanguageServer):
         cached = self.state.checked.get(uri)
         if not fresh and cached is not None and cached.key == key:
             return cached
+        job = self._job(uri, key, fresh)
+        # Shielded: a cancelled request (`$/cancelRequest`) leaves the check to the others.
+        return await asyncio.shield(job.task)
+
+    def _job(self, uri: str, key: Key, fresh: bool) -> Job:
+        """The check of `key`: the one running or waiting, unless `fresh`; else a new one,
+        after the one before it (registered at once, so a change that comes next sees it)."""
         job = self.state.jobs.get(uri)
         if job is None or fresh or job.key != key:
             task = asyncio.get_running_loop().create_task(
                 self._run(uri, key, job.task if job is not None else None))
             task.add_done_callback(lambda done: done.cancelled() or done.exception())
             job = self.state.jobs[uri] = Job(key, task)
-        # Shielded: a cancelled request (`$/cancelRequest`) leaves the check to the others.
-        return await asyncio.shield(job.task)
+        return job
 
     async def _run(self, uri: str, key: Key, previous: asyncio.Task[Any] | None
                    ) -> Checked | None:
@@ -454,6 +467,9 @@ class ScorelintServer(LanguageServer):
             job = self.state.jobs.get(uri)
             if job is not None and job.task is asyncio.current_task():
                 del self.state.jobs[uri]
+                if uri in self.state.owed:  # edited while it ran: the newest version now
+                    self.state.owed.discard(uri)
+                    self.check_now(uri)
 
     def _diagnose(self, uri: str, key: Key) -> Checked:
         """Check, and make the diagnostics (in a worker: both take time on a long file)."""
@@ -478,7 +494,6 @@ class ScorelintServer(LanguageServer):
 
     async def publish(self, uri: str, fresh: bool = True) -> None:
         """Check the document as it is now and send its diagnostics."""
-        self.state.pending.pop(uri, None)
         checked = await self.checked(uri, fresh)
         if checked is None or self.key_of(uri) != checked.key:
             return  # edited meanwhile; the newer check will publish
@@ -490,14 +505,30 @@ class ScorelintServer(LanguageServer):
             uri=uri, version=checked.key.version,
             diagnostics=checked.diagnostics))
 
-    def schedule(self, uri: str, delay: float) -> None:
-        """Check after `delay` seconds, replacing a check already waiting."""
-        waiting = self.state.pending.pop(uri, None)
-        if waiting is not None:
-            waiting.cancel()
-        loop = asyncio.get_running_loop()
-        self.state.pending[uri] = loop.call_later(
-            delay, lambda: loop.create_task(self.publish(uri, fresh=False)))
+    def changed(self, uri: str) -> None:
+        """The document was edited: check it now or, while a check of it runs, when that
+        check ends (then only the newest version: those between are never checked)."""
+        if uri in self.state.jobs:
+            self.state.owed.add(uri)
+        else:
+            self.check_now(uri)
+
+    def check_now(self, uri: str) -> None:
+        """Start the check of the document as it is now, and publish it when done."""
+        key = self.key_of(uri)
+        if key is None:
+            return
+        cached = self.state.checked.get(uri)
+        if cached is None or cached.key != key:  # (a request may have had it checked)
+            self._job(uri, key, fresh=False)
+        self.spawn(self.publish(uri, fresh=False))  # waits for that job
+
+    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run `work` on the loop, holding it until done (the loop keeps only a weak
+        reference to a task)."""
+        task = asyncio.get_running_loop().create_task(work)
+        self.state.tasks.add(task)
+        task.add_done_callback(self.state.tasks.discard)
 
 
 server = ScorelintServer()
@@ -523,7 +554,7 @@ async def did_open(ls: ScorelintServer, params: types.DidOpenTextDocumentParams)
 
 @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
 def did_change(ls: ScorelintServer, params: types.DidChangeTextDocumentParams) -> None:
-    ls.schedule(params.text_document.uri, DEBOUNCE_SECONDS)
+    ls.changed(params.text_document.uri)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
@@ -534,9 +565,7 @@ async def did_save(ls: ScorelintServer, params: types.DidSaveTextDocumentParams)
 @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
 def did_close(ls: ScorelintServer, params: types.DidCloseTextDocumentParams) -> None:
     uri = params.text_document.uri
-    waiting = ls.state.pending.pop(uri, None)
-    if waiting is not None:
-        waiting.cancel()
+    ls.state.owed.discard(uri)
     ls.state.checked.pop(uri, None)
     ls.state.jobs.pop(uri, None)  # a check still running finds the document gone
     ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
@@ -592,4 +621,5 @@ async def hover(ls: ScorelintServer, params: types.HoverParams) -> types.Hover |
 
 def serve() -> None:
     """Speak LSP on standard input and output until the client says exit."""
+    reparse.reuse()  # an edit re-parses only the statements it changed
     server.start_io()
