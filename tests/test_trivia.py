@@ -10,6 +10,7 @@ from pathlib import Path
 import libcst as cst
 import pytest
 from test_walk import ALL_SYNTAX
+from test_walk import Spy as WalkSpy
 
 from scorelint.base import limits
 from scorelint.engine import linter as engine
@@ -44,21 +45,8 @@ def test_trivia_holds_only_trivia(modules: list[cst.Module]) -> None:
     assert len(met) > 30  # the walk met most of them
 
 
-class Spy(cst.BatchableCSTVisitor):
+class Spy(WalkSpy):
     """Records its calls: on the nodes rules handle, and on those that hold trivia."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.calls: list[tuple[str, int]] = []
-
-    def visit_Call(self, node: cst.Call) -> None:
-        self.calls.append(("visit_Call", id(node)))
-
-    def leave_Call(self, original_node: cst.Call) -> None:
-        self.calls.append(("leave_Call", id(original_node)))
-
-    def visit_Name(self, node: cst.Name) -> None:
-        self.calls.append(("visit_Name", id(node)))
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
         self.calls.append(("visit_BinaryOperation", id(node)))

@@ -353,24 +353,26 @@ def test_nodes_built_by_hand_walk_as_libcst() -> None:
     _agree(module)
 
 
+class Spy(cst.BatchableCSTVisitor):
+    """A rule stand-in that records its calls (`tests/test_trivia.py` extends it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[tuple[str, int]] = []
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.calls.append(("visit_Call", id(node)))
+
+    def leave_Call(self, original_node: cst.Call) -> None:
+        self.calls.append(("leave_Call", id(original_node)))
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.calls.append(("visit_Name", id(node)))
+
+
 def test_rule_pass_sees_what_libcst_visit_gives_it() -> None:
     """The engine's batched dispatcher under `scorelint.engine.linter.visit` calls each rule's visit_X /
     leave_X on the same nodes, in the same order, as under LibCST's visit."""
-
-    class Spy(cst.BatchableCSTVisitor):
-        def __init__(self) -> None:
-            super().__init__()
-            self.calls: list[tuple[str, int]] = []
-
-        def visit_Call(self, node: cst.Call) -> None:
-            self.calls.append(("visit_Call", id(node)))
-
-        def leave_Call(self, original_node: cst.Call) -> None:
-            self.calls.append(("leave_Call", id(original_node)))
-
-        def visit_Name(self, node: cst.Name) -> None:
-            self.calls.append(("visit_Name", id(node)))
-
     module = cst.parse_module(ALL_SYNTAX)
     ours, theirs = Spy(), Spy()
     engine.visit(module, engine._Batched([ours], [], []))

@@ -519,16 +519,11 @@ def _fix_entry_bytes(secret: bytes, entry: Entry, result: FixResult,
 def _read_fix_entry(raw: bytes, secret: bytes, entry: Entry
                     ) -> tuple[FixResult, tuple[tuple[str, str], ...]] | None:
     """The fix loop's result an entry holds and the modules it rests on, as `_read_entry`."""
-    mac, newline, body = raw.partition(b"\n")
-    if not newline or not hmac.compare_digest(mac, _mac(secret, body)):
-        return None
     try:
-        data = json.loads(body)
-        if type(data) is not dict or set(data) != {*_header(entry), "fix"}:
+        data = _verified(raw, secret, entry, "fix")
+        if data is None:
             return None
-        if any(data[k] != v for k, v in _header(entry).items()):
-            return None
-        result, depends = _fix_result(data["fix"])
+        result, depends = _fix_result(data)
     except (ValueError, TypeError, KeyError, RecursionError):
         return None
     return (result, depends) if _fix_bound(result, entry) else None
@@ -561,19 +556,28 @@ def _fix_result(value: Any) -> tuple[FixResult, tuple[tuple[str, str], ...]]:
 def _read_entry(raw: bytes, secret: bytes, entry: Entry) -> FileOutcome | None:
     """The outcome an entry holds, if it is ours (the MAC), for this very entry and file,
     and well-formed; else None."""
-    mac, newline, body = raw.partition(b"\n")
-    if not newline or not hmac.compare_digest(mac, _mac(secret, body)):
-        return None
     try:
-        data = json.loads(body)
-        if type(data) is not dict or set(data) != {*_header(entry), "outcome"}:
+        data = _verified(raw, secret, entry, "outcome")
+        if data is None:
             return None
-        if any(data[k] != v for k, v in _header(entry).items()):
-            return None
-        outcome = _outcome(data["outcome"])
+        outcome = _outcome(data)
     except (ValueError, TypeError, KeyError, RecursionError):
         return None
     return outcome if _bound(outcome, entry) else None
+
+
+def _verified(raw: bytes, secret: bytes, entry: Entry, kind: str) -> Any:
+    """The `kind` part of an entry's body, if the entry is ours (the MAC) and for this very
+    entry (its header); else None. Raises what `json.loads` raises on a bad body."""
+    mac, newline, body = raw.partition(b"\n")
+    if not newline or not hmac.compare_digest(mac, _mac(secret, body)):
+        return None
+    data = json.loads(body)
+    if type(data) is not dict or set(data) != {*_header(entry), kind}:
+        return None
+    if any(data[k] != v for k, v in _header(entry).items()):
+        return None
+    return data[kind]
 
 
 def _bound(outcome: FileOutcome, entry: Entry) -> bool:
