@@ -412,12 +412,13 @@ def latency(args: argparse.Namespace, src: Path, env: dict[str, str], files: lis
         diff.append(measure([*check, "--diff"], env, src.parent))
     shutil.rmtree(cache, ignore_errors=True)
     warm_run, diff_run = median(warm), median(diff)
+    # The first runs the fix loop (the goal is about it); the later ones take its
+    # result from the cache.
     print(f"warm check: median {warm_run.wall:.2f} s wall, {warm_run.cpu:.2f} CPU-s; "
-          f"--diff after it: {diff_run.wall:.2f} s wall, {diff_run.cpu:.2f} CPU-s: "
-          f"{diff_run.wall / warm_run.wall:.1f}x  (goal <= 2.0)")
-    # The first runs the fix loop; the later ones take its result from the cache.
-    print(f"  the first --diff: {diff[0].wall:.2f} s wall, {diff[0].cpu:.2f} CPU-s: "
-          f"{diff[0].wall / warm_run.wall:.1f}x")
+          f"the first --diff after it: {diff[0].wall:.2f} s wall, {diff[0].cpu:.2f} CPU-s: "
+          f"{diff[0].wall / warm_run.wall:.1f}x  (goal <= 2.0)")
+    print(f"  a --diff again (its fixes kept): median {diff_run.wall:.2f} s wall, "
+          f"{diff_run.cpu:.2f} CPU-s: {diff_run.wall / warm_run.wall:.1f}x")
 
     target = args.corpus / LSP_FILE
     times = lsp_latency(args.python, env, src.parent, target, args.repeat)
