@@ -191,14 +191,8 @@ class Cache:
 
     def get_fix(self, entry: Entry) -> tuple[FixResult, tuple[tuple[str, str], ...]] | None:
         """The stored fix loop's result and the modules it rests on; None as `get`."""
-        secret = self._key(create=False)
-        if secret is None:
-            return None
-        try:
-            raw = self._read(entry)
-        except OSError:
-            return None
-        found = _read_fix_entry(raw, secret, entry) if raw is not None else None
+        stored = self._stored(entry)
+        found = _read_fix_entry(stored[1], stored[0], entry) if stored is not None else None
         if found is not None and project.changed(found[1]):
             return None
         return found
@@ -213,6 +207,16 @@ class Cache:
 
     def get(self, entry: Entry) -> FileOutcome | None:
         """The stored outcome, or None (absent, a link, foreign, tampered or malformed)."""
+        stored = self._stored(entry)
+        outcome = _read_entry(stored[1], stored[0], entry) if stored is not None else None
+        # A result that rests on other modules' summaries is stale when one of them changed.
+        if outcome is not None and project.changed(outcome.depends):
+            return None
+        return outcome
+
+    def _stored(self, entry: Entry) -> tuple[bytes, bytes] | None:
+        """The cache's secret and the entry's bytes; None when there is no key yet or the
+        entry cannot be read (absent, a link, an error)."""
         secret = self._key(create=False)
         if secret is None:
             return None
@@ -220,11 +224,7 @@ class Cache:
             raw = self._read(entry)
         except OSError:
             return None
-        outcome = _read_entry(raw, secret, entry) if raw is not None else None
-        # A result that rests on other modules' summaries is stale when one of them changed.
-        if outcome is not None and project.changed(outcome.depends):
-            return None
-        return outcome
+        return (secret, raw) if raw is not None else None
 
     def put(self, entry: Entry, outcome: FileOutcome) -> None:
         """Store an outcome; a cache that cannot be written is only slower, never an error."""
