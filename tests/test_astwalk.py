@@ -8,6 +8,8 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
 from scorelint.engine.registry import all_rules
 from scorelint.model import astwalk
 
@@ -83,3 +85,13 @@ def test_ast_children_on_real_code_fixtures_and_rule_examples() -> None:
     met = _check_ast(_files("scorelint/**/*.py", "rules/**/*.py", "fixtures/**/*.py"))
     _check_ast(_examples())
     assert len(met) > 50  # most kinds of node
+
+
+def test_a_class_whose_signature_cannot_be_read_is_walked_field_by_field(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another Python may print a signature differently: its classes then test every
+    field, and meet the same children."""
+    monkeypatch.setattr(astwalk, "_fields_by_kind", lambda cls: None)
+    monkeypatch.setattr(astwalk, "_AST_READERS", {})
+    _check_ast(_files("scorelint/engine/*.py"))
+    _check_ast(iter([("dict unpacking", "d = {**a, 'k': 1, **b}\n")]))
