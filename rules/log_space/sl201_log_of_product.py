@@ -72,6 +72,7 @@ class LogOfProduct(Rule):
     fix_availability = FixAvailability.SOMETIMES
     applicability = Applicability.SAFE
     triggers = (_LOGS, ("prod", "reduce_prod", "reduce", "*="))
+    anchors = _LOGS  # reported at the log, of a value made by a product
     follows = ("prod",)
 
     flagged = (

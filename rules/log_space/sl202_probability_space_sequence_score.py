@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from scorelint.engine.narrowing import COMPARED
 from scorelint.engine.rule import Clean, Flagged, Rule
 from scorelint.model import origins, patterns, roles
 from scorelint.model.context import FileContext
@@ -60,6 +61,8 @@ class ProbabilitySpaceSequenceScore(Rule):
     name = "probability-space-sequence-score"
     message = "`{expr}` ranks sequences by a product of probabilities, which underflows to 0.0"
     follows = ("prod", "exp")
+    # Reported where the product is ranked, compared, rooted (`** (1 / n)`) or logged.
+    anchors = (*sorted(patterns.RANKERS), "log", "**", COMPARED)
     triggers = (("prod", "exp", "*=", "reduce_prod", "cumprod", "reduce"),
                 ("softmax", "log_softmax", "log", "sigmoid", "exp", "cross_entropy"))
 

@@ -74,6 +74,7 @@ class LogOfSoftmax(Rule):
     # `exp`: a softmax written out (`exp(z) / exp(z).sum()`) is followed too.
     triggers = (("log", "log2", "log10"), tuple(sorted(vocab.made_by("softmax"))))
     follows = ("softmax",)
+    anchors = ("log", "log2", "log10")  # reported at the log, of a softmax
     across_modules = True
     # SL208 (a subclass) reports the epsilon-floored form instead.
     floored: ClassVar[bool] = False

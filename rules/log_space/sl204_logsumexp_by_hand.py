@@ -96,6 +96,7 @@ class LogsumexpByHand(Rule):
     fix_availability = FixAvailability.SOMETIMES
     applicability = Applicability.SAFE
     triggers = (("log", "log1p"), ("exp",))
+    anchors = ("log", "log1p")  # reported at the log, of a sum of exps
 
     flagged = (
         Flagged(

@@ -7,6 +7,7 @@ import libcst as cst
 from scorelint.base.findings import Applicability, FixAvailability
 from scorelint.engine.rule import Clean, Flagged, Rule
 from scorelint.model import facts, patterns, values
+from scorelint.model import vocabulary as vocab
 from scorelint.model.spelling import negate
 from scorelint.model.vocabulary import Op
 
@@ -71,6 +72,8 @@ class LogOfSigmoid(Rule):
     applicability = Applicability.SAFE
     triggers = (("log", "log1p", "logsigmoid", "log_sigmoid", "log_expit"),
                 ("sigmoid", "expit", "exp", "logsigmoid", "log_sigmoid", "log_expit"))
+    # Reported at the log (of a sigmoid, or of one minus it) or at a log-sigmoid of `1 - x`.
+    anchors = ("log", "log1p", *vocab.call_names("log_sigmoid"))
     guarded_message = "`{expr}` floors the log-sigmoid at `log(eps)`; log-sigmoid is exact"
     complement_message = "`{expr}` is not `log(1 - sigmoid(x))`; that is `log_sigmoid(-x)`"
 

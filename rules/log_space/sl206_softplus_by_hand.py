@@ -59,6 +59,7 @@ class SoftplusByHand(Rule):
     fix_availability = FixAvailability.SOMETIMES
     applicability = Applicability.SAFE
     triggers = (("log", "log1p"), ("exp",))
+    anchors = ("log", "log1p")  # reported at the log, of one plus an exp
 
     flagged = (
         Flagged(

@@ -75,6 +75,8 @@ class LogOfOneMinus(Rule):
     fix_availability = FixAvailability.SOMETIMES
     applicability = Applicability.SAFE
     triggers = (("log", "exp"), ("-", "+"))
+    # Reported at the log of `1 - p` / `1 + p`, and at `1 - exp(a)` / `exp(a) - 1`.
+    anchors = ("log", "-")
     log1mexp_message = "`{expr}` is `-inf` or inexact for `{arg}` near 0; `log(-expm1({arg}))` is exact"
     expm1_message = "`{expr}` cancels to few digits for `{arg}` near 0; `expm1` keeps them"
     guarded_message = "`{expr}` floors the log at `log(eps)`; from log-space values it needs no floor"

@@ -65,6 +65,7 @@ class SoftmaxIntoCrossEntropy(Rule):
     applicability = Applicability.UNSAFE
     triggers = (vocab.loss_names(CROSS_ENTROPY), tuple(sorted(vocab.made_by("softmax"))))
     follows = ("softmax",)
+    anchors = vocab.loss_names(CROSS_ENTROPY)  # reported at the loss, of a softmax
     across_modules = True
 
     flagged = (

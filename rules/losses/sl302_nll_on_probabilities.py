@@ -61,6 +61,7 @@ class NllOnProbabilities(Rule):
     applicability = Applicability.UNSAFE
     triggers = (vocab.loss_names(NLL), tuple(sorted(vocab.made_by("softmax"))))
     follows = ("softmax",)
+    anchors = vocab.loss_names(NLL)  # reported at the loss, of a softmax
     across_modules = True
 
     flagged = (

@@ -74,6 +74,7 @@ class BceOnSigmoid(Rule):
     applicability = Applicability.SAFE
     triggers = (vocab.loss_names(BCE, BCE_WITH_LOGITS), tuple(sorted(vocab.made_by("sigmoid"))))
     follows = ("sigmoid",)
+    anchors = vocab.loss_names(BCE, BCE_WITH_LOGITS)  # reported at the loss, of a sigmoid
     across_modules = True
 
     flagged = (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from scorelint.engine.narrowing import COMPARED
 from scorelint.engine.rule import Clean, Flagged, Rule
 from scorelint.model import patterns, roles
 from scorelint.model.context import FileContext
@@ -59,6 +60,7 @@ class LengthBiasedComparison(Rule):
     name = "length-biased-comparison"
     message = "`{expr}` ranks candidates by summed log-probs, which favours the shortest"
     follows = ("sum", "log_softmax", "log")
+    anchors = (*sorted(patterns.RANKERS), COMPARED)  # reported where the scores are ranked
     triggers = (("sum", "fsum", "+", "+="),
                 ("log_softmax", "log", "log_sigmoid", "logsigmoid", "cross_entropy", "CrossEntropyLoss"))
 

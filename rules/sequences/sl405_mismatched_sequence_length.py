@@ -83,6 +83,8 @@ class MismatchedSequenceLength(Rule):
     name = "mismatched-sequence-length"
     message = "`{expr}` measures a reply over another span or length than was scored"
     follows = ("log_softmax", "log")
+    # Reported at the sum (or mean) of per-token scores, or at its division by a length.
+    anchors = ("sum", "fsum", "mean", "/")
     triggers = (("sum", "fsum", "mean", "+=", "cross_entropy", "gather", "take_along_axis"),
                 ("log_softmax", "log", "log_sigmoid", "logsigmoid", "cross_entropy",
                  "CrossEntropyLoss"))

@@ -46,6 +46,9 @@ OPERATORS = ("/=", "*=", "**", "/", "*", "@", "-", "+")
 
 BINOPS = {ast.Div: "/", ast.Mult: "*", ast.MatMult: "@", ast.Sub: "-", ast.Add: "+",
            ast.Pow: "**"}
+# What `Rule.anchors` calls an ordering comparison (`a < b`, `a >= b`): never a trigger.
+COMPARED = "<"
+_ORDERS = (ast.Lt, ast.Gt, ast.LtE, ast.GtE)
 
 
 @functools.lru_cache(maxsize=256)
@@ -500,14 +503,26 @@ class _Unit:
 
 class _Statement:
     """One statement's own tokens and reads (with the keys they reach, its cone), what
-    each of its divisions divides by, and what each of its calls calls (a module bound
-    to `self.sm`): call names, or keys whose values to look at."""
+    each of its divisions divides by, what each of its calls calls (a module bound
+    to `self.sm`): call names, or keys whose values to look at; and its sites."""
 
-    __slots__ = ("tokens", "reads", "divisors", "callees")
+    __slots__ = ("tokens", "reads", "divisors", "callees", "sites")
 
     def __init__(self, tokens: set[str], reads: set[Key], divisors: set[str | Key],
-                 callees: set[str | Key]) -> None:
+                 callees: set[str | Key], sites: list[_Site]) -> None:
         self.tokens, self.reads, self.divisors, self.callees = tokens, reads, divisors, callees
+        self.sites = sites
+
+
+class _Site:
+    """An operation some rule reports at (`Rule.anchors`: `log(...)`, `a / b`, `x += y`):
+    its token, and the tokens and reads of what it is applied to, itself included (the
+    operands, a method's object, the whole statement for an augmented assignment)."""
+
+    __slots__ = ("token", "tokens", "reads")
+
+    def __init__(self, token: str, tokens: set[str], reads: set[Key]) -> None:
+        self.token, self.tokens, self.reads = token, tokens, reads
 
 
 class _Flow:
@@ -517,6 +532,8 @@ class _Flow:
                  aliases: dict[str, str], lent: Mapping[str, frozenset[str]]) -> None:
         self.interesting = trigger_names(rules) | set(OPERATORS) \
             | {token for rule in rules for token in rule.anchors}
+        # The operations a finding is reported at: each is recorded with its operands.
+        self.site_names = frozenset(token for rule in rules for token in rule.anchors)
         # Here, not at import: the text gate (step 1) runs without LibCST or the model.
         from scorelint.model import patterns
         from scorelint.model import vocabulary as vocab
@@ -545,6 +562,7 @@ class _Flow:
         self.tops: dict[Key, set[str | Key]] = {}  # what a binding's value is at its top
         self._divisors: set[str | Key] = set()  # of the statement being walked
         self._callees: set[str | Key] = set()
+        self._sites: list[_Site] = []
         self._divide_names = frozenset(vocab.call_names("divide"))
         # Which statement binds each key, and what each statement reads (by `id`): to keep
         # only the statements of a function that its bindings needed elsewhere rest on.
@@ -694,6 +712,8 @@ class _Flow:
                 own = self.units[unit].statements[-1]
                 own.tokens |= self._symbol(stmt.op, "=") & self.interesting
                 own.reads |= {key for key in self._top(stmt.target, unit) if not isinstance(key, str)}
+                for symbol in self._symbol(stmt.op, "=") & self.site_names:
+                    own.sites.append(_Site(symbol, own.tokens, own.reads))
             if isinstance(stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
                 targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
                 if isinstance(stmt, ast.AugAssign):
@@ -742,6 +762,7 @@ class _Flow:
         value is computed from, and what it divides by and calls."""
         outer, self._divisors = self._divisors, divisors or set()
         outer_callees, self._callees = self._callees, set()
+        outer_sites, self._sites = self._sites, []
         if each is None:
             tokens, reads, value_tokens, value_reads = self._sources(exprs, unit, returns)
         else:
@@ -760,10 +781,10 @@ class _Flow:
             self._divisors, self._callees = statement_divisors, statement_callees
         if exprs:
             self.units[unit].statements.append(
-                _Statement(tokens, reads, self._divisors, self._callees))
+                _Statement(tokens, reads, self._divisors, self._callees, self._sites))
             if self._current is not None:
                 self.statement_reads.setdefault(id(self._current), set()).update(reads)
-        self._divisors, self._callees = outer, outer_callees
+        self._divisors, self._callees, self._sites = outer, outer_callees, outer_sites
         return value_tokens, value_reads
 
     def _value(self, exprs: list[ast.AST], unit: int) -> tuple[set[str], set[Key]]:
@@ -780,16 +801,19 @@ class _Flow:
         value_tokens: set[str] = set()
         value_reads: set[Key] = set()
 
-        def walk_once(expr: ast.AST, cut: bool) -> tuple[set[str], set[Key]]:
-            """`expr` walked on its own, once, and counted here as a child would be;
-            what its value is computed from (for a binding made from it, as a walrus).
-            Walking it again as a child would cost 2^n on nesting."""
+        def walk_once(expr: ast.AST, cut: bool, at: _Site | None = None) -> tuple[set[str], set[Key]]:
+            """`expr` walked on its own, once, and counted here as a child would be (and as
+            an operand of the site `at`); what its value is computed from (for a binding
+            made from it, as a walrus). Walking it again as a child would cost 2^n on nesting."""
             found = self._sources([expr], unit, returns)
             tokens.update(found[0])
             reads.update(found[1])
             if not cut:
                 value_tokens.update(found[2])
                 value_reads.update(found[3])
+            if at is not None:
+                at.tokens |= found[0]
+                at.reads |= found[1]
             return found[2], found[3]
 
         stack: list[tuple[ast.AST, bool]] = [(expr, False) for expr in exprs]
@@ -816,31 +840,45 @@ class _Flow:
                     for arg in node.args:
                         self._divisors |= self._top(arg, unit)
                 opaque = cut or name not in self.seen_through
-                stack.append((node.func, cut))
+                # A site (`log(p)`, `p.log()`, `ln(p)` for `log as ln`): what it is applied
+                # to is kept apart.
+                named = self.aliases.get(name, name) if name is not None else None
+                token = named if named in self.site_names else name
+                at = _Site(token, set(found_tokens), set(found_reads)) \
+                    if token in self.site_names else None
+                if at is None:
+                    stack.append((node.func, cut))
+                else:
+                    walk_once(node.func, cut, at)
                 if name in self.returns:
                     # A call of the module's own function or method: each argument, walked
                     # once, flows into its parameter.
                     method = isinstance(node.func, ast.Attribute)
                     for position, arg in enumerate(node.args):
-                        at = None if isinstance(arg, ast.Starred) else position
-                        self._passed.append((name, at, None, method, *walk_once(arg, opaque),
-                                             unit, self._current))
+                        place = None if isinstance(arg, ast.Starred) else position
+                        self._passed.append((name, place, None, method,
+                                             *walk_once(arg, opaque, at), unit, self._current))
                     for keyword in node.keywords:
                         self._passed.append((name, None, keyword.arg, method,
-                                             *walk_once(keyword.value, opaque), unit,
+                                             *walk_once(keyword.value, opaque, at), unit,
                                              self._current))
                 elif name in _MUTATORS and isinstance(node.func, ast.Attribute) \
                         and isinstance(node.func.value, ast.Name):  # `xs.append(v)`
                     grown: tuple[set[str], set[Key]] = (set(), set())
                     for arg in node.args:
-                        found = walk_once(arg, opaque)
+                        found = walk_once(arg, opaque, at)
                         grown[0].update(found[0])
                         grown[1].update(found[1])
                     self._bind(self._bound(node.func.value.id, unit), *grown, unit)
                     stack.extend((keyword.value, opaque) for keyword in node.keywords)
+                elif at is not None:
+                    for part in (*node.args, *(keyword.value for keyword in node.keywords)):
+                        walk_once(part, opaque, at)
                 else:
                     stack.extend((keyword.value, opaque) for keyword in node.keywords)
                     stack.extend((arg, opaque) for arg in node.args)
+                if at is not None:
+                    self._sites.append(at)
             elif isinstance(node, ast.Subscript):
                 stack.append((node.value, cut))
                 stack.append((node.slice, True))
@@ -848,6 +886,20 @@ class _Flow:
                 found_tokens |= self._symbol(node.op, "")
                 if isinstance(node.op, ast.Div):
                     self._divisors |= self._top(node.right, unit)
+                symbol = BINOPS.get(type(node.op))
+                if symbol in self.site_names:  # `p / T`: a site, with both operands
+                    at = _Site(symbol, {symbol}, set())
+                    walk_once(node.left, cut, at)
+                    walk_once(node.right, cut, at)
+                    self._sites.append(at)
+                    children = False
+            elif isinstance(node, ast.Compare) and COMPARED in self.site_names \
+                    and any(isinstance(op, _ORDERS) for op in node.ops):
+                at = _Site(COMPARED, {COMPARED}, set())  # `score_a > score_b`
+                for part in (node.left, *node.comparators):
+                    walk_once(part, cut, at)
+                self._sites.append(at)
+                children = False
             elif isinstance(node, ast.Lambda):
                 inner = ("R", None, "<lambda>")
                 self._nested += 1
@@ -1085,18 +1137,30 @@ class _Flow:
 
     def _fires(self, rule: type[Rule], statement: _Statement, cone: set[str]) -> bool:
         """Can `rule` fire in `statement`? Its cone meets every trigger group, it holds
-        what the rule reports at (`Rule.anchors`: a token of its own, or a module it
-        calls), and it divides by what the rule needs there (`Rule.divisor`)."""
+        what the rule reports at (`Rule.anchors`), and it divides by what the rule needs
+        there (`Rule.divisor`)."""
         if not all(not cone.isdisjoint(group) for group in rule.triggers):
             return False
-        anchored = bool(rule.anchors) and (
-            not statement.tokens.isdisjoint(rule.anchors)
-            or not self._calls_at_top(statement.callees).isdisjoint(rule.anchors))
+        anchored = bool(rule.anchors) and self._anchored(rule, statement)
         divided = bool(rule.divisor) and bool(statement.divisors) and not self._calls_at_top(
             statement.divisors).isdisjoint(rule.divisor)
         if rule.anchors and rule.divisor:  # reported at either
             return anchored or divided
         return (anchored or not rule.anchors) and (divided or not rule.divisor)
+
+    def _anchored(self, rule: type[Rule], statement: _Statement) -> bool:
+        """Does `statement` hold a site of the rule (`log(...)`, `a / b`) whose own cone,
+        what it is applied to, meets every trigger group? A module it calls that is made
+        by an anchor (`self.loss_fn = nn.CrossEntropyLoss()`) counts with the statement's
+        whole cone: its call is not told apart from the others."""
+        if not self._calls_at_top(statement.callees).isdisjoint(rule.anchors):
+            return True
+        for site in statement.sites:
+            if site.token in rule.anchors:
+                cone = site.tokens.union(*(self.closed.get(k, ()) for k in site.reads))
+                if all(not cone.isdisjoint(group) for group in rule.triggers):
+                    return True
+        return False
 
 
 def _self_name(method: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
