@@ -201,7 +201,7 @@ from torch import nn
 
 class Router(nn.Module):
     def forward(self, x):
-        return torch.softmax(x, dim=-1)
+        return torch.softmax(x)
 
 
 class Layer(nn.Module):
@@ -220,6 +220,55 @@ class Layer(nn.Module):
     assert "route" not in kept
     # ...but a call of a softmax module is one (SL105 reads its axis).
     assert {"forward", "normalize"} <= kept
+
+
+def test_each_rule_s_anchor_arguments_name_an_anchor_and_a_known_test() -> None:
+    for rule in RULES:
+        for anchor, test in rule.anchor_arguments.items():
+            assert anchor in rule.anchors and test in narrowing.ARGUMENT_TESTS, rule.code
+
+
+def test_a_site_s_own_arguments_can_rule_it_out() -> None:
+    """SL103 reports a softmax given no axis, SL105 a log-softmax or a softmax over axis 0
+    (`Rule.anchor_arguments`): a softmax over the last axis is neither's site."""
+    text = '''import torch
+import torch.nn.functional as F
+
+
+def last(x):
+    return torch.softmax(x, dim=-1)
+
+
+def positional_last(x):
+    return F.softmax(x, -1)
+
+
+def guessed(x):
+    return F.softmax(x)
+
+
+def told_none(x):
+    return F.softmax(x, dim=None)
+
+
+def over_batch(out):
+    return F.softmax(out.logits, 0)
+
+
+def unseen(x, **kw):
+    return F.softmax(x, **kw)
+
+
+def module():
+    return torch.nn.Softmax()
+
+
+def module_with_dim():
+    return torch.nn.Softmax(1)
+'''
+    kept = _kept(text)
+    assert not {"last", "positional_last", "module_with_dim"} & kept
+    assert {"guessed", "told_none", "over_batch", "unseen", "module"} <= kept
 
 
 def test_the_closure_carries_tokens_through_chains_and_loops() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from scorelint.base.findings import Applicability, FixAvailability
+from scorelint.engine.narrowing import NO_AXIS
 from scorelint.engine.rule import Clean, Flagged, Rule
 from scorelint.model import facts
 from scorelint.model import vocabulary as vocab
@@ -63,6 +64,7 @@ class SoftmaxAxisUnspecified(Rule):
     applicability = Applicability.UNSAFE
     triggers = (vocab.call_names("softmax", "log_softmax"),)
     anchors = vocab.call_names("softmax", "log_softmax")
+    anchor_arguments = {name: NO_AXIS for name in anchors}
 
     flagged = (
         Flagged(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from scorelint.engine.narrowing import AXIS_ZERO
 from scorelint.engine.rule import Clean, Flagged, Rule
 from scorelint.model import patterns, walk
 from scorelint.model import vocabulary as vocab
@@ -58,6 +59,8 @@ class SoftmaxOverWrongAxis(Rule):
     message = "`{expr}` normalizes over the wrong axis"
     triggers = (vocab.call_names("softmax", "log_softmax"),)
     anchors = vocab.call_names("softmax", "log_softmax")
+    # A log-softmax beside a softmax over another axis; a softmax over the batch axis 0.
+    anchor_arguments = {name: AXIS_ZERO for name in vocab.call_names("softmax")}
 
     flagged = (
         Flagged(

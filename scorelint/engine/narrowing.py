@@ -517,12 +517,53 @@ class _Statement:
 class _Site:
     """An operation some rule reports at (`Rule.anchors`: `log(...)`, `a / b`, `x += y`):
     its token, and the tokens and reads of what it is applied to, itself included (the
-    operands, a method's object, the whole statement for an augmented assignment)."""
+    operands, a method's object, the whole statement for an augmented assignment); a
+    call's node, for what its own arguments say (`Rule.anchor_arguments`)."""
 
-    __slots__ = ("token", "tokens", "reads")
+    __slots__ = ("token", "tokens", "reads", "call")
 
-    def __init__(self, token: str, tokens: set[str], reads: set[Key]) -> None:
-        self.token, self.tokens, self.reads = token, tokens, reads
+    def __init__(self, token: str, tokens: set[str], reads: set[Key],
+                 call: ast.Call | None = None) -> None:
+        self.token, self.tokens, self.reads, self.call = token, tokens, reads, call
+
+
+# What a site call's own arguments must show for a rule to report there
+# (`Rule.anchor_arguments`). Each test is a superset: told from the arguments' spelling
+# alone, without knowing the framework (`F.softmax(x, 1)` and `x.softmax(1)` look alike).
+NO_AXIS = "no axis"  # no `dim` / `axis` given (or `None`): the framework guesses one
+AXIS_ZERO = "axis 0"  # the literal axis 0 given
+
+
+def _hidden(call: ast.Call) -> bool:
+    """Does a `*args` / `**kwargs` hide which arguments `call` passes?"""
+    return any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords)
+
+
+def _named_axes(call: ast.Call) -> list[ast.expr]:
+    return [k.value for k in call.keywords if k.arg in ("dim", "axis")]
+
+
+def _no_axis(call: ast.Call) -> bool:
+    if _hidden(call):
+        return True
+    if any(not _is_constant(value, None) for value in _named_axes(call)):
+        return False
+    # `nn.Softmax()` passes its dim first; a function its operand first, then the axis.
+    func = call.func
+    name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+    given = call.args if name[:1].isupper() else call.args[1:]
+    return all(_is_constant(value, None) for value in given)
+
+
+def _axis_zero(call: ast.Call) -> bool:
+    return _hidden(call) or any(_is_constant(value, 0) for value in (*call.args, *_named_axes(call)))
+
+
+def _is_constant(node: ast.expr, value: object) -> bool:
+    return isinstance(node, ast.Constant) and type(node.value) is type(value) and node.value == value
+
+
+ARGUMENT_TESTS = {NO_AXIS: _no_axis, AXIS_ZERO: _axis_zero}
 
 
 class _Flow:
@@ -844,7 +885,7 @@ class _Flow:
                 # to is kept apart.
                 named = self.aliases.get(name, name) if name is not None else None
                 token = named if named in self.site_names else name
-                at = _Site(token, set(found_tokens), set(found_reads)) \
+                at = _Site(token, set(found_tokens), set(found_reads), node) \
                     if token in self.site_names else None
                 if at is None:
                     stack.append((node.func, cut))
@@ -1102,20 +1143,27 @@ class _Flow:
                     whole.add(index)
                     frontier.extend(statement.reads)
         # What a kept statement reads is kept (a fact such as "`self.eps` is 1e-8" needs
-        # every binding of it); further out, only what carries a trigger name on to it.
-        seen: set[Key] = set()
+        # every binding of it): a read stands for its bindings, and a binding made by a
+        # trigger operation (`probs` returning a softmax) has its operands' facts read there
+        # (their range). Further out, only what carries a trigger name on to it. Two passes,
+        # so what is kept does not depend on the order keys are met in.
         direct = set(frontier)
+        while frontier:
+            key = frontier.pop()
+            if key[0] == "N" or self.tokens.get(key):
+                for read in self.reads.get(key, ()):
+                    if read not in direct:
+                        direct.add(read)
+                        frontier.append(read)
+        seen: set[Key] = set()
+        frontier = list(direct)
         while frontier:
             key = frontier.pop()
             if key in seen:
                 continue
             seen.add(key)
-            for read in self.reads.get(key, ()):
-                if key[0] == "N" and key in direct:  # a read stands for its bindings
-                    direct.add(read)
-                    frontier.append(read)
-                elif read in direct or self.closed.get(read, frozenset()) - _OPERATORS:
-                    frontier.append(read)
+            frontier.extend(read for read in self.reads.get(key, ())
+                            if read in direct or self.closed.get(read, frozenset()) - _OPERATORS)
         return whole, self._slices(whole, seen)
 
     def _slices(self, whole: set[int], seen: set[Key]) -> dict[int, set[int]]:
@@ -1156,10 +1204,14 @@ class _Flow:
         if not self._calls_at_top(statement.callees).isdisjoint(rule.anchors):
             return True
         for site in statement.sites:
-            if site.token in rule.anchors:
-                cone = site.tokens.union(*(self.closed.get(k, ()) for k in site.reads))
-                if all(not cone.isdisjoint(group) for group in rule.triggers):
-                    return True
+            if site.token not in rule.anchors:
+                continue
+            test = rule.anchor_arguments.get(site.token)
+            if test is not None and site.call is not None and not ARGUMENT_TESTS[test](site.call):
+                continue
+            cone = site.tokens.union(*(self.closed.get(k, ()) for k in site.reads))
+            if all(not cone.isdisjoint(group) for group in rule.triggers):
+                return True
         return False
 
 

@@ -13,6 +13,7 @@ import inspect
 import re
 import textwrap
 from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, ClassVar
 
 import libcst as cst
@@ -90,11 +91,15 @@ class Rule(cst.BatchableCSTVisitor):
     # The call names a division's divisor must be made by (through names bound to it) for
     # the rule to fire there (`x / x.sum()`): narrowing keeps only such statements.
     divisor: ClassVar[tuple[str, ...]] = ()
-    # Tokens one of which the statement a finding is reported in must hold itself (a call,
-    # an operator), or a module it calls must be made by (`self.sm = nn.Softmax(1)`):
-    # rules that report at an operation, not at what a value flowed into. A rule with
-    # both `anchors` and `divisor` is reported at either.
+    # The operations a finding is reported at: call names, operators (`/`, `/=`) and
+    # `narrowing.COMPARED` for an ordering comparison. Narrowing lets the rule fire only at
+    # such a site whose operands (through the names they read) meet every trigger group,
+    # or in a statement calling a module an anchor makes (`self.sm = nn.Softmax(1)`).
+    # A rule with both `anchors` and `divisor` is reported at either.
     anchors: ClassVar[tuple[str, ...]] = ()
+    # What an anchor call's own arguments must show (`narrowing.NO_AXIS`, `AXIS_ZERO`), by
+    # anchor: SL103 reports only a softmax given no axis.
+    anchor_arguments: ClassVar[Mapping[str, str]] = {}
     flagged: ClassVar[tuple[Flagged, ...]] = ()
     clean: ClassVar[tuple[Clean, ...]] = ()
 
