@@ -643,7 +643,13 @@ class _Flow:
             self._bind(("G", name), set(tokens), set(), 0)
         self._pass_arguments()
         self._place_reads()
-        self.closed = _closure(self.tokens, self.reads)
+        # Cones are bit masks over the tokens that matter: a union of thousands of token
+        # sets per statement was most of the judging.
+        self.bits = {name: 1 << i for i, name in enumerate(sorted(
+            self.interesting | {t for rule in rules for group in rule.triggers for t in group}))}
+        self.closed = _closure_masks(self.tokens, self.reads, self.bits)
+        self.groups = {rule: tuple(self.mask(group) for group in rule.triggers) for rule in rules}
+        self.operators = self.mask(_OPERATORS)
 
     # --- building -------------------------------------------------------------------
 
@@ -1138,7 +1144,7 @@ class _Flow:
         for index, unit in enumerate(self.units):
             limits.check_time()
             for statement in unit.statements:
-                cone = statement.tokens.union(*(self.closed.get(k, ()) for k in statement.reads))
+                cone = self.cone(statement.tokens, statement.reads)
                 if any(self._fires(rule, statement, cone) for rule in rules):
                     whole.add(index)
                     frontier.extend(statement.reads)
@@ -1163,7 +1169,7 @@ class _Flow:
                 continue
             seen.add(key)
             frontier.extend(read for read in self.reads.get(key, ())
-                            if read in direct or self.closed.get(read, frozenset()) - _OPERATORS)
+                            if read in direct or self.closed.get(read, 0) & ~self.operators)
         return whole, self._slices(whole, seen)
 
     def _slices(self, whole: set[int], seen: set[Key]) -> dict[int, set[int]]:
@@ -1183,11 +1189,25 @@ class _Flow:
                             if u == unit)
         return kept
 
-    def _fires(self, rule: type[Rule], statement: _Statement, cone: set[str]) -> bool:
+    def mask(self, tokens: Iterable[str]) -> int:
+        found = 0
+        for token in tokens:
+            found |= self.bits.get(token, 0)
+        return found
+
+    def cone(self, tokens: Iterable[str], reads: Iterable[Key]) -> int:
+        """`tokens` with those of every key `reads` reaches, as a mask."""
+        found = self.mask(tokens)
+        closed = self.closed
+        for key in reads:
+            found |= closed.get(key, 0)
+        return found
+
+    def _fires(self, rule: type[Rule], statement: _Statement, cone: int) -> bool:
         """Can `rule` fire in `statement`? Its cone meets every trigger group, it holds
         what the rule reports at (`Rule.anchors`), and it divides by what the rule needs
         there (`Rule.divisor`)."""
-        if not all(not cone.isdisjoint(group) for group in rule.triggers):
+        if not all(cone & group for group in self.groups[rule]):
             return False
         anchored = bool(rule.anchors) and self._anchored(rule, statement)
         divided = bool(rule.divisor) and bool(statement.divisors) and not self._calls_at_top(
@@ -1209,8 +1229,8 @@ class _Flow:
             test = rule.anchor_arguments.get(site.token)
             if test is not None and site.call is not None and not ARGUMENT_TESTS[test](site.call):
                 continue
-            cone = site.tokens.union(*(self.closed.get(k, ()) for k in site.reads))
-            if all(not cone.isdisjoint(group) for group in rule.triggers):
+            cone = self.cone(site.tokens, site.reads)
+            if all(cone & group for group in self.groups[rule]):
                 return True
         return False
 
@@ -1223,17 +1243,18 @@ def _self_name(method: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
     return params[0].arg if params else None
 
 
-def _closure(tokens: dict[Key, set[str]], reads: dict[Key, set[Key]]) -> dict[Key, frozenset[str]]:
+def _closure_masks(tokens: dict[Key, set[str]], reads: dict[Key, set[Key]],
+                   bits: dict[str, int]) -> dict[Key, int]:
     """Each key's tokens with those of every key it reads, directly or not (Tarjan's
     strongly connected components, so a loop of bindings costs one pass). Token sets
     are unioned as bit masks: a class's members read each other, and set unions over
-    thousands of keys were most of narrowing's time."""
-    bits: dict[str, int] = {}
+    thousands of keys were most of narrowing's time. `bits` gives each token its bit; a
+    token without one is left out."""
     own: dict[Key, int] = {}
     for key, names in tokens.items():
         mask = 0
         for name in names:
-            mask |= bits.setdefault(name, 1 << len(bits))
+            mask |= bits.get(name, 0)
         own[key] = mask
     closed: dict[Key, int] = {}
     index: dict[Key, int] = {}
@@ -1279,15 +1300,7 @@ def _closure(tokens: dict[Key, set[str]], reads: dict[Key, set[Key]]) -> dict[Ke
                     found |= closed.get(read, 0)
             for member in component:
                 closed[member] = found
-    names = sorted(bits, key=bits.__getitem__)
-    sets: dict[int, frozenset[str]] = {}
-    result: dict[Key, frozenset[str]] = {}
-    for key, mask in closed.items():
-        frozen = sets.get(mask)
-        if frozen is None:
-            frozen = sets[mask] = frozenset(n for i, n in enumerate(names) if mask >> i & 1)
-        result[key] = frozen
-    return result
+    return closed
 
 
 # --- counting, for benchmarks/speed.py ------------------------------------------
