@@ -306,3 +306,15 @@ def test_libcst_parses_the_kept_lines_and_findings_land_on_the_file_s_offsets() 
     fixed = apply_edits(text, list(found.fix.edits))
     assert fixed.startswith("import torch\n\n\n" + unrelated)
     assert "log_softmax(logits, dim=-1)" in fixed.splitlines()[row - 1]
+
+
+def test_a_file_no_rule_can_fire_in_goes_no_further() -> None:
+    """Its triggers are there (a softmax, a division) but no statement is a site any rule
+    reports at: nothing is left for LibCST to parse, not even the imports."""
+    quiet = ("import torch\n\n\ndef attend(q, k):\n"
+             "    return torch.softmax(q @ k.T / 8, dim=-1)\n")
+    assert narrowing.candidates(RULES, narrowing.text_tokens(quiet, RULES))
+    assert narrowing.narrow(quiet, ast.parse(quiet), RULES) is None
+    guessed = quiet.replace(", dim=-1", "")  # SL103's site: a softmax given no axis
+    narrowed = narrowing.narrow(guessed, ast.parse(guessed), RULES)
+    assert narrowed is not None and "def attend" in narrowed.text

@@ -26,6 +26,7 @@ import ast
 import bisect
 import functools
 import re
+from itertools import repeat
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
@@ -326,6 +327,8 @@ def narrow(text: str, tree: ast.Module, rules: Sequence[type[Rule]],
         return None
     kept = keep_statements(tree, per_statement, rules)
     masked = mask(text, tree, kept, rules, aliases, lent, functions=functions)
+    if masked == NONE_CAN_FIRE:
+        return None
     if masked is None:
         return Narrowed(rules, text, text)
     return Narrowed(rules, masked, squeezed(text, masked))
@@ -372,6 +375,8 @@ def squeezed(text: str, masked: str) -> str:
 # on the original text unchanged.
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+# What `mask` says of a file no rule can fire anywhere in (a text is never empty there).
+NONE_CAN_FIRE = ""
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _SCOPES = (*_FUNCTIONS, ast.ClassDef, ast.Lambda)
 # Calls that grow a list: `scores.append(s)` binds `scores` again (`patterns._appended`).
@@ -397,8 +402,8 @@ def mask(text: str, tree: ast.Module, kept: set[int], rules: Sequence[type[Rule]
          aliases: dict[str, str], lent: Mapping[str, frozenset[str]] | None = None,
          functions: bool = True) -> str | None:
     """The text with the top-level statements not in `kept`, and (with `functions`) the
-    functions and methods no rule needs, blanked; None when nothing would be blanked.
-    `aliases` maps `from m import a as b`'s `b` to `a` (`statement_tokens` finds them);
+    functions and methods no rule needs, blanked; None when nothing would be blanked;
+    `NONE_CAN_FIRE` when no statement is one a rule can fire in. `aliases` maps `from m import a as b`'s `b` to `a` (`statement_tokens` finds them);
     `lent`, an imported name to the tokens of what it makes (`scorelint.engine.project`)."""
     lines = _LINE.findall(text)
     dropped: list[tuple[int, int, int | None]] = []  # first row, last row, `pass` row
@@ -408,6 +413,8 @@ def mask(text: str, tree: ast.Module, kept: set[int], rules: Sequence[type[Rule]
         return _blanked(lines, dropped) if dropped else None
     flow = _Flow(tree, kept, rules, aliases, lent or {})
     whole, sliced = flow.needed(rules)
+    if not whole and not sliced:
+        return NONE_CAN_FIRE
     needed = whole | set(sliced)
     for unit, statements in sliced.items():
         node = flow.units[unit].node
@@ -867,13 +874,20 @@ class _Flow:
         while stack:
             node, cut = stack.pop()
             limits.check_time()
+            kind = type(node)
+            if kind is ast.Name:  # most nodes: a name or a constant, with nothing below
+                if type(node.ctx) is ast.Load:
+                    key = self._read(node.id, unit)
+                    reads.add(key)
+                    if not cut:
+                        value_reads.add(key)
+                continue
+            if kind is ast.Constant:
+                continue
             children = True  # walk the node's children (else a branch below has)
             found_tokens: set[str] = set()
             found_reads: set[Key] = set()
-            if isinstance(node, ast.Name):
-                if isinstance(node.ctx, ast.Load):
-                    found_reads.add(self._read(node.id, unit))
-            elif isinstance(node, ast.Attribute):
+            if isinstance(node, ast.Attribute):
                 member = self._member(node, unit)
                 if member is not None and isinstance(node.ctx, ast.Load):
                     found_reads.add(member)
@@ -967,7 +981,7 @@ class _Flow:
                 self._bind(returns, *walk_once(node.value, cut), unit)
                 children = False
             if children and not isinstance(node, (ast.Call, ast.Subscript, ast.Lambda)):
-                stack.extend((child, cut) for child in ast_children(node))
+                stack.extend(zip(ast_children(node), repeat(cut)))
             tokens |= found_tokens
             reads |= found_reads
             if not cut:
@@ -1138,8 +1152,8 @@ class _Flow:
         """The units holding a statement some rule can fire in (kept whole), and for each
         unit kept only because it binds a key such a statement reads (directly or through
         other keys), the statements to keep: those bindings and, inside the unit, the
-        bindings they read in turn."""
-        whole: set[int] = {0}
+        bindings they read in turn. Both empty: no rule can fire anywhere."""
+        whole: set[int] = set()
         frontier: list[Key] = []
         for index, unit in enumerate(self.units):
             limits.check_time()
