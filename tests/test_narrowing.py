@@ -271,6 +271,25 @@ def module_with_dim():
     assert {"guessed", "told_none", "over_batch", "unseen", "module"} <= kept
 
 
+def test_an_operator_site_can_need_the_literal_one_beside_it() -> None:
+    """SL207 reports `1 - exp(a)` and `exp(a) - 1`, never `exp(a) - b`."""
+    text = '''import torch
+
+
+def shifted(a, b):
+    return torch.exp(a) - b
+
+
+def complement(lp):
+    return 1 - torch.exp(lp)
+
+
+def expm1_by_hand(lp):
+    return torch.exp(lp) - 1.0
+'''
+    assert _kept(text) == {"complement", "expm1_by_hand"}
+
+
 def test_the_closure_carries_tokens_through_chains_and_loops() -> None:
     """Each key gets the tokens of every key it reads, directly or not; keys that read
     each other (a loop of bindings) share one set; a key read by none still closes."""

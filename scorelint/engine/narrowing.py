@@ -525,13 +525,13 @@ class _Site:
     """An operation some rule reports at (`Rule.anchors`: `log(...)`, `a / b`, `x += y`):
     its token, and the tokens and reads of what it is applied to, itself included (the
     operands, a method's object, the whole statement for an augmented assignment); a
-    call's node, for what its own arguments say (`Rule.anchor_arguments`)."""
+    call's or an operator's node, for what its own operands say (`Rule.anchor_arguments`)."""
 
-    __slots__ = ("token", "tokens", "reads", "call")
+    __slots__ = ("token", "tokens", "reads", "node")
 
     def __init__(self, token: str, tokens: set[str], reads: set[Key],
-                 call: ast.Call | None = None) -> None:
-        self.token, self.tokens, self.reads, self.call = token, tokens, reads, call
+                 node: ast.Call | ast.BinOp | None = None) -> None:
+        self.token, self.tokens, self.reads, self.node = token, tokens, reads, node
 
 
 # What a site call's own arguments must show for a rule to report there
@@ -539,6 +539,7 @@ class _Site:
 # alone, without knowing the framework (`F.softmax(x, 1)` and `x.softmax(1)` look alike).
 NO_AXIS = "no axis"  # no `dim` / `axis` given (or `None`): the framework guesses one
 AXIS_ZERO = "axis 0"  # the literal axis 0 given
+ONE_SIDE = "1 on a side"  # an operator with the literal 1 (or 1.0) on a side: `1 - x`
 
 
 def _hidden(call: ast.Call) -> bool:
@@ -566,11 +567,16 @@ def _axis_zero(call: ast.Call) -> bool:
     return _hidden(call) or any(_is_constant(value, 0) for value in (*call.args, *_named_axes(call)))
 
 
+def _one_side(node: ast.BinOp) -> bool:
+    return any(isinstance(side, ast.Constant) and type(side.value) in (int, float)
+               and side.value == 1 for side in (node.left, node.right))
+
+
 def _is_constant(node: ast.expr, value: object) -> bool:
     return isinstance(node, ast.Constant) and type(node.value) is type(value) and node.value == value
 
 
-ARGUMENT_TESTS = {NO_AXIS: _no_axis, AXIS_ZERO: _axis_zero}
+ARGUMENT_TESTS = {NO_AXIS: _no_axis, AXIS_ZERO: _axis_zero, ONE_SIDE: _one_side}
 
 
 class _Flow:
@@ -949,7 +955,7 @@ class _Flow:
                     self._divisors |= self._top(node.right, unit)
                 symbol = BINOPS.get(type(node.op))
                 if symbol in self.site_names:  # `p / T`: a site, with both operands
-                    at = _Site(symbol, {symbol}, set())
+                    at = _Site(symbol, {symbol}, set(), node)
                     walk_once(node.left, cut, at)
                     walk_once(node.right, cut, at)
                     self._sites.append(at)
@@ -1241,7 +1247,7 @@ class _Flow:
             if site.token not in rule.anchors:
                 continue
             test = rule.anchor_arguments.get(site.token)
-            if test is not None and site.call is not None and not ARGUMENT_TESTS[test](site.call):
+            if test is not None and site.node is not None and not ARGUMENT_TESTS[test](site.node):
                 continue
             cone = self.cone(site.tokens, site.reads)
             if all(cone & group for group in self.groups[rule]):

@@ -97,8 +97,8 @@ class Rule(cst.BatchableCSTVisitor):
     # or in a statement calling a module an anchor makes (`self.sm = nn.Softmax(1)`).
     # A rule with both `anchors` and `divisor` is reported at either.
     anchors: ClassVar[tuple[str, ...]] = ()
-    # What an anchor call's own arguments must show (`narrowing.NO_AXIS`, `AXIS_ZERO`), by
-    # anchor: SL103 reports only a softmax given no axis.
+    # What an anchor's own operands must show, by anchor (`narrowing.ARGUMENT_TESTS`):
+    # SL103 reports only a softmax given no axis, SL207 only `1 - x` or `x - 1`.
     anchor_arguments: ClassVar[Mapping[str, str]] = {}
     flagged: ClassVar[tuple[Flagged, ...]] = ()
     clean: ClassVar[tuple[Clean, ...]] = ()
