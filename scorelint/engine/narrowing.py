@@ -861,24 +861,36 @@ class _Flow:
         value_tokens: set[str] = set()
         value_reads: set[Key] = set()
 
-        def walk_once(expr: ast.AST, cut: bool, at: _Site | None = None) -> tuple[set[str], set[Key]]:
-            """`expr` walked on its own, once, and counted here as a child would be (and as
-            an operand of the site `at`); what its value is computed from (for a binding
-            made from it, as a walrus). Walking it again as a child would cost 2^n on nesting."""
+        # The sites whose operands are being walked: each gets what is found below it. A
+        # site is closed by a marker pushed before its operands: `(site, None)`.
+        open_sites: list[_Site] = []
+
+        def walk_once(expr: ast.AST, cut: bool) -> tuple[set[str], set[Key]]:
+            """`expr` walked on its own, once, and counted here as a child would be; what
+            its value is computed from (for a binding made from it, as a walrus). Walking
+            it again as a child would cost 2^n on nesting."""
             found = self._sources([expr], unit, returns)
             tokens.update(found[0])
             reads.update(found[1])
             if not cut:
                 value_tokens.update(found[2])
                 value_reads.update(found[3])
-            if at is not None:
-                at.tokens |= found[0]
-                at.reads |= found[1]
+            for site in open_sites:
+                site.tokens |= found[0]
+                site.reads |= found[1]
             return found[2], found[3]
+
+        def open_site(site: _Site) -> None:
+            open_sites.append(site)
+            stack.append((site, None))  # type: ignore[arg-type]
+            self._sites.append(site)
 
         stack: list[tuple[ast.AST, bool]] = [(expr, False) for expr in exprs]
         while stack:
             node, cut = stack.pop()
+            if cut is None:  # a site's operands are all walked
+                open_sites.pop()
+                continue
             limits.check_time()
             kind = type(node)
             if kind is ast.Name:  # most nodes: a name or a constant, with nothing below
@@ -887,6 +899,8 @@ class _Flow:
                     reads.add(key)
                     if not cut:
                         value_reads.add(key)
+                    for site in open_sites:
+                        site.reads.add(key)
                 continue
             if kind is ast.Constant:
                 continue
@@ -911,41 +925,33 @@ class _Flow:
                 # to is kept apart.
                 named = self.aliases.get(name, name) if name is not None else None
                 token = named if named in self.site_names else name
-                at = _Site(token, set(found_tokens), set(found_reads), node) \
-                    if token in self.site_names else None
-                if at is None:
-                    stack.append((node.func, cut))
-                else:
-                    walk_once(node.func, cut, at)
+                if token in self.site_names:
+                    open_site(_Site(token, set(), set(), node))
+                stack.append((node.func, cut))
                 if name in self.returns:
                     # A call of the module's own function or method: each argument, walked
                     # once, flows into its parameter.
                     method = isinstance(node.func, ast.Attribute)
                     for position, arg in enumerate(node.args):
                         place = None if isinstance(arg, ast.Starred) else position
-                        self._passed.append((name, place, None, method,
-                                             *walk_once(arg, opaque, at), unit, self._current))
+                        self._passed.append((name, place, None, method, *walk_once(arg, opaque),
+                                             unit, self._current))
                     for keyword in node.keywords:
                         self._passed.append((name, None, keyword.arg, method,
-                                             *walk_once(keyword.value, opaque, at), unit,
+                                             *walk_once(keyword.value, opaque), unit,
                                              self._current))
                 elif name in _MUTATORS and isinstance(node.func, ast.Attribute) \
                         and isinstance(node.func.value, ast.Name):  # `xs.append(v)`
                     grown: tuple[set[str], set[Key]] = (set(), set())
                     for arg in node.args:
-                        found = walk_once(arg, opaque, at)
+                        found = walk_once(arg, opaque)
                         grown[0].update(found[0])
                         grown[1].update(found[1])
                     self._bind(self._bound(node.func.value.id, unit), *grown, unit)
                     stack.extend((keyword.value, opaque) for keyword in node.keywords)
-                elif at is not None:
-                    for part in (*node.args, *(keyword.value for keyword in node.keywords)):
-                        walk_once(part, opaque, at)
                 else:
                     stack.extend((keyword.value, opaque) for keyword in node.keywords)
                     stack.extend((arg, opaque) for arg in node.args)
-                if at is not None:
-                    self._sites.append(at)
             elif isinstance(node, ast.Subscript):
                 stack.append((node.value, cut))
                 stack.append((node.slice, True))
@@ -955,18 +961,10 @@ class _Flow:
                     self._divisors |= self._top(node.right, unit)
                 symbol = BINOPS.get(type(node.op))
                 if symbol in self.site_names:  # `p / T`: a site, with both operands
-                    at = _Site(symbol, {symbol}, set(), node)
-                    walk_once(node.left, cut, at)
-                    walk_once(node.right, cut, at)
-                    self._sites.append(at)
-                    children = False
+                    open_site(_Site(symbol, set(), set(), node))
             elif isinstance(node, ast.Compare) and COMPARED in self.site_names \
                     and any(isinstance(op, _ORDERS) for op in node.ops):
-                at = _Site(COMPARED, {COMPARED}, set())  # `score_a > score_b`
-                for part in (node.left, *node.comparators):
-                    walk_once(part, cut, at)
-                self._sites.append(at)
-                children = False
+                open_site(_Site(COMPARED, {COMPARED}, set()))  # `score_a > score_b`
             elif isinstance(node, ast.Lambda):
                 inner = ("R", None, "<lambda>")
                 self._nested += 1
@@ -993,6 +991,9 @@ class _Flow:
             if not cut:
                 value_tokens |= found_tokens
                 value_reads |= found_reads
+            for site in open_sites:
+                site.tokens |= found_tokens
+                site.reads |= found_reads
         return (tokens & self.interesting, reads, value_tokens & self.interesting, value_reads)
 
     def _call(self, node: ast.Call, unit: int, tokens: set[str], reads: set[Key]) -> str | None:
