@@ -363,7 +363,10 @@ def squeezed(text: str, masked: str) -> str:
 #   through other keys, calls of the module's functions and methods (their returns)
 #   and of its classes (their `forward` / `__call__` / `call`), flow-insensitively;
 # - a rule can fire in a statement only if its cone meets every trigger group of the
-#   rule (the triggers are each rule's necessary tokens, `Rule.triggers`);
+#   rule (the triggers are each rule's necessary tokens, `Rule.triggers`), and, for a
+#   rule that declares where it reports (`Rule.anchors`), only at such a site (a call,
+#   an operator, a comparison) whose own operands' cone does, with the arguments the
+#   rule needs there (`Rule.anchor_arguments`);
 # - a function or method is kept when one of its statements passes, or when it binds
 #   a key such a statement's cone reaches (the summaries follow values there, and a
 #   fact such as "`self.eps` is 1e-8" needs every binding); the rest is dropped.
