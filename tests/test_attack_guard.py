@@ -9,12 +9,14 @@ can kill the interpreter (an abort) go through a subprocess.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -228,6 +230,62 @@ def test_the_clock_is_read_at_the_first_check_and_then_every_few(
     with limits.deadline(10), pytest.raises(limits.OverBudget):
         now[0] += 11
         limits.check_time()  # a new deadline's first check reads the clock
+
+
+def test_the_collector_rests_through_a_check_and_comes_back_after(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A check makes millions of short-lived objects; the cyclic collector walking them
+    again and again was 15-20% of a cold check. It is off while a file is checked and on
+    again after, also when the check fails."""
+    seen: list[bool] = []
+    real = engine.lint
+
+    def spy(*args: object) -> object:
+        seen.append(gc.isenabled())
+        return real(*args)
+
+    monkeypatch.setattr(engine, "lint", spy)
+    path = tmp_path / "s.py"
+    path.write_text("import numpy as np\np = np.exp(x) / np.exp(x).sum()\n", encoding="utf-8")
+    options = pipeline.Options(codes=tuple(r.code for r in all_rules()))
+    assert gc.isenabled()
+    pipeline.check_file(str(path), options)
+    assert seen == [False] and gc.isenabled()
+
+    def broken(*args: object) -> object:
+        raise ValueError("boom")
+
+    monkeypatch.setattr(engine, "lint", broken)
+    assert pipeline.check_file(str(path), options).findings[0].code == ERROR_CODE
+    assert gc.isenabled()
+
+
+def test_threads_pausing_the_collector_do_not_turn_it_back_on_under_each_other() -> None:
+    """The language server checks in threads: the first one out must not turn the
+    collector on while another is still inside; a caller that had it off keeps it off."""
+    inside, leave = threading.Event(), threading.Event()
+
+    def long_check() -> None:
+        with limits.collector_paused():
+            inside.set()
+            leave.wait(10)
+
+    other = threading.Thread(target=long_check)
+    other.start()
+    inside.wait(10)
+    with limits.collector_paused():
+        assert not gc.isenabled()
+    assert not gc.isenabled()  # the other thread is still inside
+    leave.set()
+    other.join()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with limits.collector_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_the_time_budget_comes_from_the_environment(

@@ -192,7 +192,7 @@ def check_file(path: str, options: Options, given: bytes | str | None = None,
 def _within_budget(path: str, options: Options, given: bytes | str | None,
                    checked: FileOutcome | None, fixed: FixResult | None = None) -> FileOutcome:
     budget = options.time_budget if options.time_budget is not None else limits.time_budget()
-    with limits.deadline(budget):
+    with limits.deadline(budget), limits.collector_paused():
         return _check(path, options, given, checked, fixed)
 
 
