@@ -271,6 +271,43 @@ def module_with_dim():
     assert {"guessed", "told_none", "over_batch", "unseen", "module"} <= kept
 
 
+def test_a_site_spread_over_its_statement_is_judged_on_the_statement() -> None:
+    """SL401 reports a model given hand-shifted `labels=`, a same-module helper given logits
+    and ids, and `lp[t, ids[t]]`: sites whose operands are the whole statement. A
+    statement reading log-probs with none of its sites is not one."""
+    text = '''import torch
+
+
+def logps(logits, ids):
+    return torch.log_softmax(logits, -1).gather(-1, ids[..., None])
+
+
+def double_shift(model, ids):
+    lp = torch.log_softmax(model(ids).logits, -1)
+    return model(ids[:, :-1], labels=ids[:, 1:]).loss
+
+
+def helper_call(model, ids):
+    return logps(model(ids).logits, ids)
+
+
+def by_index(model, ids, t):
+    lp = torch.log_softmax(model(ids).logits, -1)
+    return lp[0, t, ids[0, t]]
+
+
+def no_site(model, ids):
+    lp = torch.log_softmax(model(ids).logits, -1)
+    return lp.argmax(-1)
+'''
+    (rule,) = [r for r in RULES if r.code == "SL401"]
+    tree = ast.parse(text)
+    masked = narrowing.mask(text, tree, set(range(len(tree.body))), [rule], {}) or text
+    kept = {node.name for node in ast.walk(ast.parse(masked)) if isinstance(node, ast.FunctionDef)}
+    assert {"logps", "double_shift", "helper_call", "by_index"} <= kept
+    assert "no_site" not in kept
+
+
 def test_an_operator_site_can_need_the_literal_one_beside_it() -> None:
     """SL207 reports `1 - exp(a)` and `exp(a) - 1`, never `exp(a) - b`."""
     text = '''import torch

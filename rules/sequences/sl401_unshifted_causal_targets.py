@@ -5,12 +5,14 @@ from __future__ import annotations
 import libcst as cst
 
 from scorelint.base.findings import Applicability, FixAvailability
+from scorelint.engine.narrowing import DOUBLE_INDEX, HELPER_CALL, LABELS_KEYWORD
 from scorelint.engine.rule import Clean, Flagged, Rule
 from scorelint.model import origins, patterns, roles, walk
 from scorelint.model import vocabulary as vocab
 from scorelint.model.proposal import FixSpec, Replace
 
 _GATHERS = frozenset({"gather", "take_along_axis", "take_along_dim"})
+_REDUCTIONS = frozenset({"sum", "mean", "fsum", "nansum"})
 
 
 class UnshiftedCausalTargets(Rule):
@@ -82,6 +84,10 @@ class UnshiftedCausalTargets(Rule):
     applicability = Applicability.UNSAFE
     # A helper that gathers its arguments' log_softmax is read where it is called.
     follows = ("log_softmax", "select")
+    # Reported at a gather or a token loss, a sum of shifted scores (its mask), a model
+    # given hand-shifted `labels=`, a helper given logits and ids, `lp[t, ids[t]]`.
+    anchors = (*sorted(_GATHERS), *vocab.loss_names(vocab.CROSS_ENTROPY, vocab.NLL),
+               *sorted(_REDUCTIONS), LABELS_KEYWORD, HELPER_CALL, DOUBLE_INDEX)
     triggers = (("gather", "take_along_axis", "take_along_dim", "cross_entropy",
                  "CrossEntropyLoss", "nll_loss", "log_softmax"),
                 ("log_softmax", "softmax", "log", "cross_entropy", "CrossEntropyLoss", "nll_loss"))
@@ -650,7 +656,6 @@ def _shifts(ctx, node: cst.BaseExpression) -> list[int] | None:
     return found
 
 
-_REDUCTIONS = frozenset({"sum", "mean", "fsum", "nansum"})
 
 
 def _unshifting_pairs(ctx, helper: cst.FunctionDef, call: cst.Call

@@ -50,6 +50,14 @@ BINOPS = {ast.Div: "/", ast.Mult: "*", ast.MatMult: "@", ast.Sub: "-", ast.Add: 
 # What `Rule.anchors` calls an ordering comparison (`a < b`, `a >= b`): never a trigger.
 COMPARED = "<"
 _ORDERS = (ast.Lt, ast.Gt, ast.LtE, ast.GtE)
+# Sites whose cone is their whole statement's (what they are applied to is spread over
+# it): a call of one of the module's own functions with two or more positional
+# arguments, and an index holding an index of the same place (`lp[b, t, ids[b, t]]`).
+HELPER_CALL = "helper(a, b)"
+DOUBLE_INDEX = "x[i, y[i]]"
+# A call given `labels=`: a site of every statement of its function (SL401 judges a model
+# given hand-shifted labels when the function also computes log-probs, elsewhere).
+LABELS_KEYWORD = "labels="
 
 
 @functools.lru_cache(maxsize=256)
@@ -509,6 +517,7 @@ class _Unit:
         self.declared: set[str] = set()  # `global` / `nonlocal` names
         # Each statement's own tokens and the keys it reads: where a finding may sit.
         self.statements: list[_Statement] = []
+        self.sites: set[str] = set()  # sites of every statement (`LABELS_KEYWORD`)
 
 
 class _Statement:
@@ -620,6 +629,7 @@ class _Flow:
         self._divisors: set[str | Key] = set()  # of the statement being walked
         self._callees: set[str | Key] = set()
         self._sites: list[_Site] = []
+        self._whole_sites: set[str] = set()  # of the statement being walked
         self._divide_names = frozenset(vocab.call_names("divide"))
         # Which statement binds each key, and what each statement reads (by `id`): to keep
         # only the statements of a function that its bindings needed elsewhere rest on.
@@ -826,6 +836,7 @@ class _Flow:
         outer, self._divisors = self._divisors, divisors or set()
         outer_callees, self._callees = self._callees, set()
         outer_sites, self._sites = self._sites, []
+        outer_whole, self._whole_sites = self._whole_sites, set()
         if each is None:
             tokens, reads, value_tokens, value_reads = self._sources(exprs, unit, returns)
         else:
@@ -843,11 +854,13 @@ class _Flow:
                 statement_callees |= self._callees
             self._divisors, self._callees = statement_divisors, statement_callees
         if exprs:
+            sites = [*self._sites, *(_Site(token, tokens, reads) for token in self._whole_sites)]
             self.units[unit].statements.append(
-                _Statement(tokens, reads, self._divisors, self._callees, self._sites))
+                _Statement(tokens, reads, self._divisors, self._callees, sites))
             if self._current is not None:
                 self.statement_reads.setdefault(id(self._current), set()).update(reads)
         self._divisors, self._callees, self._sites = outer, outer_callees, outer_sites
+        self._whole_sites = outer_whole
         return value_tokens, value_reads
 
     def _value(self, exprs: list[ast.AST], unit: int) -> tuple[set[str], set[Key]]:
@@ -930,6 +943,12 @@ class _Flow:
                 token = named if named in self.site_names else name
                 if token in self.site_names:
                     open_site(_Site(token, set(), set(), node))
+                if LABELS_KEYWORD in self.site_names and any(
+                        keyword.arg == "labels" for keyword in node.keywords):
+                    self.units[unit].sites.add(LABELS_KEYWORD)
+                if HELPER_CALL in self.site_names and name in self.returns and sum(
+                        not isinstance(arg, ast.Starred) for arg in node.args) >= 2:
+                    self._whole_sites.add(HELPER_CALL)
                 stack.append((node.func, cut))
                 if name in self.returns:
                     # A call of the module's own function or method: each argument, walked
@@ -958,6 +977,10 @@ class _Flow:
             elif isinstance(node, ast.Subscript):
                 stack.append((node.value, cut))
                 stack.append((node.slice, True))
+                index = node.slice
+                if DOUBLE_INDEX in self.site_names and isinstance(index, ast.Tuple) \
+                        and len(index.elts) >= 2 and isinstance(index.elts[-1], ast.Subscript):
+                    self._whole_sites.add(DOUBLE_INDEX)
             elif isinstance(node, ast.BinOp):
                 found_tokens |= self._symbol(node.op, "")
                 if isinstance(node.op, ast.Div):
@@ -1169,7 +1192,7 @@ class _Flow:
             limits.check_time()
             for statement in unit.statements:
                 cone = self.cone(statement.tokens, statement.reads)
-                if any(self._fires(rule, statement, cone) for rule in rules):
+                if any(self._fires(rule, statement, cone, unit) for rule in rules):
                     whole.add(index)
                     frontier.extend(statement.reads)
         # What a kept statement reads is kept (a fact such as "`self.eps` is 1e-8" needs
@@ -1227,13 +1250,14 @@ class _Flow:
             found |= closed.get(key, 0)
         return found
 
-    def _fires(self, rule: type[Rule], statement: _Statement, cone: int) -> bool:
+    def _fires(self, rule: type[Rule], statement: _Statement, cone: int, unit: _Unit) -> bool:
         """Can `rule` fire in `statement`? Its cone meets every trigger group, it holds
         what the rule reports at (`Rule.anchors`), and it divides by what the rule needs
         there (`Rule.divisor`)."""
         if not all(cone & group for group in self.groups[rule]):
             return False
-        anchored = bool(rule.anchors) and self._anchored(rule, statement)
+        anchored = bool(rule.anchors) and (
+            self._anchored(rule, statement) or not unit.sites.isdisjoint(rule.anchors))
         divided = bool(rule.divisor) and bool(statement.divisors) and not self._calls_at_top(
             statement.divisors).isdisjoint(rule.divisor)
         if rule.anchors and rule.divisor:  # reported at either
