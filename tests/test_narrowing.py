@@ -308,6 +308,37 @@ def no_site(model, ids):
     assert "no_site" not in kept
 
 
+def test_a_site_can_need_a_name_to_reach_it() -> None:
+    """SL104 reads a temperature by name (`Rule.named`): in the divisor itself, through the
+    name bound to it, as an attribute or as a string key; a softmax divided by anything
+    else is not its site."""
+    text = '''import torch
+
+
+def by_norm(x):
+    p = torch.softmax(x, -1)
+    return p / p.norm()
+
+
+def by_parameter(x, temperature):
+    return torch.softmax(x, -1) / temperature
+
+
+def by_bound_name(x, args):
+    scale = args.temp
+    return torch.softmax(x, -1) / scale
+
+
+def by_key(x, cfg):
+    return torch.softmax(x, -1) * (1 / cfg["tau"])
+'''
+    (rule,) = [r for r in RULES if r.code == "SL104"]
+    tree = ast.parse(text)
+    masked = narrowing.mask(text, tree, set(range(len(tree.body))), [rule], {}) or text
+    kept = {node.name for node in ast.walk(ast.parse(masked)) if isinstance(node, ast.FunctionDef)}
+    assert kept == {"by_parameter", "by_bound_name", "by_key"}
+
+
 def test_an_operator_site_can_need_the_literal_one_beside_it() -> None:
     """SL207 reports `1 - exp(a)` and `exp(a) - 1`, never `exp(a) - b`."""
     text = '''import torch

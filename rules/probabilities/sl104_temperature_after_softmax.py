@@ -67,6 +67,7 @@ class TemperatureAfterSoftmax(Rule):
     applicability = Applicability.UNSAFE
     triggers = (vocab.call_names("softmax", "log_softmax"), ("/", "/=", "*", "*=", "**"))
     anchors = ("/", "/=", "*", "*=", "**")
+    named = (facts.TEMPERATURE_NAME, facts.INVERSE_TEMPERATURE_NAME)  # what scales, by name
 
     flagged = (
         Flagged(

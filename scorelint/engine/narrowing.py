@@ -600,6 +600,10 @@ class _Flow:
             | {token for rule in rules for token in rule.anchors}
         # The operations a finding is reported at: each is recorded with its operands.
         self.site_names = frozenset(token for rule in rules for token in rule.anchors)
+        # Identifiers a rule needs at its site (`Rule.named`), each a token when met.
+        self.named = {pattern.pattern: pattern for rule in rules for pattern in rule.named}
+        self.interesting |= set(self.named)
+        self._named_in: dict[str, frozenset[str]] = {}
         # Here, not at import: the text gate (step 1) runs without LibCST or the model.
         from scorelint.model import patterns
         from scorelint.model import vocabulary as vocab
@@ -674,7 +678,9 @@ class _Flow:
         self.bits = {name: 1 << i for i, name in enumerate(sorted(
             self.interesting | {t for rule in rules for group in rule.triggers for t in group}))}
         self.closed = _closure_masks(self.tokens, self.reads, self.bits)
-        self.groups = {rule: tuple(self.mask(group) for group in rule.triggers) for rule in rules}
+        self.groups = {rule: tuple(self.mask(group) for group in rule.triggers)
+                       + ((self.mask(p.pattern for p in rule.named),) if rule.named else ())
+                       for rule in rules}
         self.operators = self.mask(_OPERATORS)
 
     # --- building -------------------------------------------------------------------
@@ -917,8 +923,21 @@ class _Flow:
                         value_reads.add(key)
                     for site in open_sites:
                         site.reads.add(key)
+                    if self.named:
+                        named = self._named_tokens(node.id)
+                        tokens |= named
+                        if not cut:
+                            value_tokens |= named
+                        for site in open_sites:
+                            site.tokens |= named
                 continue
             if kind is ast.Constant:
+                if self.named and isinstance(node.value, str) and node.value.isidentifier():
+                    named = self._named_tokens(node.value)  # `config["temperature"]`
+                    tokens |= named
+                    value_tokens |= named  # the key a subscript is known by
+                    for site in open_sites:
+                        site.tokens |= named
                 continue
             children = True  # walk the node's children (else a branch below has)
             found_tokens: set[str] = set()
@@ -927,6 +946,8 @@ class _Flow:
                 member = self._member(node, unit)
                 if member is not None and isinstance(node.ctx, ast.Load):
                     found_reads.add(member)
+                if self.named:
+                    found_tokens |= self._named_tokens(node.attr)
             elif isinstance(node, ast.Call):
                 name = self._call(node, unit, found_tokens, found_reads)
                 if not isinstance(node.func, ast.Name):  # `self.sm(x)`, `nn.Softmax(1)(x)`
@@ -1021,6 +1042,14 @@ class _Flow:
                 site.tokens |= found_tokens
                 site.reads |= found_reads
         return (tokens & self.interesting, reads, value_tokens & self.interesting, value_reads)
+
+    def _named_tokens(self, identifier: str) -> frozenset[str]:
+        """The `Rule.named` patterns `identifier` matches, as tokens."""
+        found = self._named_in.get(identifier)
+        if found is None:
+            found = self._named_in[identifier] = frozenset(
+                token for token, pattern in self.named.items() if pattern.search(identifier))
+        return found
 
     def _call(self, node: ast.Call, unit: int, tokens: set[str], reads: set[Key]) -> str | None:
         """Record a call's name and the returns it reads; its name."""

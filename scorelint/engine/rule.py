@@ -100,6 +100,9 @@ class Rule(cst.BatchableCSTVisitor):
     # What an anchor's own operands must show, by anchor (`narrowing.ARGUMENT_TESTS`):
     # SL103 reports only a softmax given no axis, SL207 only `1 - x` or `x - 1`.
     anchor_arguments: ClassVar[Mapping[str, str]] = {}
+    # Identifiers (a name, an attribute, a string key) one of which must reach a site
+    # (SL104's temperature, read by name): narrowing meets them as it meets triggers.
+    named: ClassVar[tuple[re.Pattern[str], ...]] = ()
     flagged: ClassVar[tuple[Flagged, ...]] = ()
     clean: ClassVar[tuple[Clean, ...]] = ()
 
