@@ -173,3 +173,35 @@ def test_a_layer_built_outside_init_is_followed(tmp_path: Path) -> None:
         "    def forward(self, x):\n        return self.head(x)\n")
     train = tmp_path / "train.py"
     assert [f.code for f in api.check_source(TRAIN, str(train)).findings] == ["SL303"]
+
+
+def test_the_collector_rests_while_a_module_is_parsed_and_summarised(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A module's `ast` tree (no cycles: freed as it goes) made the cyclic collector walk
+    it and everything the process holds, again and again: a quarter of the index's time
+    on transformers' trainer.py. It is paused for that, and back on after, also when the
+    module cannot be parsed; a collector the caller turned off stays off."""
+    import gc
+
+    summarise = project._summarise
+    seen: list[bool] = []
+
+    def watched(*args: object) -> project.Module:
+        seen.append(gc.isenabled())
+        return summarise(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(project, "_summarise", watched)
+    model, _ = _project(tmp_path, MODEL_SIGMOID)
+    broken = tmp_path / "broken.py"
+    broken.write_text("def f(:\n")
+    project.begin()
+    assert project.load(str(model)) is not None
+    assert seen == [False] and gc.isenabled()
+    assert project.load(str(broken)) is None and gc.isenabled()
+    gc.disable()
+    try:
+        (tmp_path / "other.py").write_text("x = 1\n")
+        assert project.load(str(tmp_path / "other.py")) is not None
+        assert seen == [False, False] and not gc.isenabled()
+    finally:
+        gc.enable()
