@@ -175,6 +175,25 @@ def test_a_layer_built_outside_init_is_followed(tmp_path: Path) -> None:
     assert [f.code for f in api.check_source(TRAIN, str(train)).findings] == ["SL303"]
 
 
+def test_the_names_a_file_imports_are_found_without_parsing_their_modules(
+        tmp_path: Path) -> None:
+    """`Index.names` asks only whether the modules are there: grpo_trainer.py's check
+    parsed 12 modules for it, though origins asked about none of their names."""
+    import libcst as cst
+
+    _project(tmp_path, MODEL_SIGMOID)
+    (tmp_path / "helpers.py").write_text("def unused():\n    return 1\n")
+    train = tmp_path / "train.py"
+    text = TRAIN + "from helpers import unused\nimport helpers as h\n"
+    project.begin()
+    names = project.Index(str(train)).names(cst.parse_module(text))
+    assert names == {"Net", "unused", "h"}
+    assert project.used() == ()  # nothing read, nothing parsed
+    assert str(tmp_path / "helpers.py") not in project._modules
+    # What a name makes is still read when a rule asks: the finding stands.
+    assert [f.code for f in api.check_source(text, str(train)).findings] == ["SL303"]
+
+
 def test_the_collector_rests_while_a_module_is_parsed_and_summarised(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A module's `ast` tree (no cycles: freed as it goes) made the cyclic collector walk

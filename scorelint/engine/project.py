@@ -355,6 +355,12 @@ def _module_at(importer: str, level: int, dotted: str,
     return (module, attribute) if module is not None else None
 
 
+def _found(importer: str, level: int, dotted: str, attribute: str) -> bool:
+    """Is there a file `_module_at` would read for `from <dotted> import <attribute>`?"""
+    return resolve(importer, level, f"{dotted}.{attribute}" if dotted else attribute) \
+        is not None or resolve(importer, level, dotted) is not None
+
+
 def find(importer: str, qualname: str) -> tuple[Module, str] | None:
     """The module-level definition a qualified name read in `importer` stands for:
     `.model.Net` (from `from .model import Net`), `pkg.model.Net`; None when unknown."""
@@ -561,7 +567,9 @@ def _imported_names(importer: str, tree: object) -> set[str]:
                     continue
                 for alias in small.names:
                     name = get_full_name_for_node(alias.name) or ""
-                    if _module_at(importer, level, dotted, name) is not None:
+                    # Found on disk is enough: what the module holds is read only when
+                    # origins asks about the name (`export`), as an unknown is.
+                    if _found(importer, level, dotted, name):
                         found.add(alias.asname.name.value if alias.asname  # type: ignore[union-attr]
                                   else name)
             elif isinstance(small, cst.Import):
