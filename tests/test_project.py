@@ -224,3 +224,27 @@ def test_the_collector_rests_while_a_module_is_parsed_and_summarised(
         assert seen == [False, False] and not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_the_collector_stays_paused_until_the_last_thread_is_done() -> None:
+    """The language server checks documents in threads: one thread done with its module
+    must not turn the collector back on under another still summarising one."""
+    import gc
+    import threading
+
+    inside, leave, seen = threading.Event(), threading.Event(), []
+
+    def second() -> None:
+        with project._collector_paused():
+            inside.set()
+            leave.wait(10)
+            seen.append(gc.isenabled())
+
+    with project._collector_paused():
+        worker = threading.Thread(target=second)
+        worker.start()
+        assert inside.wait(10)
+    assert not gc.isenabled()  # the second thread is still in there
+    leave.set()
+    worker.join(10)
+    assert seen == [False] and gc.isenabled()

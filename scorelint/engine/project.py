@@ -234,15 +234,26 @@ def _collector_paused() -> Iterator[None]:
     ~100k nodes, alive until the summary is made, would make the collector walk them
     (and everything the process holds) again and again, a quarter of the index's time
     on transformers' trainer.py. An `ast` tree has no cycles: it is freed as it goes out
-    of use either way."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
+    of use either way. The first of the threads in here turns it off, if it was on; the
+    last out turns it back on (the language server checks documents in threads)."""
+    global _pausing, _paused
+    with _pause_lock:
+        if _pausing == 0:
+            _paused = gc.isenabled()
+            gc.disable()
+        _pausing += 1
     try:
         yield
     finally:
-        gc.enable()
+        with _pause_lock:
+            _pausing -= 1
+            if _pausing == 0 and _paused:
+                gc.enable()
+
+
+_pause_lock = threading.Lock()
+_pausing = 0  # threads in `_collector_paused`
+_paused = False  # whether the first of them turned the collector off
 
 
 def load(path: str) -> Module | None:
