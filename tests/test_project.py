@@ -248,3 +248,39 @@ def test_the_collector_stays_paused_until_the_last_thread_is_done() -> None:
     leave.set()
     worker.join(10)
     assert seen == [False] and gc.isenabled()
+
+
+@pytest.mark.parametrize("twice", [False, True], ids=["aliases-once", "an-alias-bound-twice"])
+def test_a_summary_maps_the_aliases_a_class_holds_as_a_walk_of_the_whole_module(
+        twice: bool) -> None:
+    """A top-level class's own statement is no longer walked for its tokens (its calls
+    are read from `models`); the from-import aliases it holds still map every other
+    statement's calls back, as `statement_tokens` of the whole module does, also when
+    one alias is bound two ways (the last binding's, in the walk's order)."""
+    import ast
+
+    from scorelint.engine import narrowing
+
+    text = (
+        "from torch import sigmoid as act\n\n\n"
+        "class A:\n"
+        "    from torch.nn.functional import softmax as sm\n\n"
+        "    class Inner:\n"
+        "        from torch import prod as pr\n\n"
+        "    def f(self):\n"
+        "        from torch import exp as ex\n"
+        "        self.x = 1\n\n"
+        "    def f(self):\n"
+        "        return 2\n\n\n"
+        "def g(x):\n"
+        "    return sm(x) + ex(x) + act(x) + pr(x)\n\n\n"
+        "class B:\n"
+        "    def h(self):\n"
+        f"        from torch import {'log' if twice else 'sigmoid'} as act\n\n\n"
+        "h = lambda x: act(x)\n")
+    tree = ast.parse(text)
+    module = project._summarise("m.py", "0", tree)
+    whole = narrowing.statement_tokens(tree)
+    kept = [i for i, stmt in enumerate(tree.body) if not isinstance(stmt, ast.ClassDef)]
+    assert [module.tokens[i] for i in kept] == [whole[i] for i in kept]
+    assert {"softmax", "exp", "prod", "log" if twice else "sigmoid"} <= module.tokens[kept[1]]

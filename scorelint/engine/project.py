@@ -300,10 +300,22 @@ def _summarise(path: str, digest: str, tree: ast.Module) -> Module:
                 for alias in node.names:
                     if alias.asname:
                         imports[alias.asname] = (0, alias.name, None)
-    models = {i: frozenset(_model_tokens(stmt)) for i, stmt in enumerate(tree.body)
+    # A top-level class is read through `models` only: its statement's own tokens are
+    # never asked for, and not walked for again (a quarter of a summary's time on
+    # transformers). What they add to the others' is the from-import aliases the class
+    # holds, which `statement_tokens` maps back in every statement: the walks of
+    # `_model_tokens` collect them. An alias bound two ways is the last binding's, in
+    # the order of a walk of the whole module: that walk is made then.
+    held: dict[str, set[str]] = {}
+    models = {i: frozenset(_model_tokens(stmt, held)) for i, stmt in enumerate(tree.body)
               if isinstance(stmt, ast.ClassDef)}
-    return Module(path, digest, defs, imports, stars, names, narrowing.statement_tokens(tree),
-                  models)
+    aliases = {name: min(originals) for name, originals in held.items()}
+    rest = [ast.Pass() if i in models else stmt for i, stmt in enumerate(tree.body)]
+    tokens = narrowing.statement_tokens(ast.Module(body=rest, type_ignores=[]), aliases)
+    if any(len(originals) > 1 or aliases[name] not in originals
+           for name, originals in held.items()):
+        tokens = narrowing.statement_tokens(tree)
+    return Module(path, digest, defs, imports, stars, names, tokens, models)
 
 
 def locate(module: Module, name: str, depth: int | None = None) -> tuple[Module, str] | None:
@@ -428,18 +440,26 @@ def _name_tokens(module: Module, name: str) -> frozenset[str]:
     return frozenset(found)
 
 
-def _model_tokens(cls: ast.ClassDef) -> set[str]:
+def _model_tokens(cls: ast.ClassDef, aliases: dict[str, set[str]] | None = None) -> set[str]:
     """What calling an instance of `cls` may call, as `origins` follows it: its
     `forward` / `call` / `__call__`, the methods that bind members (the layers they
-    hold), its own statements, and the methods these call."""
+    hold), its own statements, and the methods these call. Each `from x import a as b`
+    in the class is added to `aliases` (b -> {a, ...})."""
     from scorelint.model import vocabulary as vocab
 
+    aliases = {} if aliases is None else aliases
     methods = {s.name: s for s in cls.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))}
     body = [s for s in cls.body if not isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))]
     tokens = set().union(*narrowing.statement_tokens(ast.Module(body=body, type_ignores=[])))
+    for stmt in body:
+        _binds_members(stmt, aliases)  # for its aliases only
+    binds = {}  # every method is walked here (the last of a name is the one kept)
+    for stmt in cls.body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            binds[stmt.name] = _binds_members(stmt, aliases)
     # A member (`self.head = ...`) may be bound in any method: those count too.
     todo = [m for m in (*vocab.FORWARD_NAMES, "__init__") if m in methods]
-    todo += [name for name, method in methods.items() if _binds_members(method)]
+    todo += [name for name, bound in binds.items() if bound]
     done: set[str] = set()
     while todo:
         name = todo.pop()
@@ -452,15 +472,25 @@ def _model_tokens(cls: ast.ClassDef) -> set[str]:
     return tokens
 
 
-def _binds_members(method: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
-    """Does the method bind `self.<x>` (its first parameter's attribute)?"""
-    params = [*method.args.posonlyargs, *method.args.args]
-    if not params:
-        return False
-    own = params[0].arg
-    return any(isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == own
-               for node in ast_walk(method) if isinstance(node, (ast.Assign, ast.AnnAssign))
-               for t in (node.targets if isinstance(node, ast.Assign) else [node.target]))
+def _binds_members(stmt: ast.stmt, aliases: dict[str, set[str]]) -> bool:
+    """Does the method bind `self.<x>` (its first parameter's attribute)? The from-import
+    aliases the statement holds are added to `aliases` on the way."""
+    own = None
+    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        params = [*stmt.args.posonlyargs, *stmt.args.args]
+        own = params[0].arg if params else None
+    binds = False
+    for node in ast_walk(stmt):
+        if isinstance(node, (ast.Assign, ast.AnnAssign)):
+            binds = binds or own is not None and any(
+                isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name)
+                and t.value.id == own
+                for t in (node.targets if isinstance(node, ast.Assign) else [node.target]))
+        elif isinstance(node, ast.ImportFrom):
+            for alias in node.names:
+                if alias.asname:
+                    aliases.setdefault(alias.asname, set()).add(alias.name)
+    return binds
 
 
 def lent_tokens(importer: str, tree: ast.Module, wanted: frozenset[str]) -> dict[str, frozenset[str]]:
