@@ -453,7 +453,7 @@ def _model_tokens(cls: ast.ClassDef, aliases: dict[str, set[str]] | None = None)
     tokens = set().union(*narrowing.statement_tokens(ast.Module(body=body, type_ignores=[])))
     for stmt in body:
         _binds_members(stmt, aliases)  # for its aliases only
-    binds = {}  # every method is walked here (the last of a name is the one kept)
+    binds: dict[str, bool] = {}  # every method is walked here (the last of a name is kept)
     for stmt in cls.body:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
             binds[stmt.name] = _binds_members(stmt, aliases)
