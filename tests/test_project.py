@@ -173,3 +173,114 @@ def test_a_layer_built_outside_init_is_followed(tmp_path: Path) -> None:
         "    def forward(self, x):\n        return self.head(x)\n")
     train = tmp_path / "train.py"
     assert [f.code for f in api.check_source(TRAIN, str(train)).findings] == ["SL303"]
+
+
+def test_the_names_a_file_imports_are_found_without_parsing_their_modules(
+        tmp_path: Path) -> None:
+    """`Index.names` asks only whether the modules are there: grpo_trainer.py's check
+    parsed 12 modules for it, though origins asked about none of their names."""
+    import libcst as cst
+
+    _project(tmp_path, MODEL_SIGMOID)
+    (tmp_path / "helpers.py").write_text("def unused():\n    return 1\n")
+    train = tmp_path / "train.py"
+    text = TRAIN + "from helpers import unused\nimport helpers as h\n"
+    project.begin()
+    names = project.Index(str(train)).names(cst.parse_module(text))
+    assert names == {"Net", "unused", "h"}
+    assert project.used() == ()  # nothing read, nothing parsed
+    assert str(tmp_path / "helpers.py") not in project._modules
+    # What a name makes is still read when a rule asks: the finding stands.
+    assert [f.code for f in api.check_source(text, str(train)).findings] == ["SL303"]
+
+
+def test_the_collector_rests_while_a_module_is_parsed_and_summarised(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A module's `ast` tree (no cycles: freed as it goes) made the cyclic collector walk
+    it and everything the process holds, again and again: a quarter of the index's time
+    on transformers' trainer.py. It is paused for that, and back on after, also when the
+    module cannot be parsed; a collector the caller turned off stays off."""
+    import gc
+
+    summarise = project._summarise
+    seen: list[bool] = []
+
+    def watched(*args: object) -> project.Module:
+        seen.append(gc.isenabled())
+        return summarise(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(project, "_summarise", watched)
+    model, _ = _project(tmp_path, MODEL_SIGMOID)
+    broken = tmp_path / "broken.py"
+    broken.write_text("def f(:\n")
+    project.begin()
+    assert project.load(str(model)) is not None
+    assert seen == [False] and gc.isenabled()
+    assert project.load(str(broken)) is None and gc.isenabled()
+    gc.disable()
+    try:
+        (tmp_path / "other.py").write_text("x = 1\n")
+        assert project.load(str(tmp_path / "other.py")) is not None
+        assert seen == [False, False] and not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_the_collector_stays_paused_until_the_last_thread_is_done() -> None:
+    """The language server checks documents in threads: one thread done with its module
+    must not turn the collector back on under another still summarising one."""
+    import gc
+    import threading
+
+    inside, leave, seen = threading.Event(), threading.Event(), []
+
+    def second() -> None:
+        with project._collector_paused():
+            inside.set()
+            leave.wait(10)
+            seen.append(gc.isenabled())
+
+    with project._collector_paused():
+        worker = threading.Thread(target=second)
+        worker.start()
+        assert inside.wait(10)
+    assert not gc.isenabled()  # the second thread is still in there
+    leave.set()
+    worker.join(10)
+    assert seen == [False] and gc.isenabled()
+
+
+@pytest.mark.parametrize("twice", [False, True], ids=["aliases-once", "an-alias-bound-twice"])
+def test_a_summary_maps_the_aliases_a_class_holds_as_a_walk_of_the_whole_module(
+        twice: bool) -> None:
+    """A top-level class's own statement is no longer walked for its tokens (its calls
+    are read from `models`); the from-import aliases it holds still map every other
+    statement's calls back, as `statement_tokens` of the whole module does, also when
+    one alias is bound two ways (the last binding's, in the walk's order)."""
+    import ast
+
+    from scorelint.engine import narrowing
+
+    text = (
+        "from torch import sigmoid as act\n\n\n"
+        "class A:\n"
+        "    from torch.nn.functional import softmax as sm\n\n"
+        "    class Inner:\n"
+        "        from torch import prod as pr\n\n"
+        "    def f(self):\n"
+        "        from torch import exp as ex\n"
+        "        self.x = 1\n\n"
+        "    def f(self):\n"
+        "        return 2\n\n\n"
+        "def g(x):\n"
+        "    return sm(x) + ex(x) + act(x) + pr(x)\n\n\n"
+        "class B:\n"
+        "    def h(self):\n"
+        f"        from torch import {'log' if twice else 'sigmoid'} as act\n\n\n"
+        "h = lambda x: act(x)\n")
+    tree = ast.parse(text)
+    module = project._summarise("m.py", "0", tree)
+    whole = narrowing.statement_tokens(tree)
+    kept = [i for i, stmt in enumerate(tree.body) if not isinstance(stmt, ast.ClassDef)]
+    assert [module.tokens[i] for i in kept] == [whole[i] for i in kept]
+    assert {"softmax", "exp", "prod", "log" if twice else "sigmoid"} <= module.tokens[kept[1]]

@@ -31,11 +31,13 @@ so a cached result is checked again when one of them changes.
 from __future__ import annotations
 
 import ast
+import contextlib
 import functools
+import gc
 import hashlib
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from scorelint.base import limits, source
@@ -218,11 +220,40 @@ def _read(path: str) -> tuple[Module | None, str | None, str | None] | None:
         raw = source.read_bytes(path)
         digest = hashlib.sha256(raw).hexdigest()
         text = source.decode(raw).text
-        module = _summarise(path, digest, limits.cpython_check(text))
+        with _collector_paused():
+            module = _summarise(path, digest, limits.cpython_check(text))
     except (source.SourceError, limits.Rejected, OSError, ValueError, RecursionError):
         module = None
     _modules[path] = (stamp, module, digest)
     return module, None, digest
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a module's tree is built and summarised: its
+    ~100k nodes, alive until the summary is made, would make the collector walk them
+    (and everything the process holds) again and again, a quarter of the index's time
+    on transformers' trainer.py. An `ast` tree has no cycles: it is freed as it goes out
+    of use either way. The first of the threads in here turns it off, if it was on; the
+    last out turns it back on (the language server checks documents in threads)."""
+    global _pausing, _paused
+    with _pause_lock:
+        if _pausing == 0:
+            _paused = gc.isenabled()
+            gc.disable()
+        _pausing += 1
+    try:
+        yield
+    finally:
+        with _pause_lock:
+            _pausing -= 1
+            if _pausing == 0 and _paused:
+                gc.enable()
+
+
+_pause_lock = threading.Lock()
+_pausing = 0  # threads in `_collector_paused`
+_paused = False  # whether the first of them turned the collector off
 
 
 def load(path: str) -> Module | None:
@@ -269,10 +300,22 @@ def _summarise(path: str, digest: str, tree: ast.Module) -> Module:
                 for alias in node.names:
                     if alias.asname:
                         imports[alias.asname] = (0, alias.name, None)
-    models = {i: frozenset(_model_tokens(stmt)) for i, stmt in enumerate(tree.body)
+    # A top-level class is read through `models` only: its statement's own tokens are
+    # never asked for, and not walked for again (a quarter of a summary's time on
+    # transformers). What they add to the others' is the from-import aliases the class
+    # holds, which `statement_tokens` maps back in every statement: the walks of
+    # `_model_tokens` collect them. An alias bound two ways is the last binding's, in
+    # the order of a walk of the whole module: that walk is made then.
+    held: dict[str, set[str]] = {}
+    models = {i: frozenset(_model_tokens(stmt, held)) for i, stmt in enumerate(tree.body)
               if isinstance(stmt, ast.ClassDef)}
-    return Module(path, digest, defs, imports, stars, names, narrowing.statement_tokens(tree),
-                  models)
+    aliases = {name: min(originals) for name, originals in held.items()}
+    rest = [ast.Pass() if i in models else stmt for i, stmt in enumerate(tree.body)]
+    tokens = narrowing.statement_tokens(ast.Module(body=rest, type_ignores=[]), aliases)
+    if any(len(originals) > 1 or aliases[name] not in originals
+           for name, originals in held.items()):
+        tokens = narrowing.statement_tokens(tree)
+    return Module(path, digest, defs, imports, stars, names, tokens, models)
 
 
 def locate(module: Module, name: str, depth: int | None = None) -> tuple[Module, str] | None:
@@ -335,6 +378,12 @@ def _module_at(importer: str, level: int, dotted: str,
     return (module, attribute) if module is not None else None
 
 
+def _found(importer: str, level: int, dotted: str, attribute: str) -> bool:
+    """Is there a file `_module_at` would read for `from <dotted> import <attribute>`?"""
+    return resolve(importer, level, f"{dotted}.{attribute}" if dotted else attribute) \
+        is not None or resolve(importer, level, dotted) is not None
+
+
 def find(importer: str, qualname: str) -> tuple[Module, str] | None:
     """The module-level definition a qualified name read in `importer` stands for:
     `.model.Net` (from `from .model import Net`), `pkg.model.Net`; None when unknown."""
@@ -391,18 +440,26 @@ def _name_tokens(module: Module, name: str) -> frozenset[str]:
     return frozenset(found)
 
 
-def _model_tokens(cls: ast.ClassDef) -> set[str]:
+def _model_tokens(cls: ast.ClassDef, aliases: dict[str, set[str]] | None = None) -> set[str]:
     """What calling an instance of `cls` may call, as `origins` follows it: its
     `forward` / `call` / `__call__`, the methods that bind members (the layers they
-    hold), its own statements, and the methods these call."""
+    hold), its own statements, and the methods these call. Each `from x import a as b`
+    in the class is added to `aliases` (b -> {a, ...})."""
     from scorelint.model import vocabulary as vocab
 
+    aliases = {} if aliases is None else aliases
     methods = {s.name: s for s in cls.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))}
     body = [s for s in cls.body if not isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))]
     tokens = set().union(*narrowing.statement_tokens(ast.Module(body=body, type_ignores=[])))
+    for stmt in body:
+        _binds_members(stmt, aliases)  # for its aliases only
+    binds: dict[str, bool] = {}  # every method is walked here (the last of a name is kept)
+    for stmt in cls.body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            binds[stmt.name] = _binds_members(stmt, aliases)
     # A member (`self.head = ...`) may be bound in any method: those count too.
     todo = [m for m in (*vocab.FORWARD_NAMES, "__init__") if m in methods]
-    todo += [name for name, method in methods.items() if _binds_members(method)]
+    todo += [name for name, bound in binds.items() if bound]
     done: set[str] = set()
     while todo:
         name = todo.pop()
@@ -415,15 +472,25 @@ def _model_tokens(cls: ast.ClassDef) -> set[str]:
     return tokens
 
 
-def _binds_members(method: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
-    """Does the method bind `self.<x>` (its first parameter's attribute)?"""
-    params = [*method.args.posonlyargs, *method.args.args]
-    if not params:
-        return False
-    own = params[0].arg
-    return any(isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == own
-               for node in ast_walk(method) if isinstance(node, (ast.Assign, ast.AnnAssign))
-               for t in (node.targets if isinstance(node, ast.Assign) else [node.target]))
+def _binds_members(stmt: ast.stmt, aliases: dict[str, set[str]]) -> bool:
+    """Does the method bind `self.<x>` (its first parameter's attribute)? The from-import
+    aliases the statement holds are added to `aliases` on the way."""
+    own = None
+    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        params = [*stmt.args.posonlyargs, *stmt.args.args]
+        own = params[0].arg if params else None
+    binds = False
+    for node in ast_walk(stmt):
+        if isinstance(node, (ast.Assign, ast.AnnAssign)):
+            binds = binds or own is not None and any(
+                isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name)
+                and t.value.id == own
+                for t in (node.targets if isinstance(node, ast.Assign) else [node.target]))
+        elif isinstance(node, ast.ImportFrom):
+            for alias in node.names:
+                if alias.asname:
+                    aliases.setdefault(alias.asname, set()).add(alias.name)
+    return binds
 
 
 def lent_tokens(importer: str, tree: ast.Module, wanted: frozenset[str]) -> dict[str, frozenset[str]]:
@@ -541,7 +608,9 @@ def _imported_names(importer: str, tree: object) -> set[str]:
                     continue
                 for alias in small.names:
                     name = get_full_name_for_node(alias.name) or ""
-                    if _module_at(importer, level, dotted, name) is not None:
+                    # Found on disk is enough: what the module holds is read only when
+                    # origins asks about the name (`export`), as an unknown is.
+                    if _found(importer, level, dotted, name):
                         found.add(alias.asname.name.value if alias.asname  # type: ignore[union-attr]
                                   else name)
             elif isinstance(small, cst.Import):
