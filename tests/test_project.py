@@ -226,30 +226,6 @@ def test_the_collector_rests_while_a_module_is_parsed_and_summarised(
         gc.enable()
 
 
-def test_the_collector_stays_paused_until_the_last_thread_is_done() -> None:
-    """The language server checks documents in threads: one thread done with its module
-    must not turn the collector back on under another still summarising one."""
-    import gc
-    import threading
-
-    inside, leave, seen = threading.Event(), threading.Event(), []
-
-    def second() -> None:
-        with project._collector_paused():
-            inside.set()
-            leave.wait(10)
-            seen.append(gc.isenabled())
-
-    with project._collector_paused():
-        worker = threading.Thread(target=second)
-        worker.start()
-        assert inside.wait(10)
-    assert not gc.isenabled()  # the second thread is still in there
-    leave.set()
-    worker.join(10)
-    assert seen == [False] and gc.isenabled()
-
-
 @pytest.mark.parametrize("twice", [False, True], ids=["aliases-once", "an-alias-bound-twice"])
 def test_a_summary_maps_the_aliases_a_class_holds_as_a_walk_of_the_whole_module(
         twice: bool) -> None:

@@ -31,13 +31,11 @@ so a cached result is checked again when one of them changes.
 from __future__ import annotations
 
 import ast
-import contextlib
 import functools
-import gc
 import hashlib
 import os
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from scorelint.base import limits, source
@@ -220,40 +218,13 @@ def _read(path: str) -> tuple[Module | None, str | None, str | None] | None:
         raw = source.read_bytes(path)
         digest = hashlib.sha256(raw).hexdigest()
         text = source.decode(raw).text
-        with _collector_paused():
+        # A module's tree lives until it is summarised: the collector rests meanwhile.
+        with limits.collector_paused():
             module = _summarise(path, digest, limits.cpython_check(text))
     except (source.SourceError, limits.Rejected, OSError, ValueError, RecursionError):
         module = None
     _modules[path] = (stamp, module, digest)
     return module, None, digest
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection while a module's tree is built and summarised: its
-    ~100k nodes, alive until the summary is made, would make the collector walk them
-    (and everything the process holds) again and again, a quarter of the index's time
-    on transformers' trainer.py. An `ast` tree has no cycles: it is freed as it goes out
-    of use either way. The first of the threads in here turns it off, if it was on; the
-    last out turns it back on (the language server checks documents in threads)."""
-    global _pausing, _paused
-    with _pause_lock:
-        if _pausing == 0:
-            _paused = gc.isenabled()
-            gc.disable()
-        _pausing += 1
-    try:
-        yield
-    finally:
-        with _pause_lock:
-            _pausing -= 1
-            if _pausing == 0 and _paused:
-                gc.enable()
-
-
-_pause_lock = threading.Lock()
-_pausing = 0  # threads in `_collector_paused`
-_paused = False  # whether the first of them turned the collector off
 
 
 def load(path: str) -> Module | None:
