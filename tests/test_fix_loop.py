@@ -6,14 +6,17 @@ counted with recorders on the engine, never timed."""
 from __future__ import annotations
 
 import ast
+import gc
 import sys
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 
 import libcst as cst
 import pytest
 
 from scorelint.base import limits
 from scorelint.engine import fixes, tidy
+from scorelint.run import runner
 from scorelint.engine.registry import all_rules
 
 # The fix of `np.log(prod)` leaves `prod = ...` dead: the tidied text is not the fixed one.
@@ -170,3 +173,26 @@ def test_the_module_before_the_fixes_is_walked_only_when_an_import_may_have_died
     assert "prod =" not in result.text and "import numpy as np" in result.text
     original = ast.dump(ast.parse(TIDIED))
     assert walked and all(ast.dump(tree) != original for tree in walked)
+
+
+def _collector_in_worker() -> tuple[int, int]:
+    """In a pool worker: how many objects the collector leaves alone (frozen), and how
+    many a collection of a cycle made here frees."""
+    cycle: list[object] = []
+    cycle.append(cycle)
+    del cycle
+    return gc.get_freeze_count(), gc.collect()
+
+
+def test_a_worker_does_not_collect_what_it_inherited_but_collects_its_own() -> None:
+    """A --diff run's workers are forked from a parent holding the engine and the cached
+    outcome of every file: before, each full collection in a worker walked all of it again
+    (~0.06 s each, a tenth of the workers' CPU on the corpus). Frozen at the worker's
+    start; the collector still runs for what the worker makes (never disabled: a file's
+    cycles must not pile up against the memory budget)."""
+    inherited = [[i] for i in range(10_000)]  # noqa: F841  (held across the fork)
+    with ProcessPoolExecutor(max_workers=1, initializer=runner._start_worker,
+                             initargs=(None,)) as pool:
+        frozen, freed = pool.submit(_collector_in_worker).result()
+    assert frozen >= 10_000
+    assert freed >= 1
