@@ -16,8 +16,8 @@ import pytest
 
 from scorelint.base import limits
 from scorelint.engine import fixes, tidy
-from scorelint.run import runner
 from scorelint.engine.registry import all_rules
+from scorelint.run import runner
 
 # The fix of `np.log(prod)` leaves `prod = ...` dead: the tidied text is not the fixed one.
 TIDIED = ("import numpy as np\n\n\ndef score(p):\n    prod = np.prod(p, axis=-1)\n"
