@@ -9,7 +9,9 @@ is `scorelint.base.source.write_atomic`'s.
 
 from __future__ import annotations
 
+import ast
 import dataclasses
+import functools
 import warnings
 from collections.abc import Callable, Sequence
 
@@ -26,7 +28,7 @@ from scorelint.base.findings import (
 from scorelint.engine import linter as engine
 from scorelint.engine import recovery
 from scorelint.engine.rule import Rule
-from scorelint.engine.tidy import name_repeats, tidy
+from scorelint.engine.tidy import Parses, name_repeats, tidy
 from scorelint.engine.wrapping import line_length, wrap_long_lines
 
 MAX_PASSES = 10
@@ -71,23 +73,42 @@ def compiles(text: str) -> bool:
     return True
 
 
-def reparses(text: str, must_compile: bool, whole: bool = True) -> bool:
-    """Does the text parse: CPython's parser, LibCST's too unless not `whole`, and
-    `compile` if `must_compile`?"""
+def reparses(text: str, must_compile: bool) -> bool:
+    """Does the text parse: CPython's parser and LibCST's, and `compile` if `must_compile`?"""
     try:
-        if whole:
-            engine.parse(text)
-        else:
-            limits.cpython_check(text)
-    except (engine.LintError, limits.Rejected):
+        engine.parse(text)
+    except engine.LintError:
         return False
     return compiles(text) if must_compile else True
 
 
 def _lint(text: str, path: str, rules: Sequence[type[Rule]],
-          postprocess: Postprocess | None) -> list[Finding]:
-    findings = engine.lint(text, path, rules)
+          postprocess: Postprocess | None, tree: ast.Module | None = None) -> list[Finding]:
+    findings = engine.lint(text, path, rules, tree)
     return postprocess(text, findings) if postprocess is not None else findings
+
+
+def _cpython_tree(text: str) -> ast.Module | None:
+    """CPython's tree of a fixed text (the re-lint reads it: parsed once), None if rejected."""
+    try:
+        return limits.cpython_check(text)
+    except limits.Rejected:
+        return None
+
+
+def _libcst_parses(text: str) -> bool:
+    """Does LibCST parse the whole text? (CPython has parsed it already.)"""
+    try:
+        engine.parse(text, cpython_checked=True)
+    except engine.LintError:
+        return False
+    return True
+
+
+def _compiles_unless(text: str, original_compiles: Callable[[], bool]) -> bool:
+    """Does `compile` accept the fixed text, where it accepted the original? The original
+    is compiled only when the fixed text is not: a text that compiles passes either way."""
+    return compiles(text) or not original_compiles()
 
 
 def fix_text(text: str, path: str, rules: Sequence[type[Rule]], unsafe: bool,
@@ -109,7 +130,8 @@ def _fix_text(text: str, path: str, rules: Sequence[type[Rule]], unsafe: bool,
     if any(f.code == ERROR_CODE for f in original):
         # Part of the file does not parse (scorelint.engine.recovery): a fix could not be re-checked.
         return FixResult(text, [], recovery.without_fixes(original), original=original)
-    must_compile = compiles(text)
+    # Does the original compile (then every fixed text must)? Asked when one does not.
+    original_compiles = functools.cache(lambda: compiles(text))
     current, applied = text, []
     for _ in range(MAX_PASSES):
         chosen, edits = _choose(findings, unsafe)
@@ -121,10 +143,11 @@ def _fix_text(text: str, path: str, rules: Sequence[type[Rule]], unsafe: bool,
         # A pass's text need not be parsed whole by LibCST: only the text that is kept
         # is (`_final`). CPython's parser (and `compile`) here, and the re-lint's LibCST
         # parse of what it keeps, are what the next pass needs.
-        if not reparses(candidate, must_compile, whole=False):
+        tree = _cpython_tree(candidate)
+        if tree is None or not _compiles_unless(candidate, original_compiles):
             return _refused(text, original, "the fixed file would not parse")
         try:
-            findings = _lint(candidate, path, rules, postprocess)
+            findings = _lint(candidate, path, rules, postprocess, tree)
         except engine.LintError:
             if not reparses(candidate, must_compile=False):  # LibCST rejects it
                 return _refused(text, original, "the fixed file would not parse")
@@ -136,12 +159,13 @@ def _fix_text(text: str, path: str, rules: Sequence[type[Rule]], unsafe: bool,
             return _refused(text, original, f"fixes did not settle in {MAX_PASSES} passes")
     if not applied:
         return FixResult(current, applied, findings, original=original)
-    return _final(text, current, path, rules, postprocess, must_compile,
+    return _final(text, current, path, rules, postprocess, original_compiles,
                   FixResult(current, applied, findings, original=original))
 
 
 def _final(text: str, current: str, path: str, rules: Sequence[type[Rule]],
-           postprocess: Postprocess | None, must_compile: bool, result: FixResult) -> FixResult:
+           postprocess: Postprocess | None, original_compiles: Callable[[], bool],
+           result: FixResult) -> FixResult:
     """The result without the bindings and imports its fixes left dead (scorelint.engine.tidy),
     and with the lines they made too long broken inside their brackets (scorelint.engine.wrapping);
     the fixed text as it was when the tidied one would not parse; refused when neither does.
@@ -150,11 +174,14 @@ def _final(text: str, current: str, path: str, rules: Sequence[type[Rule]],
     is written parses with LibCST and `compile`): a large file is parsed once, not once
     a pass and again once tidied."""
     tidied = tidy_text(text, current, path)
-    if tidied != current and reparses(tidied, must_compile):
-        return dataclasses.replace(result, text=tidied,
-                                   remaining=_lint(tidied, path, rules, postprocess))
-    # Compiled already (`must_compile`), in the pass that made it.
-    if not reparses(current, must_compile=False):
+    if tidied != current:
+        tree = _cpython_tree(tidied)
+        if tree is not None and _compiles_unless(tidied, original_compiles) \
+                and _libcst_parses(tidied):
+            return dataclasses.replace(result, text=tidied,
+                                       remaining=_lint(tidied, path, rules, postprocess, tree))
+    # Parsed by CPython and compiled already, in the pass that made it.
+    if not _libcst_parses(current):
         return _refused(text, result.original, "the fixed file would not parse")
     return result
 
@@ -164,8 +191,9 @@ def tidy_text(before: str, after: str, path: str) -> str:
     wrote twice computed once, dead bindings and imports removed (scorelint.engine.tidy), the
     lines they made too long for the project's line length broken inside their brackets
     (scorelint.engine.wrapping)."""
-    named = name_repeats(before, after)
-    return wrap_long_lines(before, tidy(before, named, path), line_length(path))
+    parse = Parses()  # the fixed text is read by both, a tidied one by the next round
+    named = name_repeats(before, after, parse)
+    return wrap_long_lines(before, tidy(before, named, path, parse), line_length(path))
 
 
 def withdraw_fixes(findings: Sequence[Finding], why: str) -> list[Finding]:

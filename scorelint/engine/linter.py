@@ -8,6 +8,7 @@ computed only when something was found.
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import functools
 import inspect
@@ -77,8 +78,10 @@ def parse(text: str, cpython_checked: bool = False) -> cst.Module:
         raise LintError("too deeply nested to parse") from None
 
 
-def lint(text: str, path: str, rules: Sequence[type[Rule]]) -> list[Finding]:
-    """Every finding of `rules` in `text`; raises `LintError` if it cannot be parsed."""
+def lint(text: str, path: str, rules: Sequence[type[Rule]],
+         tree: ast.Module | None = None) -> list[Finding]:
+    """Every finding of `rules` in `text`; raises `LintError` if it cannot be parsed.
+    `tree`: CPython's tree of `text` (`limits.cpython_check`), when the caller has it."""
     tokens = narrowing.text_tokens(text, rules)
     candidates = narrowing.candidates(rules, tokens)
     # A rule that follows values may find a trigger it lacks in what a name this file
@@ -92,7 +95,7 @@ def lint(text: str, path: str, rules: Sequence[type[Rule]]) -> list[Finding]:
     if not candidates and not borrowers:
         return []
     try:
-        tree = limits.cpython_check(text)
+        tree = tree if tree is not None else limits.cpython_check(text)
     except limits.Rejected as exc:  # lint what parses around a syntax error
         partial = recovery.mask_rejected(text, exc.syntax) if exc.syntax else None
         if partial is None:

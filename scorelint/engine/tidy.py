@@ -24,10 +24,11 @@ is in doubt.
 from __future__ import annotations
 
 import ast
+import functools
 import io
 import re
 import tokenize
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from scorelint.model import vocabulary
 
@@ -37,18 +38,38 @@ _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 _MAX_ROUNDS = 5  # removing one binding can free the next (`e = exp(z)` after `z = x - m`)
 
 
-def tidy(before: str, after: str, path: str = "") -> str:
+# `ast.parse`, or a `Parses` that gives one tree per text.
+Parse = Callable[[str], ast.Module]
+
+
+class Parses:
+    """CPython's tree of each text one tidying reads, parsed once: the fixed text is read
+    by `name_repeats` and `tidy` both, a round's result by the next round. The trees are
+    only read, never changed. A text that fails to parse raises each time (not kept)."""
+
+    def __init__(self) -> None:
+        self._trees: dict[str, ast.Module] = {}
+
+    def __call__(self, text: str) -> ast.Module:
+        tree = self._trees.get(text)
+        if tree is None:
+            tree = self._trees[text] = ast.parse(text)
+        return tree
+
+
+def tidy(before: str, after: str, path: str = "", parse: Parse = ast.parse) -> str:
     """`after` (the fixed text) without the bindings and imports the fixes left dead."""
     try:
-        original = ast.parse(before)
+        original = parse(before)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return after
     read_before = _ReadsBefore(original, before)
-    module_reads = _global_reads(original)
+    # A walk of the whole module: only when an import may have died (`_dead_imports`).
+    module_reads = functools.cache(lambda: _global_reads(original))
     is_init = path.replace("\\", "/").rsplit("/", 1)[-1] == "__init__.py"
     for _ in range(_MAX_ROUNDS):
         try:
-            tree = ast.parse(after)
+            tree = parse(after)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return after
         lines = after.splitlines(keepends=True)
@@ -64,7 +85,7 @@ def tidy(before: str, after: str, path: str = "") -> str:
             lines[first:last] = [replacement] if replacement else []
         candidate = "".join(lines)
         try:
-            ast.parse(candidate)
+            parse(candidate)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return after
         after = candidate
@@ -298,7 +319,7 @@ def _has_comment(line: str) -> bool:
 # --- dead imports ------------------------------------------------------------------
 
 
-def _dead_imports(tree: ast.Module, read_before: set[str],
+def _dead_imports(tree: ast.Module, reads_before: Callable[[], set[str]],
                   lines: list[str]) -> Iterator[tuple[int, int, str]]:
     """Top-level imports whose names the fixes left unread."""
     if any(isinstance(n, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and "__all__" in
@@ -307,11 +328,12 @@ def _dead_imports(tree: ast.Module, read_before: set[str],
     if _dynamic(tree):
         return
     now = _global_reads(tree)
-    for statement in tree.body:
-        if not isinstance(statement, (ast.Import, ast.ImportFrom)):
-            continue
-        if isinstance(statement, ast.ImportFrom) and statement.module == "__future__":
-            continue
+    imports = [s for s in tree.body if isinstance(s, (ast.Import, ast.ImportFrom))
+               and not (isinstance(s, ast.ImportFrom) and s.module == "__future__")]
+    if all(_binding(a) in now for statement in imports for a in statement.names):
+        return  # every import is read: what was read before is not needed
+    read_before = reads_before()
+    for statement in imports:
         kept = [a for a in statement.names
                 if not (_binding(a) in read_before and _binding(a) not in now)]
         if len(kept) == len(statement.names):
@@ -350,7 +372,7 @@ _NESTED_SCOPES = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.Gener
 _MIN_REPEAT = 16  # characters: `np.max(x)` twice is left as it is
 
 
-def name_repeats(before: str, after: str) -> str:
+def name_repeats(before: str, after: str, parse: Parse = ast.parse) -> str:
     """`after` with a value the fixes wrote twice in one statement computed once, into a
     fresh name on the line above: an inline max-shifted softmax
     `np.exp(z - np.max(z)) / np.sum(np.exp(z - np.max(z)))` becomes
@@ -359,7 +381,7 @@ def name_repeats(before: str, after: str) -> str:
     value the fixes introduced and calls nothing but functions the vocabulary knows (so
     computing it first changes nothing else); the name is one the file does not use."""
     try:
-        tree = ast.parse(after)
+        tree = parse(after)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return after
     lines = after.splitlines(keepends=True)
@@ -384,6 +406,8 @@ def name_repeats(before: str, after: str) -> str:
         if repeated is None or before.count(_segment(line, repeated[0])) >= 2:
             continue  # not the fixes' repetition: the author's own stays as written
         plans.append((statement, _fresh(_name_for(repeated[0]), used), repeated))
+    if not plans:
+        return after
     for statement, name, (node, spans) in sorted(plans, key=lambda p: -p[0].lineno):
         row = statement.lineno - 1
         line = lines[row]
@@ -395,7 +419,7 @@ def name_repeats(before: str, after: str) -> str:
         lines[row:row + 1] = [f"{indent}{name} = {text}{newline}", line]
     candidate = "".join(lines)
     try:
-        ast.parse(candidate)
+        parse(candidate)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return after
     return candidate
