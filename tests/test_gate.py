@@ -3,6 +3,7 @@ finds exactly what the old call-shaped regex found."""
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -57,3 +58,16 @@ def test_a_text_with_a_trigger_still_reports_its_syntax_error() -> None:
     found = engine.lint("def broken(: return np.log(np.prod(p))\n", "t.py", RULES)
     assert [(f.code, f.message) for f in found] == [
         ("SL000", "syntax error at line 1: invalid syntax")]
+
+
+@pytest.mark.parametrize("text", [
+    "import numpy as np\ny = (np.exp)(x)\n",
+    "import numpy as np\ny = np.exp \\\n    (x)\n",
+    "import numpy as np\ny = f(np.exp  # why not\n      (x))\n",
+])
+def test_every_call_cpython_sees_is_one_the_gate_sees(text: str) -> None:
+    """The gate must be a superset of what narrowing's `ast` walk finds: a call's name
+    in parentheses, or split from its `(` by a line continuation or a comment."""
+    seen = set().union(*narrowing.statement_tokens(ast.parse(text)))
+    assert seen & narrowing.trigger_names(RULES) <= narrowing.text_tokens(text, RULES)
+    assert "exp" in narrowing.text_tokens(text, RULES)

@@ -62,10 +62,11 @@ LABELS_KEYWORD = "labels="
 
 @functools.lru_cache(maxsize=256)
 def _call_pattern(name: str) -> re.Pattern[str]:
-    """`name` called (`name (`): a pattern that starts with a literal, which the regex
-    engine finds at the speed of a substring search (a leading `\\b` or an alternation
-    would make it try every position)."""
-    return re.compile(rf"{re.escape(name)}\s*\(")
+    """`name` called (`name (`, also `(name)(`, a `\\` line break or a comment before the
+    `(` inside brackets: calls CPython sees): a pattern that starts with a literal, which
+    the regex engine finds at the speed of a substring search (a leading `\\b` or an
+    alternation would make it try every position)."""
+    return re.compile(rf"{re.escape(name)}(?:[\s)\\]|#[^\r\n]*)*\(")
 
 
 @functools.lru_cache(maxsize=256)
