@@ -26,10 +26,10 @@ import ast
 import bisect
 import functools
 import re
-from itertools import repeat
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
+from itertools import repeat
 from typing import TYPE_CHECKING
 
 from scorelint.base import limits
@@ -415,7 +415,8 @@ def mask(text: str, tree: ast.Module, kept: set[int], rules: Sequence[type[Rule]
          functions: bool = True) -> str | None:
     """The text with the top-level statements not in `kept`, and (with `functions`) the
     functions and methods no rule needs, blanked; None when nothing would be blanked;
-    `NONE_CAN_FIRE` when no statement is one a rule can fire in. `aliases` maps `from m import a as b`'s `b` to `a` (`statement_tokens` finds them);
+    `NONE_CAN_FIRE` when no statement is one a rule can fire in. `aliases` maps
+    `from m import a as b`'s `b` to `a` (`statement_tokens` finds them);
     `lent`, an imported name to the tokens of what it makes (`scorelint.engine.project`)."""
     lines = _LINE.findall(text)
     dropped: list[tuple[int, int, int | None]] = []  # first row, last row, `pass` row
@@ -557,7 +558,8 @@ ONE_SIDE = "1 on a side"  # an operator with the literal 1 (or 1.0) on a side: `
 
 def _hidden(call: ast.Call) -> bool:
     """Does a `*args` / `**kwargs` hide which arguments `call` passes?"""
-    return any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords)
+    return any(isinstance(a, ast.Starred) for a in call.args) \
+        or any(k.arg is None for k in call.keywords)
 
 
 def _named_axes(call: ast.Call) -> list[ast.expr]:

@@ -12,8 +12,8 @@ from __future__ import annotations
 import inspect
 import re
 import textwrap
-from dataclasses import dataclass
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 import libcst as cst
