@@ -572,10 +572,14 @@ def _no_axis(call: ast.Call) -> bool:
     if any(not _is_constant(value, None) for value in _named_axes(call)):
         return False
     # `nn.Softmax()` passes its dim first; a function its operand first, then the axis.
-    func = call.func
-    name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
-    given = call.args if name[:1].isupper() else call.args[1:]
+    given = call.args if (_callee_name(call.func) or "")[:1].isupper() else call.args[1:]
     return all(_is_constant(value, None) for value in given)
+
+
+def _callee_name(func: ast.expr) -> str | None:
+    """The last name of a callee: `exp` for `np.exp(...)`, `f` for `f(...)`."""
+    return func.id if isinstance(func, ast.Name) else \
+        func.attr if isinstance(func, ast.Attribute) else None
 
 
 def _axis_zero(call: ast.Call) -> bool:
@@ -1057,8 +1061,7 @@ class _Flow:
     def _call(self, node: ast.Call, unit: int, tokens: set[str], reads: set[Key]) -> str | None:
         """Record a call's name and the returns it reads; its name."""
         func = node.func
-        name = func.id if isinstance(func, ast.Name) else \
-            func.attr if isinstance(func, ast.Attribute) else None
+        name = _callee_name(func)
         if name is None:
             return None
         tokens.add(name)
@@ -1095,9 +1098,7 @@ class _Flow:
         """What `value` is at its top, as the rules' `ctx.op` sees it through names bound
         to it: the name of the call, or the key of the name it reads."""
         if isinstance(value, ast.Call):
-            func = value.func
-            name = func.id if isinstance(func, ast.Name) else \
-                func.attr if isinstance(func, ast.Attribute) else None
+            name = _callee_name(value.func)
             return {name, self.aliases.get(name, name)} if name else set()
         if isinstance(value, ast.Name):
             return {self._read(value.id, unit)}
