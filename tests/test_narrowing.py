@@ -405,3 +405,51 @@ def test_a_file_no_rule_can_fire_in_goes_no_further() -> None:
     guessed = quiet.replace(", dim=-1", "")  # SL103's site: a softmax given no axis
     narrowed = narrowing.narrow(guessed, ast.parse(guessed), RULES)
     assert narrowed is not None and "def attend" in narrowed.text
+
+
+OWN_LOG = '''import torch
+
+
+class Trainer:
+    def log(self, logs):
+        print(logs)
+
+    def probs(self, x):
+        return torch.softmax(x, dim=-1)
+
+    def step(self, x):
+        self.log(self.probs(x))
+'''
+
+
+def test_a_call_of_an_own_method_is_not_the_operation_it_is_named_after() -> None:
+    """`self.log(m)` in a class defining `log` calls that method (the vocabulary never
+    reads a `self.` call as array math): no `log` token, no site, nothing kept for it."""
+    (tokens,) = narrowing.statement_tokens(ast.parse(OWN_LOG))[-1:]
+    assert "log" not in tokens and "softmax" in tokens
+    assert narrowing.narrow(OWN_LOG, ast.parse(OWN_LOG), RULES) is None
+    # The same call on anything else, or of a method the class lacks, is still a log.
+    for text in (OWN_LOG.replace("self.log(self.probs(x))", "torch.log(self.probs(x))"),
+                 OWN_LOG.replace("self.log(self.probs(x))", "self.probs(x).log()"),
+                 OWN_LOG.replace("def log(self, logs)", "def write(self, logs)")):
+        narrowed = narrowing.narrow(text, ast.parse(text), RULES)
+        assert narrowed is not None and "def step" in narrowed.text, text
+
+
+def test_a_module_whose_calls_are_own_methods_borrows_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The text gate sees `log(`, so SL203 could borrow a softmax from what the file
+    imports; its statements show no log at all, so the project is not read."""
+    from scorelint.engine import project
+
+    (tmp_path / "model.py").write_text("import torch\n\n\ndef net(x):\n"
+                                       "    return torch.softmax(x, -1)\n", encoding="utf-8")
+    text = OWN_LOG.replace("import torch\n", "import torch\nfrom model import net\n") \
+        .replace("torch.softmax(x, dim=-1)", "net(x)")
+    read: list[str] = []
+    monkeypatch.setattr(project, "lent_tokens", lambda *a: read.append(a[0]) or {})
+    assert not engine.lint(text, str(tmp_path / "trainer.py"), RULES)
+    assert not read
+    borrowing = text.replace("self.log(self.probs(x))", "torch.log(self.probs(x))")
+    engine.lint(borrowing, str(tmp_path / "trainer.py"), RULES)
+    assert read

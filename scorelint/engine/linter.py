@@ -101,13 +101,19 @@ def lint(text: str, path: str, rules: Sequence[type[Rule]],
         if partial is None:
             raise LintError(str(exc), exc.row, exc.column) from None
         return recovery.report(partial, path, lint(partial.text, path, rules))
+    statements = None
+    if borrowers:  # a call the text gate saw may be none (`self.log(m)`, an own method)
+        statements = narrowing.Statements.of(tree)
+        borrowers = [r for r in borrowers
+                     if narrowing.partly(r, statements.present, project.lendable([r]))]
     lent = project.lent_tokens(path, tree, project.lendable(borrowers)) if borrowers else {}
     if lent:  # what imports make counts for the rules that follow values into them
         candidates += narrowing.candidates(borrowers, tokens | narrowing.mapping_union(lent))
     if not candidates:
         return []
     narrowing.reached("2 text triggers", text)
-    narrowed = narrowing.narrow(text, tree, candidates, lent, functions=NARROW_FUNCTIONS)
+    narrowed = narrowing.narrow(text, tree, candidates, lent, functions=NARROW_FUNCTIONS,
+                                statements=statements)
     if narrowed is None:
         return []
     limits.check_time()  # LibCST's parse and scopes cannot stop midway: not past the budget

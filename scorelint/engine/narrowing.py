@@ -119,14 +119,23 @@ def _scan(text: str, names: frozenset[str]) -> frozenset[str]:
     return frozenset(tokens)
 
 
+# Receivers of a class's own methods: `self.log(metrics)` in a class defining `log` calls
+# that method (whose tokens its body holds), never an operation (`vocabulary.method_op`).
+_OWN_RECEIVERS = frozenset({"self", "cls"})
+
+
 def _walk_tokens(root: ast.AST, tokens: set[str], aliases: dict[str, str]) -> None:
+    methods = frozenset(s.name for s in root.body if isinstance(s, _FUNCTIONS)) \
+        if isinstance(root, ast.ClassDef) else frozenset()
     for node in ast_walk(root):
         kind = type(node)
         if kind is ast.Call:
             func = node.func
             if isinstance(func, ast.Name):
                 tokens.add(func.id)
-            elif isinstance(func, ast.Attribute):
+            elif isinstance(func, ast.Attribute) and not (
+                    func.attr in methods and isinstance(func.value, ast.Name)
+                    and func.value.id in _OWN_RECEIVERS):
                 tokens.add(func.attr)
         elif kind is ast.BinOp:
             symbol = BINOPS.get(type(node.op))
@@ -302,12 +311,28 @@ def lend(tree: ast.Module, per_statement: list[set[str]],
                 for alias in node.names:
                     local = alias.asname or alias.name
                     # `from x import *` may bind any of them (a superset: the funnel's way).
-                    per_statement[i] |= lent.get(local, frozenset()) if local != "*" \
-                        else mapping_union(lent)
+                    per_statement[i] = per_statement[i] | (  # a new set: theirs are shared
+                        lent.get(local, frozenset()) if local != "*" else mapping_union(lent))
 
 
 def mapping_union(lent: Mapping[str, frozenset[str]]) -> frozenset[str]:
     return frozenset().union(*lent.values()) if lent else frozenset()
+
+
+@dataclass(frozen=True)
+class Statements:
+    """Step 2's reading of a module: each top-level statement's tokens, the from-import
+    aliases (`statement_tokens`), and every token present."""
+
+    tokens: list[set[str]]
+    aliases: dict[str, str]
+    present: set[str]
+
+    @classmethod
+    def of(cls, tree: ast.Module) -> Statements:
+        aliases: dict[str, str] = {}
+        tokens = statement_tokens(tree, aliases)
+        return cls(tokens, aliases, set().union(*tokens))
 
 
 @dataclass(frozen=True)
@@ -323,13 +348,14 @@ class Narrowed:
 
 def narrow(text: str, tree: ast.Module, rules: Sequence[type[Rule]],
            lent: Mapping[str, frozenset[str]] | None = None,
-           functions: bool = True) -> Narrowed | None:
+           functions: bool = True, statements: Statements | None = None) -> Narrowed | None:
     """Steps 2 and 3 for a file that passed the text gate with `rules`; None when no rule
     can match. `lent` maps a name imported from the project to the tokens of what it
     makes (`scorelint.engine.project`). `functions=False` keeps whole top-level
-    statements (step 3 off: the tests compare both ways)."""
-    aliases: dict[str, str] = {}
-    per_statement = statement_tokens(tree, aliases)
+    statements (step 3 off: the tests compare both ways). `statements`: step 2's reading
+    of `tree`, when the caller has made it."""
+    statements = statements or Statements.of(tree)
+    per_statement, aliases = list(statements.tokens), statements.aliases
     lend(tree, per_statement, lent or {})
     rules = candidates(rules, set().union(*per_statement))
     if not rules:
@@ -969,7 +995,7 @@ class _Flow:
                 # to is kept apart.
                 named = self.aliases.get(name, name) if name is not None else None
                 token = named if named in self.site_names else name
-                if token in self.site_names:
+                if token in self.site_names and not self._own_method(node.func, unit):
                     open_site(_Site(token, set(), set(), node))
                 if LABELS_KEYWORD in self.site_names and any(
                         keyword.arg == "labels" for keyword in node.keywords):
@@ -1064,15 +1090,25 @@ class _Flow:
         name = _callee_name(func)
         if name is None:
             return None
-        tokens.add(name)
-        tokens.add(self.aliases.get(name, name))
         if not isinstance(func, ast.Attribute):
+            tokens.add(name)
+            tokens.add(self.aliases.get(name, name))
             return name
         owner = self.units[unit].cls
         mine = isinstance(func.value, ast.Name) and func.value.id == self.units[unit].self_name \
             and owner is not None and name in self.classes.get(owner, ())
+        if not self._own_method(func, unit):  # an own method's return is read instead
+            tokens.add(name)
+            tokens.add(self.aliases.get(name, name))
         reads.update({("R", owner, name)} if mine else self.returns.get(name, ()))
         return name
+
+    def _own_method(self, func: ast.expr, unit: int) -> bool:
+        """Is `func` `self.m` / `cls.m` for a method `m` of the class around `unit`?"""
+        owner = self.units[unit].cls
+        return isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) \
+            and func.value.id in _OWN_RECEIVERS and func.value.id == self.units[unit].self_name \
+            and owner is not None and func.attr in self.classes.get(owner, ())
 
     def _bind_target(self, target: ast.AST, tokens: set[str], reads: set[Key], unit: int,
                      top: set[str | Key] | dict[int, set[str | Key]] | None = None) -> None:
