@@ -31,6 +31,7 @@ import tokenize
 from collections.abc import Callable, Iterator
 
 from scorelint.model import vocabulary
+from scorelint.model.astwalk import ast_walk
 
 # A scope that calls one of these may read any of its names.
 _DYNAMIC = frozenset({"locals", "vars", "eval", "exec", "globals"})
@@ -98,7 +99,7 @@ def tidy(before: str, after: str, path: str = "", parse: Parse = ast.parse) -> s
 def _loads(node: ast.AST) -> set[str]:
     """Every name read anywhere under `node` (nested scopes included), and the names a
     `del` removes (a deleted name must stay bound)."""
-    return {n.id for n in ast.walk(node)
+    return {n.id for n in ast_walk(node)
             if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Load, ast.Del))}
 
 
@@ -124,7 +125,7 @@ def _global_reads(tree: ast.Module) -> set[str]:
                 for part in ([child.body] if isinstance(child, ast.Lambda) else child.body):
                     visit_expression(part, inner)
             elif isinstance(child, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
-                targets = {n.id for g in child.generators for n in ast.walk(g.target)
+                targets = {n.id for g in child.generators for n in ast_walk(g.target)
                            if isinstance(n, ast.Name)}
                 visit(child, [*local_scopes, targets])
             else:
@@ -142,7 +143,7 @@ def _global_reads(tree: ast.Module) -> set[str]:
 def _local_names(function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> set[str]:
     """The names a function binds in its own scope (parameters, assignments, imports,
     nested definitions), less the ones it declares `global`."""
-    names = {a.arg for a in ast.walk(function.args) if isinstance(a, ast.arg)}
+    names = {a.arg for a in ast_walk(function.args) if isinstance(a, ast.arg)}
     declared: set[str] = set()
     body = [function.body] if isinstance(function, ast.Lambda) else function.body
     stack: list[ast.AST] = list(body)
@@ -164,7 +165,7 @@ def _local_names(function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) 
 
 
 def _functions(tree: ast.AST) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
-    return [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    return [n for n in ast_walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
 
 
 def _ranked(tree: ast.AST) -> Iterator[tuple[tuple[str, int], ast.FunctionDef | ast.AsyncFunctionDef]]:
@@ -217,9 +218,9 @@ def _dead_locals(tree: ast.Module, read_before: _ReadsBefore,
         if before is None or _dynamic(function):
             continue
         now = _loads(function)
-        declared = {name for n in ast.walk(function) if isinstance(n, (ast.Global, ast.Nonlocal))
+        declared = {name for n in ast_walk(function) if isinstance(n, (ast.Global, ast.Nonlocal))
                     for name in n.names}
-        parameters = {a.arg for a in ast.walk(function.args) if isinstance(a, ast.arg)}
+        parameters = {a.arg for a in ast_walk(function.args) if isinstance(a, ast.arg)}
         dead = (before - now) - declared - parameters
         if not dead:
             continue
@@ -235,7 +236,7 @@ def _dead_locals(tree: ast.Module, read_before: _ReadsBefore,
 
 def _dynamic(function: ast.AST) -> bool:
     return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in _DYNAMIC
-               for n in ast.walk(function))
+               for n in ast_walk(function))
 
 
 def _blocks(function: ast.AST) -> Iterator[list[ast.stmt]]:
@@ -267,7 +268,7 @@ def _bound_name(statement: ast.stmt) -> str | None:
 def _other_bindings(function: ast.AST, name: str, statement: ast.stmt) -> bool:
     """Is the name bound in another way too (augmented assignment, a loop, `with`, a
     walrus)? Then the plain assignment is left alone."""
-    for node in ast.walk(function):
+    for node in ast_walk(function):
         if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name) \
                 and node.target.id == name:
             return True
@@ -285,7 +286,7 @@ _PURE_NODES = (ast.Name, ast.Attribute, ast.Constant, ast.BinOp, ast.UnaryOp, as
 def _pure(value: ast.expr) -> bool:
     """Does the value only read names and call functions the vocabulary knows?"""
     known = vocabulary.known_names()
-    for node in ast.walk(value):
+    for node in ast_walk(value):
         if not isinstance(node, _PURE_NODES):
             return False
         if isinstance(node, ast.Call):
@@ -323,7 +324,7 @@ def _dead_imports(tree: ast.Module, reads_before: Callable[[], set[str]],
                   lines: list[str]) -> Iterator[tuple[int, int, str]]:
     """Top-level imports whose names the fixes left unread."""
     if any(isinstance(n, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and "__all__" in
-           {t.id for t in ast.walk(n) if isinstance(t, ast.Name)} for n in tree.body):
+           {t.id for t in ast_walk(n) if isinstance(t, ast.Name)} for n in tree.body):
         return
     if _dynamic(tree):
         return
@@ -390,7 +391,7 @@ def name_repeats(before: str, after: str, parse: Parse = ast.parse) -> str:
     old_lines = set(before.splitlines(keepends=True))
     used = set(_IDENTIFIER.findall(after))
     plans = []
-    for statement in ast.walk(tree):
+    for statement in ast_walk(tree):
         value = _statement_value(statement)
         if value is None or statement.lineno != statement.end_lineno:
             continue
@@ -400,7 +401,7 @@ def name_repeats(before: str, after: str, parse: Parse = ast.parse) -> str:
         prefix = _chars(line, statement.col_offset)
         if prefix.strip() or _segment(line, statement) in before:
             continue
-        if any(isinstance(n, _NESTED_SCOPES) for n in ast.walk(value)):
+        if any(isinstance(n, _NESTED_SCOPES) for n in ast_walk(value)):
             continue
         repeated = _largest_repeat(value, line)
         if repeated is None or before.count(_segment(line, repeated[0])) >= 2:
@@ -456,9 +457,9 @@ def _largest_repeat(value: ast.expr, line: str) -> tuple[ast.expr, list[tuple[in
     """The longest value that occurs twice or more in `value`, calls something, and calls
     only known functions; with the character spans of its occurrences."""
     seen: dict[str, list[ast.expr]] = {}
-    for node in ast.walk(value):
+    for node in ast_walk(value):
         if isinstance(node, (ast.Call, ast.BinOp)) and node is not value \
-                and any(isinstance(n, ast.Call) for n in ast.walk(node)):
+                and any(isinstance(n, ast.Call) for n in ast_walk(node)):
             seen.setdefault(ast.dump(node), []).append(node)
     best = None
     for nodes in seen.values():
