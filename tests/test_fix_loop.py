@@ -196,3 +196,13 @@ def test_a_worker_does_not_collect_what_it_inherited_but_collects_its_own() -> N
         frozen, freed = pool.submit(_collector_in_worker).result()
     assert frozen >= 10_000
     assert freed >= 1
+
+
+def test_a_pass_lints_its_tidied_text_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before: a pass re-linted its fixed text, and the tidied text was linted again at the
+    end (two narrowings and two LibCST parses of a large file). A pass tidies what its
+    fixes left dead first and lints that text once; it is the text kept."""
+    linted = _recorded(monkeypatch, fixes, "_lint")
+    result = _fix(TIDIED + UNRELATED)
+    assert "prod =" not in result.text and result.refused is None
+    assert linted == [TIDIED + UNRELATED, result.text]  # the check, then the pass

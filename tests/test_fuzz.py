@@ -263,10 +263,11 @@ def check_fix_promises(text: str) -> str:
             _check_edit(current, edit, spans)
         current = fixes.apply_edits(current, edits)
         assert fixes.reparses(current, must_compile=True), current
+        # After each pass, what its fixes left dead goes (scorelint.engine.tidy).
+        current = fixes.tidy_text(text, current, "variant.py")
+        assert fixes.reparses(current, must_compile=True), current
     result = fixes.fix_text(text, "variant.py", RULES, unsafe=True)
     assert result.refused is None, result.refused
-    if current != text:  # after the fixes, what they left dead goes (scorelint.engine.tidy)
-        current = fixes.tidy_text(text, current, "variant.py")
     assert result.text == current
     if _newlines(text):
         assert _newlines(current) <= _newlines(text)  # no foreign line ending

@@ -132,7 +132,7 @@ def _fix_text(text: str, path: str, rules: Sequence[type[Rule]], unsafe: bool,
         return FixResult(text, [], recovery.without_fixes(original), original=original)
     # Does the original compile (then every fixed text must)? Asked when one does not.
     original_compiles = functools.cache(lambda: compiles(text))
-    current, applied = text, []
+    current, applied, untidied = text, [], None
     for _ in range(MAX_PASSES):
         chosen, edits = _choose(findings, unsafe)
         if not chosen:
@@ -146,44 +146,47 @@ def _fix_text(text: str, path: str, rules: Sequence[type[Rule]], unsafe: bool,
         tree = _cpython_tree(candidate)
         if tree is None or not _compiles_unless(candidate, original_compiles):
             return _refused(text, original, "the fixed file would not parse")
+        # What the fixes left behind is cleared before the re-lint (a text is linted
+        # once a pass); the fixed text as it is when the tidied one would not parse.
+        tidied = tidy_text(text, candidate, path)
+        tidied_tree = _cpython_tree(tidied) if tidied != candidate else None
+        if tidied_tree is not None and _compiles_unless(tidied, original_compiles):
+            try:
+                findings = _lint(tidied, path, rules, postprocess, tidied_tree)
+                current, untidied = tidied, candidate
+                applied.extend(chosen)
+                continue
+            except engine.LintError:
+                pass  # LibCST rejects the tidied text: the fixed one is re-linted
         try:
             findings = _lint(candidate, path, rules, postprocess, tree)
         except engine.LintError:
             if not reparses(candidate, must_compile=False):  # LibCST rejects it
                 return _refused(text, original, "the fixed file would not parse")
             raise
-        current = candidate
+        current, untidied = candidate, None
         applied.extend(chosen)
     else:
         if any(fixable(f, unsafe) for f in findings):
             return _refused(text, original, f"fixes did not settle in {MAX_PASSES} passes")
     if not applied:
         return FixResult(current, applied, findings, original=original)
-    return _final(text, current, path, rules, postprocess, original_compiles,
+    return _final(text, untidied, path, rules, postprocess,
                   FixResult(current, applied, findings, original=original))
 
 
-def _final(text: str, current: str, path: str, rules: Sequence[type[Rule]],
-           postprocess: Postprocess | None, original_compiles: Callable[[], bool],
-           result: FixResult) -> FixResult:
-    """The result without the bindings and imports its fixes left dead (scorelint.engine.tidy),
-    and with the lines they made too long broken inside their brackets (scorelint.engine.wrapping);
-    the fixed text as it was when the tidied one would not parse; refused when neither does.
-
-    Whichever text is kept is parsed whole by LibCST here, and only it (promise 2: what
-    is written parses with LibCST and `compile`): a large file is parsed once, not once
-    a pass and again once tidied."""
-    tidied = tidy_text(text, current, path)
-    if tidied != current:
-        tree = _cpython_tree(tidied)
-        if tree is not None and _compiles_unless(tidied, original_compiles) \
-                and _libcst_parses(tidied):
-            return dataclasses.replace(result, text=tidied,
-                                       remaining=_lint(tidied, path, rules, postprocess, tree))
-    # Parsed by CPython and compiled already, in the pass that made it.
-    if not _libcst_parses(current):
-        return _refused(text, result.original, "the fixed file would not parse")
-    return result
+def _final(text: str, untidied: str | None, path: str, rules: Sequence[type[Rule]],
+           postprocess: Postprocess | None, result: FixResult) -> FixResult:
+    """The result, once LibCST parses it whole (promise 2: what is written parses with
+    LibCST and `compile`); else the last pass's fixed text before it was tidied
+    (`untidied`), if that parses; refused when neither does. A large file is parsed
+    whole once, not once a pass."""
+    if _libcst_parses(result.text):
+        return result
+    if untidied is not None and _libcst_parses(untidied):
+        return dataclasses.replace(result, text=untidied,
+                                   remaining=_lint(untidied, path, rules, postprocess))
+    return _refused(text, result.original, "the fixed file would not parse")
 
 
 def tidy_text(before: str, after: str, path: str) -> str:
