@@ -9,6 +9,8 @@ hanging the test run.
 
 from __future__ import annotations
 
+import dataclasses
+
 import json
 import os
 import subprocess
@@ -123,6 +125,37 @@ def test_a_bad_glob_in_a_gitignore_matches_nothing_as_in_git(project: Path) -> N
 def test_patterns_follow_gitignore(lines: list[str], path: str, is_dir: bool,
                                    expected: bool | None) -> None:
     assert discovery.Patterns.of(lines).check(path, is_dir) is expected
+
+
+def _spelled_out(patterns: discovery.Patterns) -> discovery.Patterns:
+    """The same patterns with every plain name as its characters: the general matcher."""
+    def spelled(segment: object) -> object:
+        if type(segment) is discovery._Literal:
+            return tuple(("=", char) for char in segment)  # type: ignore[attr-defined]
+        if type(segment) is discovery._Suffix:
+            return (discovery._STAR, *(("=", char) for char in segment))  # type: ignore[attr-defined]
+        return segment
+    return discovery.Patterns(tuple(
+        dataclasses.replace(p, segments=tuple(map(spelled, p.segments)))
+        for p in patterns.patterns))
+
+
+@pytest.mark.parametrize("lines", [
+    [".venv"], ["build/"], ["!build"], ["build", "!build/"], ["a/b"], ["\\*"], ["*"],
+    ["b*ld"], ["a/**/build"], ["**/build"], ["build/**"], ["node_modules", "!keep.py"],
+    ["*.egg-info"], ["*.py", "!keep.py"], ["*ld/"], ["?"], ["a/*.py"],
+])
+def test_a_plain_name_matches_as_its_characters_would(lines: list[str]) -> None:
+    """Plain names (most exclusions: `.venv`, `build`) are compared and `*.egg-info` is an
+    ending, not matched character by character: the answers are the general matcher's."""
+    fast = discovery.Patterns.of(lines)
+    slow = _spelled_out(fast)
+    assert type(discovery.Patterns.of([".venv"]).patterns[0].segments[-1]) is discovery._Literal
+    for path in ("build", "a/build", "a/build/x.py", "build/x.py", "a/b", "a/b/c", "*",
+                 "x/*/y", ".venv", "src/.venv/lib/a.py", "keep.py", "builds/x.py", "x",
+                 "pkg.egg-info/top.txt", "a/x.py", ".egg-info"):
+        for is_dir in (False, True):
+            assert fast.check(path, is_dir) is slow.check(path, is_dir), (lines, path, is_dir)
 
 
 # -- (b) files that are not what they claim --------------------------------------------

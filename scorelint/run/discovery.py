@@ -311,7 +311,16 @@ def _class(text: str, start: int, strict: bool) -> tuple[_Token, int] | None:
     return None
 
 
-def _segment(text: str, strict: bool) -> tuple[_Token, ...]:
+class _Literal(str):
+    """A name with no wildcard in it: matched by comparing (most patterns are names:
+    `.venv`, `build`; matching them character by character was most of a warm run)."""
+
+
+class _Suffix(str):
+    """A name that is `*` and then no wildcard (`*.egg-info`): matched by its ending."""
+
+
+def _segment(text: str, strict: bool) -> tuple[_Token, ...] | _Literal | _Suffix:
     tokens: list[_Token] = []
     i = 0
     while i < len(text):
@@ -332,6 +341,11 @@ def _segment(text: str, strict: bool) -> tuple[_Token, ...]:
         else:
             tokens.append(("=", char))
             i += 1
+    literal = [type(token) is tuple and token[0] == "=" for token in tokens]
+    if all(literal):
+        return _Literal("".join(token[1] for token in tokens))  # type: ignore[index]
+    if tokens[0] is _STAR and all(literal[1:]):
+        return _Suffix("".join(token[1] for token in tokens[1:]))  # type: ignore[index]
     return tuple(tokens)
 
 
@@ -368,6 +382,10 @@ def _wildmatch(tokens: Sequence[object], items: Sequence[str],
 
 def _name_matches(segment: object, name: str) -> bool:
     # A folder path ends in an empty name (see `_Pattern.hit`): only `a/**` takes it.
+    if type(segment) is _Literal:
+        return segment == name
+    if type(segment) is _Suffix:
+        return name != "" and name.endswith(segment)
     return segment is _ANY or (name != "" and _wildmatch(segment, name, _one_char))  # type: ignore[arg-type]
 
 
@@ -383,6 +401,12 @@ class _Pattern:
         """2: the path itself matches; 1: a folder above it does (a folder path is
         matched as pathspec matches `a/b/`: its own name is such a folder); 0: neither."""
         names = [*parts, ""] if is_dir else parts
+        if len(self.segments) == 2 and self.segments[0] is _STAR \
+                and self.segments[1] is not _STAR:  # a bare name: the last, or a folder's
+            name = self.segments[1]
+            if not self.dir_only and _name_matches(name, names[-1]):
+                return 2
+            return 1 if any(_name_matches(name, n) for n in names[:-1]) else 0
         if not self.dir_only and _wildmatch(self.segments, names, _name_matches):
             return 2
         if len(names) > 1 and _wildmatch((*self.segments, _STAR), names[:-1], _name_matches):
