@@ -148,7 +148,7 @@ def _fix_text(text: str, path: str, rules: Sequence[type[Rule]], unsafe: bool,
             return _refused(text, original, "the fixed file would not parse")
         # What the fixes left behind is cleared before the re-lint (a text is linted
         # once a pass); the fixed text as it is when the tidied one would not parse.
-        tidied = tidy_text(text, candidate, path)
+        tidied = tidy_text(text, candidate, path, tree)
         tidied_tree = _cpython_tree(tidied) if tidied != candidate else None
         if tidied_tree is not None and _compiles_unless(tidied, original_compiles):
             try:
@@ -189,12 +189,13 @@ def _final(text: str, untidied: str | None, path: str, rules: Sequence[type[Rule
     return _refused(text, result.original, "the fixed file would not parse")
 
 
-def tidy_text(before: str, after: str, path: str) -> str:
+def tidy_text(before: str, after: str, path: str, tree: ast.Module | None = None) -> str:
     """What the fixes that turned `before` into `after` left behind, cleared: a value they
     wrote twice computed once, dead bindings and imports removed (scorelint.engine.tidy), the
     lines they made too long for the project's line length broken inside their brackets
     (scorelint.engine.wrapping)."""
-    parse = Parses()  # the fixed text is read by both, a tidied one by the next round
+    # The fixed text is read by both, a tidied one by the next round; `tree`: `after`'s.
+    parse = Parses({after: tree} if tree is not None else None)
     named = name_repeats(before, after, parse)
     return wrap_long_lines(before, tidy(before, named, path, parse), line_length(path))
 

@@ -28,6 +28,7 @@ import functools
 import io
 import re
 import tokenize
+from collections import deque
 from collections.abc import Callable, Iterator
 
 from scorelint.model import vocabulary
@@ -48,8 +49,8 @@ class Parses:
     by `name_repeats` and `tidy` both, a round's result by the next round. The trees are
     only read, never changed. A text that fails to parse raises each time (not kept)."""
 
-    def __init__(self) -> None:
-        self._trees: dict[str, ast.Module] = {}
+    def __init__(self, known: dict[str, ast.Module] | None = None) -> None:
+        self._trees: dict[str, ast.Module] = dict(known or {})
 
     def __call__(self, text: str) -> ast.Module:
         tree = self._trees.get(text)
@@ -164,8 +165,22 @@ def _local_names(function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) 
     return names - declared
 
 
+# The fields that hold statements: a `def` is a statement, so only they are walked.
+_BODIES = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
 def _functions(tree: ast.AST) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
-    return [n for n in ast_walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    found = []
+    queue = deque([tree])
+    while queue:
+        node = queue.popleft()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            found.append(node)
+        for field in _BODIES:
+            children = getattr(node, field, None)
+            if isinstance(children, list):
+                queue.extend(children)
+    return found
 
 
 def _ranked(tree: ast.AST) -> Iterator[tuple[tuple[str, int], ast.FunctionDef | ast.AsyncFunctionDef]]:
