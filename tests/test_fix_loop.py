@@ -16,6 +16,7 @@ import pytest
 
 from scorelint.base import limits
 from scorelint.engine import fixes, tidy
+from scorelint.engine import linter as engine
 from scorelint.engine.registry import all_rules
 from scorelint.run import runner
 
@@ -63,13 +64,12 @@ def test_a_fixed_and_tidied_file_is_parsed_whole_by_libcst_once(
 
 def test_a_text_libcst_rejects_outside_what_the_relint_keeps_is_refused(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    """The re-lint's LibCST parse never sees `unrelated` (blanked): the one parse of the
-    whole kept text must still refuse a file LibCST would reject."""
-    asked = _libcst_rejecting(monkeypatch, lambda text: FIXED_EXPRESSION in text
-                              and "def unrelated" in text)
+    """The narrowed lint of a text would never see `unrelated` (blanked): the re-lint of a
+    fixed text parses it whole, and refuses a file LibCST would reject anywhere."""
+    _libcst_rejecting(monkeypatch, lambda text: FIXED_EXPRESSION in text
+                      and "def unrelated" in text)
     text = TIDIED + UNRELATED
     result = _fix(text)
-    assert any(FIXED_EXPRESSION in t and "def unrelated" not in t for t in asked)  # re-lint
     assert result.text == text and result.applied == []
     assert result.refused == "the fixed file would not parse"
     assert [f.message.endswith("(fix refused: the fixed file would not parse)")
@@ -198,11 +198,24 @@ def test_a_worker_does_not_collect_what_it_inherited_but_collects_its_own() -> N
     assert freed >= 1
 
 
-def test_a_pass_lints_its_tidied_text_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Before: a pass re-linted its fixed text, and the tidied text was linted again at the
-    end (two narrowings and two LibCST parses of a large file). A pass tidies what its
-    fixes left dead first and lints that text once; it is the text kept."""
-    linted = _recorded(monkeypatch, fixes, "_lint")
+def test_a_pass_lints_its_tidied_text_once_on_its_whole_parse(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before: a pass re-linted its fixed text (narrowed, then parsed), the tidied text was
+    linted again at the end, and the kept text parsed whole once more: three LibCST
+    parses of a large file. A pass tidies what its fixes left dead first, and lints that
+    text on its one whole parse (the rules cost less on it than narrowing and a second
+    parse); the first check of the original is narrowed as always."""
+    asked = _libcst_rejecting(monkeypatch, lambda text: False)
+    calls: list[tuple[str, bool]] = []
+    real = engine.lint
+
+    def lint(text: str, path: str, rules: object, tree: object = None,
+             whole: bool = False) -> list[object]:
+        calls.append((text, whole))
+        return real(text, path, rules, tree, whole)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine, "lint", lint)
     result = _fix(TIDIED + UNRELATED)
     assert "prod =" not in result.text and result.refused is None
-    assert linted == [TIDIED + UNRELATED, result.text]  # the check, then the pass
+    assert calls == [(TIDIED + UNRELATED, False), (result.text, True)]
+    assert len(asked) == 2 and asked[1] == result.text  # the narrowed original, the kept

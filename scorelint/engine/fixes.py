@@ -83,8 +83,18 @@ def reparses(text: str, must_compile: bool) -> bool:
 
 
 def _lint(text: str, path: str, rules: Sequence[type[Rule]],
-          postprocess: Postprocess | None, tree: ast.Module | None = None) -> list[Finding]:
-    findings = engine.lint(text, path, rules, tree)
+          postprocess: Postprocess | None) -> list[Finding]:
+    """The findings in the text before any fix."""
+    findings = engine.lint(text, path, rules)
+    return postprocess(text, findings) if postprocess is not None else findings
+
+
+def _lint_fixed(text: str, tree: ast.Module, path: str, rules: Sequence[type[Rule]],
+                postprocess: Postprocess | None) -> list[Finding]:
+    """The findings in a fixed text (`tree`: CPython's), which LibCST parses whole for
+    them: what the loop keeps parses with LibCST (promise 2), and once it is parsed the
+    rules cost less on all of it than narrowing and a second parse would."""
+    findings = engine.lint(text, path, rules, tree, whole=True)
     return postprocess(text, findings) if postprocess is not None else findings
 
 
@@ -94,15 +104,6 @@ def _cpython_tree(text: str) -> ast.Module | None:
         return limits.cpython_check(text)
     except limits.Rejected:
         return None
-
-
-def _libcst_parses(text: str) -> bool:
-    """Does LibCST parse the whole text? (CPython has parsed it already.)"""
-    try:
-        engine.parse(text, cpython_checked=True)
-    except engine.LintError:
-        return False
-    return True
 
 
 def _compiles_unless(text: str, original_compiles: Callable[[], bool]) -> bool:
@@ -132,7 +133,7 @@ def _fix_text(text: str, path: str, rules: Sequence[type[Rule]], unsafe: bool,
         return FixResult(text, [], recovery.without_fixes(original), original=original)
     # Does the original compile (then every fixed text must)? Asked when one does not.
     original_compiles = functools.cache(lambda: compiles(text))
-    current, applied, untidied = text, [], None
+    current, applied = text, []
     for _ in range(MAX_PASSES):
         chosen, edits = _choose(findings, unsafe)
         if not chosen:
@@ -140,53 +141,34 @@ def _fix_text(text: str, path: str, rules: Sequence[type[Rule]], unsafe: bool,
         candidate = apply_edits(current, edits)
         if candidate == current:  # a fix that changes nothing would never settle
             return _refused(text, original, "a fix changed nothing")
-        # A pass's text need not be parsed whole by LibCST: only the text that is kept
-        # is (`_final`). CPython's parser (and `compile`) here, and the re-lint's LibCST
-        # parse of what it keeps, are what the next pass needs.
         tree = _cpython_tree(candidate)
         if tree is None or not _compiles_unless(candidate, original_compiles):
             return _refused(text, original, "the fixed file would not parse")
-        # What the fixes left behind is cleared before the re-lint (a text is linted
-        # once a pass); the fixed text as it is when the tidied one would not parse.
+        # What the fixes left behind is cleared before the re-lint (a text is parsed
+        # and linted once a pass); the fixed text as it is when the tidied one does not
+        # parse (CPython, `compile` or LibCST).
         tidied = tidy_text(text, candidate, path, tree)
         tidied_tree = _cpython_tree(tidied) if tidied != candidate else None
         if tidied_tree is not None and _compiles_unless(tidied, original_compiles):
             try:
-                findings = _lint(tidied, path, rules, postprocess, tidied_tree)
-                current, untidied = tidied, candidate
+                findings = _lint_fixed(tidied, tidied_tree, path, rules, postprocess)
+                current = tidied
                 applied.extend(chosen)
                 continue
             except engine.LintError:
-                pass  # LibCST rejects the tidied text: the fixed one is re-linted
+                pass
         try:
-            findings = _lint(candidate, path, rules, postprocess, tree)
+            findings = _lint_fixed(candidate, tree, path, rules, postprocess)
         except engine.LintError:
             if not reparses(candidate, must_compile=False):  # LibCST rejects it
                 return _refused(text, original, "the fixed file would not parse")
             raise
-        current, untidied = candidate, None
+        current = candidate
         applied.extend(chosen)
     else:
         if any(fixable(f, unsafe) for f in findings):
             return _refused(text, original, f"fixes did not settle in {MAX_PASSES} passes")
-    if not applied:
-        return FixResult(current, applied, findings, original=original)
-    return _final(text, untidied, path, rules, postprocess,
-                  FixResult(current, applied, findings, original=original))
-
-
-def _final(text: str, untidied: str | None, path: str, rules: Sequence[type[Rule]],
-           postprocess: Postprocess | None, result: FixResult) -> FixResult:
-    """The result, once LibCST parses it whole (promise 2: what is written parses with
-    LibCST and `compile`); else the last pass's fixed text before it was tidied
-    (`untidied`), if that parses; refused when neither does. A large file is parsed
-    whole once, not once a pass."""
-    if _libcst_parses(result.text):
-        return result
-    if untidied is not None and _libcst_parses(untidied):
-        return dataclasses.replace(result, text=untidied,
-                                   remaining=_lint(untidied, path, rules, postprocess))
-    return _refused(text, result.original, "the fixed file would not parse")
+    return FixResult(current, applied, findings, original=original)
 
 
 def tidy_text(before: str, after: str, path: str, tree: ast.Module | None = None) -> str:

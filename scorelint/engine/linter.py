@@ -79,9 +79,12 @@ def parse(text: str, cpython_checked: bool = False) -> cst.Module:
 
 
 def lint(text: str, path: str, rules: Sequence[type[Rule]],
-         tree: ast.Module | None = None) -> list[Finding]:
+         tree: ast.Module | None = None, whole: bool = False) -> list[Finding]:
     """Every finding of `rules` in `text`; raises `LintError` if it cannot be parsed.
-    `tree`: CPython's tree of `text` (`limits.cpython_check`), when the caller has it."""
+    `tree`: CPython's tree of `text` (`limits.cpython_check`), when the caller has it.
+    `whole`: LibCST parses all of `text`, even with no trigger in it, and the rules run
+    on all of it (the fix loop: the text it keeps must parse whole, promise 2; once
+    parsed, running the rules on it costs less than narrowing and parsing again)."""
     tokens = narrowing.text_tokens(text, rules)
     candidates = narrowing.candidates(rules, tokens)
     # A rule that follows values may find a trigger it lacks in what a name this file
@@ -92,13 +95,13 @@ def lint(text: str, path: str, rules: Sequence[type[Rule]],
     # error in it is not this linter's business). The others get CPython's parser,
     # ~10x cheaper than LibCST's, so LibCST never sees a text CPython rejects (its
     # native parser can overflow its stack on one).
-    if not candidates and not borrowers:
+    if not candidates and not borrowers and not whole:
         return []
     try:
         tree = tree if tree is not None else limits.cpython_check(text)
     except limits.Rejected as exc:  # lint what parses around a syntax error
         partial = recovery.mask_rejected(text, exc.syntax) if exc.syntax else None
-        if partial is None:
+        if partial is None or whole:
             raise LintError(str(exc), exc.row, exc.column) from None
         return recovery.report(partial, path, lint(partial.text, path, rules))
     statements = None
@@ -109,6 +112,10 @@ def lint(text: str, path: str, rules: Sequence[type[Rule]],
     lent = project.lent_tokens(path, tree, project.lendable(borrowers)) if borrowers else {}
     if lent:  # what imports make counts for the rules that follow values into them
         candidates += narrowing.candidates(borrowers, tokens | narrowing.mapping_union(lent))
+    if whole:
+        limits.check_time()
+        module = parse(text, cpython_checked=True)
+        return _checked_run(module, text, path, candidates) if candidates else []
     if not candidates:
         return []
     narrowing.reached("2 text triggers", text)
@@ -123,8 +130,13 @@ def lint(text: str, path: str, rules: Sequence[type[Rule]],
     module = reparse.parse(narrowed.parsed, tree, narrowed.text)
     if module is None:
         module = parse(narrowed.parsed, cpython_checked=True)
+    return _checked_run(module, narrowed.text, path, narrowed.rules)
+
+
+def _checked_run(module: cst.Module, text: str, path: str,
+                 rules: Sequence[type[Rule]]) -> list[Finding]:
     try:  # on the pipeline's deep stack already (`limits.on_deep_stack`)
-        return _run_rules(module, narrowed.text, path, narrowed.rules)
+        return _run_rules(module, text, path, rules)
     except RecursionError:
         raise LintError("too deeply nested to analyse") from None
 
