@@ -12,6 +12,7 @@ import dataclasses
 import os
 import shutil
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -152,6 +153,79 @@ def test_with_a_pool_the_outcomes_are_the_same(
     _scorelint(["check", "-j", "2", "."], capsys)
     assert _scorelint(["check", "--diff", "-j", "2", "."], capsys) == cold
     assert _scorelint(["check", "--diff", "-j", "2", "."], capsys) == cold
+
+
+def _early_submissions(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The files whose fix loop starts while the cache is still being read."""
+    started: list[str] = []
+    real = runner._EarlyFixes.submit
+
+    def submit(self, index, path, *args):  # type: ignore[no-untyped-def]
+        started.append(os.path.basename(path))
+        return real(self, index, path, *args)
+
+    monkeypatch.setattr(runner._EarlyFixes, "submit", submit)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    return started
+
+
+def test_a_large_warm_fix_run_starts_its_fixes_while_the_cache_is_read(
+        project: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before: the fixes began after every cached check was read (half of the corpus's
+    first --diff after a warm check). Now a cached file with a fix to apply starts as
+    soon as its entry is read; what the run prints and writes is the same."""
+    started = _early_submissions(monkeypatch)
+    cold_tree = _copy(project, "cold")
+    monkeypatch.chdir(cold_tree)
+    cold = _scorelint(["check", "--fix", "--unsafe-fixes", "--no-cache", "-j", "2", "."],
+                      capsys)
+    monkeypatch.chdir(project)
+    diff = _scorelint(["check", "--diff", "--unsafe-fixes", "--no-cache", "-j", "2", "."],
+                      capsys)
+    _scorelint(["check", "-j", "2", "."], capsys)
+    assert not started  # a check, or a run without the cache, fixes as before
+    assert _scorelint(["check", "--diff", "--unsafe-fixes", "-j", "2", "."], capsys) == diff
+    assert sorted(started) == ["fixable.py", "unsafe.py"]
+    started.clear()
+    assert _scorelint(["check", "--fix", "--unsafe-fixes", "-j", "2", "."], capsys) == cold
+    assert not started  # the diff's fix loops were kept: nothing to run
+    for path in sorted(cold_tree.iterdir()):
+        assert (project / path.name).read_bytes() == path.read_bytes(), path.name
+
+
+def test_a_fix_whose_early_worker_dies_is_fixed_again(
+        project: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker of the early pool that dies (a native crash, the OOM killer) leaves its
+    files to the pool that finds which file killed it: here none does, so the patch is
+    the one a run without the cache prints."""
+    started = _early_submissions(monkeypatch)
+    monkeypatch.chdir(project)
+    cold = _scorelint(["check", "--diff", "--no-cache", "-j", "2", "."], capsys)
+    _scorelint(["check", "-j", "2", "."], capsys)
+    parent = os.getpid()
+    real = runner._EarlyFixes.submit
+
+    def dying(self, index, path, options, checked):  # type: ignore[no-untyped-def]
+        if self.pool is None:
+            self.pool = ProcessPoolExecutor(max_workers=2, initializer=runner._start_worker,
+                                            initargs=(None,))
+        self.pool.submit(os._exit, 9)  # first in line: a worker dies, the pool breaks
+        real(self, index, path, options, checked)  # refused, or broken before it is done
+        assert os.getpid() == parent
+
+    monkeypatch.setattr(runner._EarlyFixes, "submit", dying)
+    again: list[str] = []
+    check_all = runner._check_all
+
+    def recording(paths, *args):  # type: ignore[no-untyped-def]
+        again.extend(os.path.basename(path) for path in paths)
+        return check_all(paths, *args)
+
+    monkeypatch.setattr(runner, "_check_all", recording)
+    assert _scorelint(["check", "--diff", "-j", "2", "."], capsys) == cold
+    assert started == ["fixable.py"] and "fixable.py" in again
 
 
 def test_an_edited_file_is_never_answered_from_its_old_entry(
