@@ -149,21 +149,21 @@ def _fix_text(text: str, path: str, rules: Sequence[type[Rule]], unsafe: bool,
         # parse (CPython, `compile` or LibCST).
         tidied = tidy_text(text, candidate, path, tree)
         tidied_tree = _cpython_tree(tidied) if tidied != candidate else None
+        found = None
         if tidied_tree is not None and _compiles_unless(tidied, original_compiles):
             try:
-                findings = _lint_fixed(tidied, tidied_tree, path, rules, postprocess)
-                current = tidied
-                applied.extend(chosen)
-                continue
+                found = _lint_fixed(tidied, tidied_tree, path, rules, postprocess)
+                candidate = tidied
             except engine.LintError:
                 pass
-        try:
-            findings = _lint_fixed(candidate, tree, path, rules, postprocess)
-        except engine.LintError:
-            if not reparses(candidate, must_compile=False):  # LibCST rejects it
-                return _refused(text, original, "the fixed file would not parse")
-            raise
-        current = candidate
+        if found is None:
+            try:
+                found = _lint_fixed(candidate, tree, path, rules, postprocess)
+            except engine.LintError:
+                if not reparses(candidate, must_compile=False):  # LibCST rejects it
+                    return _refused(text, original, "the fixed file would not parse")
+                raise
+        current, findings = candidate, found
         applied.extend(chosen)
     else:
         if any(fixable(f, unsafe) for f in findings):
