@@ -78,8 +78,38 @@ def _nodes(module: cst.Module) -> dict[str, cst.CSTNode]:
 
 def _locator(text: str) -> tuple[cst.Module, engine._Locator]:
     module = cst.parse_module(text)
+    return module, engine._Locator(module, text)
+
+
+# Parentheses a span stops inside (`(x)`, `((a + b))`), decorators, non-ASCII text,
+# tabs, CRLF, a form feed, comments in brackets, f-strings, `except X :` (LibCST drops
+# the space), a match statement, a lambda, walrus, star args and a class.
+SPAN_SOURCES = (
+    SOURCE,
+    "@dec(1)\nclass C((Base)):\n\tdef f(self, *a, **k):\n\t\treturn ((a[0] + k['é']))\n",
+    "x = (  # why\n    1 +\n    2)\r\ny = f'{x!r:>{w}}' if (z := x) else lambda q=(1): q\r\n",
+    "try:\n    pass\nexcept ValueError :\n    raise\n\x0cdef g():\n    yield from (h)\n",
+    "match p:\n    case [1, *rest] if rest:\n        print('ü', *rest, sep='')\n",
+)
+
+
+@pytest.mark.parametrize("text", SPAN_SOURCES)
+def test_locator_spans_are_libcsts_byte_spans_in_characters(text: str) -> None:
+    """One codegen pass gives the locator every span: each the character form of what
+    LibCST's `ByteSpanPositionProvider` gives the node."""
+    module = cst.parse_module(text)
+    locator = engine._Locator(module, text)
     spans = MetadataWrapper(module, unsafe_skip_copy=True).resolve(ByteSpanPositionProvider)
-    return module, engine._Locator(module, text, spans)
+    code = module.code
+    encoded = code.encode("utf-8")
+
+    def chars(offset: int) -> int:
+        return len(encoded[:offset].decode("utf-8"))
+
+    assert locator.exact == (code == text)
+    assert len(spans) > 10
+    for node, span in spans.items():
+        assert locator.spans[id(node)] == (chars(span.start), chars(span.start + span.length))
 
 
 # --- the engine places the steps ----------------------------------------------------

@@ -12,11 +12,12 @@ import ast
 import dataclasses
 import functools
 import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Protocol
 
 import libcst as cst
-from libcst.metadata import ByteSpanPositionProvider, MetadataWrapper
+from libcst._nodes.internal import CodegenState
 
 from scorelint.base import limits
 from scorelint.base.findings import (
@@ -162,8 +163,7 @@ def _run_rules(module: cst.Module, text: str, path: str,
     if not ctx.findings and not broken:
         return []
     narrowing.reached("5 with a finding", text)
-    spans = MetadataWrapper(module, unsafe_skip_copy=True).resolve(ByteSpanPositionProvider)
-    locator = _Locator(module, text, spans)
+    locator = _Locator(module, text)
     findings: list[Finding] = []
     unplaceable: set[type[Rule]] = set()
     for raw in ctx.findings:
@@ -359,32 +359,70 @@ def _bare(code: str) -> bool:
     return not node.lpar and isinstance(node, (cst.Name, cst.Attribute, cst.Call, cst.Subscript))
 
 
-class _Locator:
-    """Turns LibCST byte spans into character offsets and 1-based positions."""
+class _SpanState(CodegenState):
+    """LibCST's code generation, keeping where each node's code starts and ends (in
+    characters of the generated code) as `ByteSpanPositionProvider` does in bytes: a
+    node's span stops inside its own parentheses. One pass gives the code and every
+    span; the provider's pass cost five plain ones (a byte count per token, a node hash
+    per node), on every file with a finding and every pass of the fix loop."""
 
-    def __init__(self, module: cst.Module, text: str, spans: object) -> None:
+    def __init__(self, module: cst.Module) -> None:
+        super().__init__(default_indent=module.default_indent,
+                         default_newline=module.default_newline)
+        self.position = 0
+        self.starts: list[int] = []
+        self.spans: dict[int, tuple[int, int]] = {}  # by `id`: nodes hash by identity
+
+    def add_indent_tokens(self) -> None:
+        self.tokens.extend(self.indent_tokens)
+        self.position += sum(map(len, self.indent_tokens))
+
+    def add_token(self, value: str) -> None:
+        self.tokens.append(value)
+        self.position += len(value)
+
+    def before_codegen(self, node: cst.CSTNode) -> None:
+        self.starts.append(self.position)
+
+    def after_codegen(self, node: cst.CSTNode) -> None:
+        start = self.starts.pop()
+        self.spans.setdefault(id(node), (start, self.position))
+
+    @contextmanager
+    def record_syntactic_position(self, node: cst.CSTNode, *,
+                                  start_node: cst.CSTNode | None = None,
+                                  end_node: cst.CSTNode | None = None) -> Iterator[None]:
+        start = self.position
+        try:
+            yield
+        finally:
+            if start_node is not None:
+                start = self.spans[id(start_node)][0]
+            end = self.spans[id(end_node)][1] if end_node is not None else self.position
+            self.spans[id(node)] = (start, end)
+
+
+class _Locator:
+    """Turns LibCST's spans into offsets in the text and 1-based positions."""
+
+    def __init__(self, module: cst.Module, text: str) -> None:
         self.module = module
         self.text = text
-        self.spans = spans
+        state = _SpanState(module)
+        module._codegen(state)
+        self.spans = state.spans
         self.lines = LineIndex(text)
         # LibCST's spans count in its regenerated code, which is not always the
         # text (it drops the space in `except X :`, LibCST #1457, and a form
         # feed that starts a line): map them back by aligning the two.
-        code = module.code
+        code = "".join(state.tokens)
         self.exact = code == text
         self.alignment = None if self.exact else Alignment.of(text, code)
-        self._encoded = code.encode("utf-8") if not code.isascii() else None
-
-    def _chars(self, byte_offset: int) -> int:
-        """The character offset in LibCST's code of a byte offset in its UTF-8."""
-        if self._encoded is None:
-            return byte_offset
-        return len(self._encoded[:byte_offset].decode("utf-8", errors="ignore"))
 
     def span(self, node: cst.CSTNode) -> tuple[int, int] | None:
-        """Character offsets of the node's code in the text, or None if it cannot be mapped."""
-        span = self.spans[node]  # type: ignore[index]
-        start, end = self._chars(span.start), self._chars(span.start + span.length)
+        """Character offsets of the node's code in the text, or None if it cannot be
+        mapped; KeyError for a node not in this module."""
+        start, end = self.spans[id(node)]
         if self.exact:
             return start, end
         if self.alignment is None:
@@ -395,8 +433,7 @@ class _Locator:
         where = self.span(raw.node)
         fix = self.fix(raw.fix, recorder) if raw.fix and where else None
         if where is None:  # keep the finding at LibCST's position, without a fix
-            span = self.spans[raw.node]  # type: ignore[index]
-            start = min(self._chars(span.start), len(self.text))
+            start = min(self.spans[id(raw.node)][0], len(self.text))
             where = (start, min(len(self.text), start + 1))
         start, end = where
         rule = raw.rule
