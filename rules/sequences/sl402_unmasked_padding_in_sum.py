@@ -6,7 +6,7 @@ import libcst as cst
 
 from scorelint.base.findings import Applicability, FixAvailability
 from scorelint.engine.rule import Clean, Flagged, Rule
-from scorelint.model import patterns, roles, walk
+from scorelint.model import patterns, roles
 from scorelint.model import vocabulary as vocab
 from scorelint.model.proposal import FixSpec, Replace
 from scorelint.model.spelling import paren
@@ -639,7 +639,7 @@ class UnmaskedPaddingInSum(Rule):
         if home is None or found is None or found.kind != roles.IDS or _writes_ignore(self.ctx, home):
             return
         padded = _padded_by_tokenizer(self.ctx, target)  # type: ignore[arg-type]
-        if not padded and not _reads_pad_id(home):
+        if not padded and not _reads_pad_id(self.ctx, home):
             return
         why = "a tokenizer padded these ids" if padded else "a pad id is in scope"
         given = "only `-100` is ignored" if ignore is not None else "no `ignore_index` is given"
@@ -661,14 +661,6 @@ def _is_one(node: cst.BaseExpression) -> bool:
     return isinstance(node, (cst.Integer, cst.Float)) and float(node.evaluated_value) == 1.0
 
 
-def _function_nodes(home: cst.CSTNode):
-    stack = [home]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(walk.children(current))
-
-
 def _mask_used_on(ctx, node: cst.Call) -> bool:
     """Is a mask applied to the sum's result (`tok.sum(-1) * mask`)?"""
     parents = iter(ctx.flow.ancestors(node))
@@ -681,7 +673,7 @@ def _masked_sibling(ctx, node: cst.Call) -> bool:
     """Another reduction of masked log-probs in the same function (the chosen side of a
     chosen/rejected pair when this is the rejected one, or a masked mean beside it)."""
     home = ctx.flow.home(node)
-    for current in _function_nodes(home) if home is not None else ():
+    for current in ctx.flow.nodes_under(home) if home is not None else ():
         if current is node or not isinstance(current, cst.Call) \
                 or patterns.vocab_name(current) not in (*_SUM_TOKENS, "mean"):
             continue
@@ -700,7 +692,7 @@ def _masked_in_place(ctx, node: cst.Call, names: tuple[str, ...]) -> bool:
     home = ctx.flow.home(node)
     if home is None or not names:
         return False
-    for current in _function_nodes(home):
+    for current in ctx.flow.nodes_under(home):
         if isinstance(current, cst.Call) and isinstance(current.func, cst.Attribute) \
                 and current.func.attr.value in _IN_PLACE \
                 and isinstance(current.func.value, cst.Name) and current.func.value.value in names:
@@ -714,8 +706,8 @@ def _masked_in_place(ctx, node: cst.Call, names: tuple[str, ...]) -> bool:
     return False
 
 
-def _reads_pad_id(home: cst.CSTNode) -> bool:
-    for current in _function_nodes(home):
+def _reads_pad_id(ctx, home: cst.CSTNode) -> bool:
+    for current in ctx.flow.nodes_under(home):
         name = current.value if isinstance(current, cst.Name) else \
             current.attr.value if isinstance(current, cst.Attribute) else None
         if name and patterns.PAD_NAME.search(name):
@@ -727,7 +719,7 @@ def _writes_ignore(ctx, home: cst.CSTNode) -> bool:
     """Labels rewritten to an ignore value (`-100`, `IGNORE_INDEX`) somewhere in the function:
     the value `-100` written out, or a name bound to it (or to an unknown ignore value)
     passed or assigned; a name merely read in an `ignore_index=` does not write it."""
-    nodes = list(_function_nodes(home))
+    nodes = ctx.flow.nodes_under(home)
     read = {id(n.value) for n in nodes if isinstance(n, cst.Arg) and n.keyword is not None
             and n.keyword.value == "ignore_index"}
     for current in nodes:

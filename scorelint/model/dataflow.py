@@ -481,7 +481,9 @@ class DataFlow:
         self.model = model
         self.module = model.module  # the body the global scope stands for
         self._flows: dict[cst.CSTNode, ScopeFlow] = {}
-        self._parents: dict[cst.CSTNode, dict[cst.CSTNode, cst.CSTNode]] = {}
+        # Per function, class or module: each node's parent, by the node's `id` (a node
+        # hashes by identity, but through a Python-level `__hash__`), and every node under it.
+        self._parents: dict[cst.CSTNode, tuple[dict[int, cst.CSTNode], list[cst.CSTNode]]] = {}
 
     def flow(self, owner: cst.CSTNode) -> ScopeFlow:
         found = self._flows.get(owner)
@@ -584,30 +586,38 @@ class DataFlow:
         home = self.home(node)
         if home is None:
             return
-        parents = self._parent_map(home)
-        current = parents.get(node)
+        parents = self._walked(home)[0]
+        current = parents.get(id(node))
         while current is not None:
             yield current
-            current = parents.get(current)
+            current = parents.get(id(current))
 
-    def _parent_map(self, owner: cst.CSTNode) -> dict[cst.CSTNode, cst.CSTNode]:
-        parents = self._parents.get(owner)
-        if parents is None:
-            parents = self._parents[owner] = {}
+    def nodes_under(self, owner: cst.CSTNode) -> list[cst.CSTNode]:
+        """Every node under `owner` (a function, class or module), from the walk `ancestors`
+        shares, instead of another walk of LibCST's `children`."""
+        return self._walked(owner)[1]
+
+    def _walked(self, owner: cst.CSTNode) -> tuple[dict[int, cst.CSTNode], list[cst.CSTNode]]:
+        found = self._parents.get(owner)
+        if found is None:
+            parents: dict[int, cst.CSTNode] = {}
+            nodes: list[cst.CSTNode] = []
             stack = [owner]
             while stack:
                 current = stack.pop()
                 for child in walk.children(current):
-                    parents[child] = current
+                    parents[id(child)] = current
+                    nodes.append(child)
                     stack.append(child)
-        return parents
+            found = self._parents[owner] = (parents, nodes)
+        return found
 
     def _statement_of(self, owner: cst.CSTNode, flow: ScopeFlow,
                       node: cst.CSTNode) -> cst.CSTNode | None:
-        parents = self._parent_map(owner)
+        parents = self._walked(owner)[0]
         current: cst.CSTNode | None = node
         while current is not None and current not in flow.before:
-            current = parents.get(current)
+            current = parents.get(id(current))
         return current
 
 

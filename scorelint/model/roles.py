@@ -211,12 +211,6 @@ def _positional(call: cst.Call) -> list[cst.BaseExpression]:
     return [a.value for a in call.args if a.keyword is None and not a.star]
 
 
-def _nodes(ctx: FileContext, home: cst.CSTNode):  # type: ignore[no-untyped-def]
-    """Every node under `home`, from the data flow's parent map (built once per function
-    and shared with `ancestors`), instead of another walk of LibCST's `children`."""
-    return ctx.flow._parent_map(home).keys()
-
-
 def _model_calls(ctx: FileContext, at: cst.CSTNode) -> list[cst.Call]:
     """The calls of a language model in the function around `at`: unknown calls taking
     ids, with a language model's keywords (`attention_mask=`, `input_ids=`, `labels=`,
@@ -230,7 +224,7 @@ def _model_calls(ctx: FileContext, at: cst.CSTNode) -> list[cst.Call]:
         return cache[home]
     calls: list[cst.Call] = []
     outputs: set[int] = set()  # the values whose `logits` are read
-    for current in _nodes(ctx, home):
+    for current in ctx.flow.nodes_under(home):
         kind = type(current)  # exact classes: isinstance on an ABC costs a call per node
         if kind is cst.Call:
             calls.append(current)
@@ -619,7 +613,7 @@ def text_of(ctx: FileContext, node: cst.BaseExpression, depth: int = 6) -> cst.B
                 and ctx.code(param.annotation.annotation) == "str":
             return node
     home = ctx.flow.home(node)
-    for current in _nodes(ctx, home) if home is not None else ():
+    for current in ctx.flow.nodes_under(home) if home is not None else ():
         if isinstance(current, cst.Call) and tokenized(ctx, current) is not None \
                 and _same(ctx, tokenized(ctx, current), node):  # type: ignore[arg-type]
             return node
@@ -1192,7 +1186,7 @@ def masks_in_scope(ctx: FileContext, at: cst.CSTNode) -> list[Role]:
     if home in cache:
         return cache[home]
     found: list[Role] = []
-    for current in _nodes(ctx, home):
+    for current in ctx.flow.nodes_under(home):
         # Only where a mask can be made: a key, `.attention_mask`, a comparison, a model's
         # `attention_mask=` argument (a name passed there is a mask wherever it is read).
         candidate: cst.BaseExpression | None = None
@@ -1250,7 +1244,7 @@ def consumed_as_logits(ctx: FileContext, found: Role) -> bool:
     if found.call is None:
         return False
     home = ctx.flow.home(found.call)
-    for current in _nodes(ctx, home) if home is not None else ():
+    for current in ctx.flow.nodes_under(home) if home is not None else ():
         if not isinstance(current, cst.Call) or current is found.call:
             continue
         loss = ctx.loss(current)
