@@ -407,6 +407,64 @@ def test_a_file_no_rule_can_fire_in_goes_no_further() -> None:
     assert narrowed is not None and "def attend" in narrowed.text
 
 
+def test_only_the_rules_that_can_fire_somewhere_go_on_to_libcst() -> None:
+    """Every rule the text gate let through would walk every kept node; those that fire in
+    no statement are left behind with the statements they cannot fire in."""
+    guessed = ("import torch\n\n\ndef attend(q, k):\n"
+               "    return torch.softmax(q @ k.T / 8)\n")
+    gated = narrowing.candidates(RULES, narrowing.text_tokens(guessed, RULES))
+    narrowed = narrowing.narrow(guessed, ast.parse(guessed), RULES)
+    assert narrowed is not None
+    assert [r.code for r in narrowed.rules] == ["SL103"]  # a softmax given no axis
+    assert len(gated) > len(narrowed.rules)
+    whole = narrowing.narrow(guessed, ast.parse(guessed), RULES, functions=False)
+    assert whole is not None and whole.rules == gated  # without step 3, nothing to judge by
+
+
+SLICED = '''import torch
+
+
+class Scorer:
+    def __init__(self, config):
+        print("building")
+        print("named", config.name)
+        self.eps = config.floor
+        if config.verbose:
+            print("verbose")
+            print("very")
+        else:
+            self.eps = 1e-6
+        self.warned = False
+
+    def describe(self):
+        return "scorer"
+
+    def report(self):
+        print(self.describe())
+
+    def score(self, logits):
+        return torch.log(torch.softmax(logits, -1) + self.eps)
+'''
+
+
+def test_statements_blanked_together_leave_one_pass_only_where_a_body_needs_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    tree = ast.parse(SLICED)
+    masked = narrowing.mask(SLICED, tree, set(range(len(tree.body))), RULES, {})
+    assert masked is not None and len(masked) == len(SLICED)
+    assert "self.eps = config.floor" in masked and "print(" not in masked
+    assert "def describe" not in masked and "def report" not in masked
+    # `__init__` and the class keep statements: only the `if` branch emptied needs one.
+    assert [line.strip() for line in masked.splitlines() if line.strip() == "pass"] == ["pass"]
+    assert "        if config.verbose:\n            pass" in masked
+    ast.parse(masked)
+    assert _findings(SLICED, True, monkeypatch) == _findings(SLICED, False, monkeypatch)
+    alone = "class Helper:\n    def a(self):\n        return 1\n\n    def b(self):\n        return 2\n"
+    tree = ast.parse(alone + SLICED)
+    masked = narrowing.mask(alone + SLICED, tree, set(range(len(tree.body))), RULES, {})
+    assert masked is not None and "class Helper" not in masked  # no rule needs it at all
+
+
 OWN_LOG = '''import torch
 
 

@@ -361,9 +361,12 @@ def narrow(text: str, tree: ast.Module, rules: Sequence[type[Rule]],
     if not rules:
         return None
     kept = keep_statements(tree, per_statement, rules)
-    masked = mask(text, tree, kept, rules, aliases, lent, functions=functions)
+    firing: set[type[Rule]] = set()
+    masked = mask(text, tree, kept, rules, aliases, lent, functions=functions, firing=firing)
     if masked == NONE_CAN_FIRE:
         return None
+    if functions:  # a rule that can fire in no statement would only walk the others
+        rules = [rule for rule in rules if rule in firing]
     if masked is None:
         return Narrowed(rules, text, text)
     return Narrowed(rules, masked, squeezed(text, masked))
@@ -438,12 +441,13 @@ _Walked = tuple[set[str], set[Key], set[str | Key], set[str | Key]]
 
 def mask(text: str, tree: ast.Module, kept: set[int], rules: Sequence[type[Rule]],
          aliases: dict[str, str], lent: Mapping[str, frozenset[str]] | None = None,
-         functions: bool = True) -> str | None:
+         functions: bool = True, firing: set[type[Rule]] | None = None) -> str | None:
     """The text with the top-level statements not in `kept`, and (with `functions`) the
     functions and methods no rule needs, blanked; None when nothing would be blanked;
     `NONE_CAN_FIRE` when no statement is one a rule can fire in. `aliases` maps
     `from m import a as b`'s `b` to `a` (`statement_tokens` finds them);
-    `lent`, an imported name to the tokens of what it makes (`scorelint.engine.project`)."""
+    `lent`, an imported name to the tokens of what it makes (`scorelint.engine.project`).
+    With `functions`, the rules that can fire in some statement are added to `firing`."""
     lines = _LINE.findall(text)
     dropped: list[tuple[int, int, int | None]] = []  # first row, last row, `pass` row
     if not functions:
@@ -452,6 +456,8 @@ def mask(text: str, tree: ast.Module, kept: set[int], rules: Sequence[type[Rule]
         return _blanked(lines, dropped) if dropped else None
     flow = _Flow(tree, kept, rules, aliases, lent or {})
     whole, sliced = flow.needed(rules)
+    if firing is not None:
+        firing.update(flow.firing)
     if not whole and not sliced:
         return NONE_CAN_FIRE
     needed = whole | set(sliced)
@@ -469,10 +475,13 @@ def mask(text: str, tree: ast.Module, kept: set[int], rules: Sequence[type[Rule]
         if not needed & set(units):
             dropped.append((_first_row(stmt), _last_row(stmt), None))
         elif isinstance(stmt, ast.ClassDef):
-            for unit in units[1:]:  # the methods; the class's own statements stay
-                method = flow.units[unit].node
-                if unit not in needed:
-                    dropped.append((_first_row(method), _last_row(method), method.lineno))
+            # The methods no rule needs; the class's own statements stay. A class left
+            # with none of its statements keeps one `pass`, where its first method was.
+            methods = [flow.units[unit].node for unit in units[1:] if unit not in needed]
+            alone = len(methods) == len(stmt.body)
+            dropped.extend((_first_row(method), _last_row(method),
+                            method.lineno if alone and method is methods[0] else None)
+                           for method in methods)
     return _blanked(lines, dropped) if dropped else None
 
 
@@ -496,20 +505,30 @@ _ALWAYS = (ast.Return, ast.Raise, ast.Break, ast.Continue, ast.Global, ast.Nonlo
 
 def _unneeded(body: list[ast.stmt], kept: set[int],
               lines: list[str]) -> list[tuple[int, int, int | None]]:
-    """The statements of `body` to blank (with `pass` in their place): those not in
-    `kept` (by `id`), holding none, and alone on their lines."""
+    """The statements of `body` to blank: those not in `kept` (by `id`), holding none,
+    and alone on their lines; the first of them with `pass` in its place when nothing
+    else of `body` stays (a body needs a statement, and one is enough)."""
     found: list[tuple[int, int, int | None]] = []
+    blanked = 0  # statements of `body` itself blanked
     for stmt in body:
         if id(stmt) in kept or isinstance(stmt, _ALWAYS):
             continue
         if any(id(sub) in kept or isinstance(sub, _ALWAYS)
                for sub in ast_walk(stmt) if isinstance(sub, ast.stmt) and sub is not stmt):
             for field in _BODIES:
-                for part in getattr(stmt, field, ()):
-                    found.extend(_unneeded(getattr(part, "body", None) if isinstance(
-                        part, (ast.ExceptHandler, ast.match_case)) else [part], kept, lines))
+                parts = getattr(stmt, field, ())
+                if parts and isinstance(parts[0], (ast.ExceptHandler, ast.match_case)):
+                    for part in parts:
+                        found.extend(_unneeded(part.body, kept, lines))
+                else:
+                    found.extend(_unneeded(parts, kept, lines))
         elif _alone(stmt, lines):
-            found.append((stmt.lineno, _last_row(stmt), stmt.lineno))
+            if not blanked:
+                stand_in = len(found)
+            found.append((stmt.lineno, _last_row(stmt), None if blanked else stmt.lineno))
+            blanked += 1
+    if blanked and blanked < len(body):  # a statement of the body stays: no `pass` needed
+        found[stand_in] = (*found[stand_in][:2], None)
     return found
 
 
@@ -715,6 +734,7 @@ class _Flow:
                        + ((self.mask(p.pattern for p in rule.named),) if rule.named else ())
                        for rule in rules}
         self.operators = self.mask(_OPERATORS)
+        self.firing: set[type[Rule]] = set()  # filled by `needed`
 
     # --- building -------------------------------------------------------------------
 
@@ -1254,14 +1274,22 @@ class _Flow:
         """The units holding a statement some rule can fire in (kept whole), and for each
         unit kept only because it binds a key such a statement reads (directly or through
         other keys), the statements to keep: those bindings and, inside the unit, the
-        bindings they read in turn. Both empty: no rule can fire anywhere."""
+        bindings they read in turn. Both empty: no rule can fire anywhere. The rules that
+        can fire somewhere are added to `firing`."""
         whole: set[int] = set()
         frontier: list[Key] = []
+        firing = self.firing
         for index, unit in enumerate(self.units):
             limits.check_time()
             for statement in unit.statements:
                 cone = self.cone(statement.tokens, statement.reads)
-                if any(self._fires(rule, statement, cone, unit) for rule in rules):
+                fires = False
+                for rule in rules:  # each rule until it fires once; any rule for the unit
+                    if (not fires or rule not in firing) \
+                            and self._fires(rule, statement, cone, unit):
+                        firing.add(rule)
+                        fires = True
+                if fires:
                     whole.add(index)
                     frontier.extend(statement.reads)
         # What a kept statement reads is kept (a fact such as "`self.eps` is 1e-8" needs
