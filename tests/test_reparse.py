@@ -196,6 +196,26 @@ def test_stdlib_files_parse_the_same_from_pieces(path: Path) -> None:
     made = limits.on_deep_stack(pieces, text)
     if made is not None:
         assert made.deep_equals(whole) and made.code == text
+    assert reparse.parse_module(text).deep_equals(whole)
+
+
+FIXTURES = sorted((Path(__file__).resolve().parent.parent / "fixtures").rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_a_parse_without_node_validation_is_libcsts_validated_parse(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    limits.cpython_check(text)
+    unvalidated = reparse.parse_module(text)
+    assert unvalidated.deep_equals(cst.parse_module(text)) and unvalidated.code == text
+
+
+def test_nodes_made_outside_a_parse_still_validate_themselves() -> None:
+    reparse.parse_module("x = 1\n")
+    with pytest.raises(cst.CSTValidationError):
+        cst.Name("")
+    with pytest.raises(cst.CSTValidationError):  # also on the deep-stack thread
+        limits.on_deep_stack(cst.Name, "")
 
 
 # Findings, through narrowing (whose blanked text is what LibCST parses), version

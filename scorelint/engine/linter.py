@@ -65,7 +65,7 @@ def parse(text: str, cpython_checked: bool = False) -> cst.Module:
         except limits.Rejected as exc:
             raise LintError(str(exc), exc.row, exc.column) from None
     try:
-        return limits.on_deep_stack(cst.parse_module, text)
+        return reparse.parse_module(text)
     except cst.ParserSyntaxError as exc:
         raise LintError(f"syntax error at line {exc.raw_line}: {exc.message}",
                         exc.raw_line, exc.raw_column + 1) from None

@@ -652,6 +652,7 @@ def _context(module: Module) -> object | None:
         return _contexts[key]
     import libcst as cst
 
+    from scorelint.engine import reparse
     from scorelint.model.context import FileContext
     from scorelint.model.semantic import Semantic
     from scorelint.model.summaries import MemberRecorder
@@ -661,7 +662,7 @@ def _context(module: Module) -> object | None:
         if hashlib.sha256(raw).hexdigest() != module.digest:
             return None  # changed since it was read: unknown for now
         text = source.decode(raw).text
-        tree = limits.on_deep_stack(cst.parse_module, text)
+        tree = reparse.parse_module(text)
         recorder = MemberRecorder()
         ctx = FileContext(tree, text, module.path, Semantic(tree), recorder)
         cst.visit_batched(tree, [recorder])

@@ -36,6 +36,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import libcst as cst
+from libcst._nodes.base import CSTNode
 
 from scorelint.base import limits
 
@@ -49,6 +50,36 @@ _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 # Lines LibCST and CPython could see otherwise than this module does.
 _UNSURE = re.compile(r"\f|\ufeff|(?:^|[\r\n])[ \t]*\\(?:\r\n|\r|\n)")
 _BLOCKS = ("body", "handlers", "orelse", "finalbody")
+
+
+# Every LibCST node validates itself when made (`CSTNode.__post_init__`): a fifth of a
+# parse, spent again on what LibCST's own parser built from a text CPython accepted.
+# While this thread parses, a node skips it; everywhere else it still validates.
+_validate_node = CSTNode.__post_init__
+_parsing = threading.local()
+
+
+def _post_init(node: CSTNode) -> None:
+    if not getattr(_parsing, "on", False):
+        _validate_node(node)
+
+
+CSTNode.__post_init__ = _post_init  # type: ignore[method-assign]
+
+
+def parse_module(text: str) -> cst.Module:
+    """`libcst.parse_module` of a text CPython accepted (the caller checks it), without
+    each node validating itself: the parser's output is valid by construction
+    (`tests/test_reparse.py` compares it with a validated parse). On the deep stack."""
+    return limits.on_deep_stack(_parse_unvalidated, text)
+
+
+def _parse_unvalidated(text: str) -> cst.Module:
+    _parsing.on = True  # on the thread that parses
+    try:
+        return cst.parse_module(text)
+    finally:
+        _parsing.on = False
 
 
 @dataclass(frozen=True)
@@ -108,7 +139,7 @@ class Reuse:
                         self.reused += 1
                         return module
         limits.check_time()
-        module = limits.on_deep_stack(cst.parse_module, source)
+        module = parse_module(source)
         taken.add(id(module))
         with self._lock:
             self.parsed += 1
