@@ -23,6 +23,10 @@ TEXTS = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "fixtures").rglob
     "import numpy as np\nnp_exp(x)\n_exp(x)\nα_log(x)\nélog(x)\n",
     "log(\nexp\t(",
     "x.sum (axis=0)/ 2",
+    # Names inside names: each is searched for only when those inside it are present.
+    "tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=z)\n",
+    "F.binary_cross_entropy_with_logits(x, y)\nnp.log10(p)\ncumsum(x)\n",
+    "from jax.nn import log_sigmoid as ls\nls(x)\nexpit (x)\n",
 ]
 
 

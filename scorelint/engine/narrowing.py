@@ -103,9 +103,22 @@ def text_tokens(text: str, rules: Iterable[type[Rule]]) -> set[str]:
     return set(_scan(text, trigger_names(rules)))
 
 
+@functools.lru_cache(maxsize=32)
+def _nested(names: frozenset[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Each name with the others inside it (`log` in `log_softmax`), shortest first."""
+    ordered = sorted(names, key=lambda name: (len(name), name))
+    return tuple((name, tuple(inner for inner in ordered if inner != name and inner in name))
+                 for name in ordered)
+
+
 @functools.lru_cache(maxsize=4)
 def _scan(text: str, names: frozenset[str]) -> frozenset[str]:
-    present = [name for name in names if name in text]
+    # A substring search per name scans the whole text: a name holding one the text
+    # lacks (`log_softmax` without `log`) is not searched for (half the searches).
+    present: set[str] = set()
+    for name, inner in _nested(names):
+        if present.issuperset(inner) and name in text:
+            present.add(name)
     tokens = {name for name in present if _called(text, name)}
     if " as " in text:
         for original in present:
