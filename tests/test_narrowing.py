@@ -271,6 +271,52 @@ def module_with_dim():
     assert {"guessed", "told_none", "over_batch", "unseen", "module"} <= kept
 
 
+def test_a_fill_is_sl402_s_site_only_when_it_fills_one(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """SL402 reports a fill of log-probs with 1 (`masked_fill(pad, 1.0)`, `where(keep, lp,
+    1)`): a fill with 0 or `True`, or given by keyword, is not its site."""
+    text = '''import torch
+
+
+def fills_one(logits, ids, pad):
+    tok = torch.log_softmax(logits, -1).gather(-1, ids[..., None]).squeeze(-1)
+    return tok.masked_fill(pad, 1.0)
+
+
+def keeps_one(logits, ids, keep):
+    tok = torch.log_softmax(logits, -1).gather(-1, ids[..., None]).squeeze(-1)
+    return torch.where(keep, tok, 1)
+
+
+def fills_zero(logits, ids, pad):
+    tok = torch.log_softmax(logits, -1).gather(-1, ids[..., None]).squeeze(-1)
+    return tok.masked_fill(pad, 0.0)
+
+
+def keeps_zero(logits, ids, keep):
+    tok = torch.log_softmax(logits, -1).gather(-1, ids[..., None]).squeeze(-1)
+    return torch.where(keep, tok, 0)
+
+
+def by_keyword(logits, ids, pad):
+    tok = torch.log_softmax(logits, -1).gather(-1, ids[..., None]).squeeze(-1)
+    return tok.masked_fill(mask=pad, value=1.0)
+
+
+def fills_true(logits, ids, pad):
+    tok = torch.log_softmax(logits, -1).gather(-1, ids[..., None]).squeeze(-1)
+    return tok.masked_fill(pad, True)
+'''
+    sl402 = [rule for rule in RULES if rule.code == "SL402"]
+    tree = ast.parse(text)
+    masked = narrowing.mask(text, tree, set(range(len(tree.body))), sl402, {}) or text
+    kept = {node.name for node in ast.walk(ast.parse(masked)) if isinstance(node, ast.FunctionDef)}
+    assert kept == {"fills_one", "keeps_one"}
+    found = [f.code for f in engine.lint(text, "case.py", RULES)]
+    assert found.count("SL402") == 2
+    assert _findings(text, True, monkeypatch) == _findings(text, False, monkeypatch)
+
+
 def test_a_site_spread_over_its_statement_is_judged_on_the_statement() -> None:
     """SL401 reports a model given hand-shifted `labels=`, a same-module helper given logits
     and ids, and `lp[t, ids[t]]`: sites whose operands are the whole statement. A

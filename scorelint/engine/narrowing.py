@@ -612,6 +612,9 @@ class _Site:
 NO_AXIS = "no axis"  # no `dim` / `axis` given (or `None`): the framework guesses one
 AXIS_ZERO = "axis 0"  # the literal axis 0 given
 ONE_SIDE = "1 on a side"  # an operator with the literal 1 (or 1.0) on a side: `1 - x`
+# A fill of the literal 1 (or 1.0), the last of two or three positional arguments:
+# `lp.masked_fill(pad, 1.0)`, `where(keep, lp, 1)`.
+FILLS_ONE = "fills 1"
 
 
 def _hidden(call: ast.Call) -> bool:
@@ -649,11 +652,18 @@ def _one_side(node: ast.BinOp) -> bool:
                and side.value == 1 for side in (node.left, node.right))
 
 
+def _fills_one(call: ast.Call) -> bool:
+    given = [a for a in call.args if not isinstance(a, ast.Starred)]
+    last = given[-1] if len(given) in (2, 3) else None
+    return isinstance(last, ast.Constant) and type(last.value) in (int, float) and last.value == 1
+
+
 def _is_constant(node: ast.expr, value: object) -> bool:
     return isinstance(node, ast.Constant) and type(node.value) is type(value) and node.value == value
 
 
-ARGUMENT_TESTS = {NO_AXIS: _no_axis, AXIS_ZERO: _axis_zero, ONE_SIDE: _one_side}
+ARGUMENT_TESTS = {NO_AXIS: _no_axis, AXIS_ZERO: _axis_zero, ONE_SIDE: _one_side,
+                  FILLS_ONE: _fills_one}
 
 
 class _Flow:
