@@ -522,7 +522,7 @@ def _unneeded(body: list[ast.stmt], kept: set[int],
     and alone on their lines; the first of them with `pass` in its place when nothing
     else of `body` stays (a body needs a statement, and one is enough)."""
     found: list[tuple[int, int, int | None]] = []
-    blanked = 0  # statements of `body` itself blanked
+    blanked, stand_in = 0, 0  # statements of `body` itself blanked; where the first is
     for stmt in body:
         if id(stmt) in kept or isinstance(stmt, _ALWAYS):
             continue
@@ -536,8 +536,7 @@ def _unneeded(body: list[ast.stmt], kept: set[int],
                 else:
                     found.extend(_unneeded(parts, kept, lines))
         elif _alone(stmt, lines):
-            if not blanked:
-                stand_in = len(found)
+            stand_in = stand_in if blanked else len(found)
             found.append((stmt.lineno, _last_row(stmt), None if blanked else stmt.lineno))
             blanked += 1
     if blanked and blanked < len(body):  # a statement of the body stays: no `pass` needed
