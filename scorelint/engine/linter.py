@@ -410,7 +410,6 @@ class _Locator:
     """Turns LibCST's spans into offsets in the text and 1-based positions."""
 
     def __init__(self, module: cst.Module, text: str) -> None:
-        self.module = module
         self.text = text
         state = _SpanState(module)
         module._codegen(state)

@@ -483,7 +483,7 @@ class DataFlow:
         self._flows: dict[cst.CSTNode, ScopeFlow] = {}
         # Per function, class or module: each node's parent, by the node's `id` (a node
         # hashes by identity, but through a Python-level `__hash__`), and every node under it.
-        self._parents: dict[cst.CSTNode, tuple[dict[int, cst.CSTNode], list[cst.CSTNode]]] = {}
+        self._walks: dict[cst.CSTNode, tuple[dict[int, cst.CSTNode], list[cst.CSTNode]]] = {}
 
     def flow(self, owner: cst.CSTNode) -> ScopeFlow:
         found = self._flows.get(owner)
@@ -598,7 +598,7 @@ class DataFlow:
         return self._walked(owner)[1]
 
     def _walked(self, owner: cst.CSTNode) -> tuple[dict[int, cst.CSTNode], list[cst.CSTNode]]:
-        found = self._parents.get(owner)
+        found = self._walks.get(owner)
         if found is None:
             parents: dict[int, cst.CSTNode] = {}
             nodes: list[cst.CSTNode] = []
@@ -609,7 +609,7 @@ class DataFlow:
                     parents[id(child)] = current
                     nodes.append(child)
                     stack.append(child)
-            found = self._parents[owner] = (parents, nodes)
+            found = self._walks[owner] = (parents, nodes)
         return found
 
     def _statement_of(self, owner: cst.CSTNode, flow: ScopeFlow,
