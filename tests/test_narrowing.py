@@ -225,7 +225,7 @@ class Layer(nn.Module):
 def test_each_rule_s_anchor_arguments_name_an_anchor_and_a_known_test() -> None:
     for rule in RULES:
         for anchor, test in rule.anchor_arguments.items():
-            assert anchor in rule.anchors and test in narrowing.ARGUMENT_TESTS, rule.code
+            assert anchor in rule.anchors and (test in narrowing.ARGUMENT_TESTS or test in narrowing.AROUND_TESTS), rule.code
 
 
 def test_a_site_s_own_arguments_can_rule_it_out() -> None:
@@ -557,3 +557,94 @@ def test_a_module_whose_calls_are_own_methods_borrows_nothing(
     borrowing = text.replace("self.log(self.probs(x))", "torch.log(self.probs(x))")
     engine.lint(borrowing, str(tmp_path / "trainer.py"), RULES)
     assert read
+
+
+def _kept_by(code: str, text: str) -> set[str]:
+    """The functions and methods narrowing keeps for one rule."""
+    rules = [rule for rule in RULES if rule.code == code]
+    tree = ast.parse(text)
+    masked = narrowing.mask(text, tree, set(range(len(tree.body))), rules, {}) or text
+    if masked == narrowing.NONE_CAN_FIRE:
+        return set()
+    return {node.name for node in ast.walk(ast.parse(masked))
+            if isinstance(node, ast.FunctionDef) and not _emptied(node)}
+
+
+def _emptied(function: ast.FunctionDef) -> bool:
+    return all(isinstance(stmt, ast.Pass) for stmt in function.body)
+
+
+def test_a_gather_or_token_loss_is_sl401_s_site_only_at_ids_its_model_read(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """SL401 reports a gather or a token loss whose targets stand where the ids its
+    model read stand (`TARGETS_FED`): labels a caller passed, moved to a device or
+    reshaped, are not such targets, whether the loss is a function or a module called."""
+    text = '''import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def unshifted(model, ids):
+    lp = F.log_softmax(model(ids).logits, -1)
+    return lp.gather(-1, ids[..., None])
+
+
+def unshifted_loss(model, batch):
+    ids = batch["input_ids"].to(model.device)
+    logits = model(input_ids=ids).logits
+    loss_fct = nn.CrossEntropyLoss()
+    return loss_fct(logits.view(-1, logits.size(-1)), ids.view(-1))
+
+
+def given_labels(model, ids, labels):
+    logits = model(ids).logits
+    return F.cross_entropy(logits.view(-1, logits.size(-1)), labels.view(-1))
+
+
+class Classifier(nn.Module):
+    def __init__(self, body, head):
+        super().__init__()
+        self.body, self.head = body, head
+        self.loss_fct = nn.CrossEntropyLoss()
+
+    def forward(self, input_ids, labels=None):
+        logits = self.head(self.body(input_ids)[0])
+        labels = labels.to(logits.device)
+        return self.loss_fct(logits.view(-1, logits.size(-1)), labels.view(-1))
+'''
+    assert _kept_by("SL401", text) == {"unshifted", "unshifted_loss"}
+    found = [f.code for f in engine.lint(text, "case.py", RULES)]
+    assert found.count("SL401") == 2
+    assert _findings(text, True, monkeypatch) == _findings(text, False, monkeypatch)
+
+
+def test_a_token_loss_is_sl402_s_site_only_near_a_pad_id_or_a_padding_tokenizer(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """SL402 reports a token cross-entropy over padded ids (`PAD_IN_SCOPE`): its function
+    reads a pad id, or a tokenizer padded the targets. A loss elsewhere, or a loss module
+    made without being called, is not its site."""
+    text = '''import torch.nn.functional as F
+from torch import nn
+
+
+def with_pad_id(logits, input_ids, pad_token_id):
+    return F.cross_entropy(logits.view(-1, logits.size(-1)), input_ids.view(-1))
+
+
+def tokenizer_padded(model, tokenizer, texts):
+    ids = tokenizer(texts, padding=True, return_tensors="pt")["input_ids"]
+    logits = model(ids).logits
+    return F.cross_entropy(logits.view(-1, logits.size(-1)), ids.view(-1))
+
+
+def no_pad(logits, input_ids):
+    return F.cross_entropy(logits.view(-1, logits.size(-1)), input_ids.view(-1))
+
+
+def made_only(pad_token_id):
+    return nn.CrossEntropyLoss(reduction="sum")
+'''
+    assert _kept_by("SL402", text) == {"with_pad_id", "tokenizer_padded"}
+    found = [f.code for f in engine.lint(text, "case.py", RULES)]
+    assert found.count("SL402") == 2
+    assert _findings(text, True, monkeypatch) == _findings(text, False, monkeypatch)

@@ -5,7 +5,12 @@ from __future__ import annotations
 import libcst as cst
 
 from scorelint.base.findings import Applicability, FixAvailability
-from scorelint.engine.narrowing import DOUBLE_INDEX, HELPER_CALL, LABELS_KEYWORD
+from scorelint.engine.narrowing import (
+    DOUBLE_INDEX,
+    HELPER_CALL,
+    LABELS_KEYWORD,
+    TARGETS_FED,
+)
 from scorelint.engine.rule import Clean, Flagged, Rule
 from scorelint.model import origins, patterns, roles, walk
 from scorelint.model import vocabulary as vocab
@@ -88,6 +93,9 @@ class UnshiftedCausalTargets(Rule):
     # given hand-shifted `labels=`, a helper given logits and ids, `lp[t, ids[t]]`.
     anchors = (*sorted(_GATHERS), *vocab.loss_names(vocab.CROSS_ENTROPY, vocab.NLL),
                *sorted(_REDUCTIONS), LABELS_KEYWORD, HELPER_CALL, DOUBLE_INDEX)
+    # A gather or a token loss is reported only at ids its scores' model may have read.
+    anchor_arguments = {name: TARGETS_FED
+                        for name in (*_GATHERS, *vocab.loss_names(vocab.CROSS_ENTROPY, vocab.NLL))}
     triggers = (("gather", "take_along_axis", "take_along_dim", "cross_entropy",
                  "CrossEntropyLoss", "nll_loss", "log_softmax"),
                 ("log_softmax", "softmax", "log", "cross_entropy", "CrossEntropyLoss", "nll_loss"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from scorelint.base.findings import Applicability, FixAvailability
-from scorelint.engine.narrowing import FILLS_ONE
+from scorelint.engine.narrowing import FILLS_ONE, PAD_IN_SCOPE
 from scorelint.engine.rule import Clean, Flagged, Rule
 from scorelint.model import patterns, roles
 from scorelint.model import vocabulary as vocab
@@ -88,8 +88,9 @@ class UnmaskedPaddingInSum(Rule):
     # Reported at a fill, a loss, a sum, or a division by a padded length (`x.shape[-1]`).
     anchors = ("masked_fill", "masked_fill_", "where", "cross_entropy", "CrossEntropyLoss",
                "fsum", "mean", *_SUM_TOKENS)
-    # A fill is reported only when it fills 1 (`_check_fill`).
-    anchor_arguments = {"masked_fill": FILLS_ONE, "masked_fill_": FILLS_ONE, "where": FILLS_ONE}
+    # A fill is reported only when it fills 1 (`_check_fill`), a loss only near a pad id.
+    anchor_arguments = {"masked_fill": FILLS_ONE, "masked_fill_": FILLS_ONE, "where": FILLS_ONE,
+                        "cross_entropy": PAD_IN_SCOPE, "CrossEntropyLoss": PAD_IN_SCOPE}
     divisor = ("shape", "size")
 
     flagged = (

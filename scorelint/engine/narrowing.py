@@ -417,7 +417,8 @@ def squeezed(text: str, masked: str) -> str:
 #   rule (the triggers are each rule's necessary tokens, `Rule.triggers`), and, for a
 #   rule that declares where it reports (`Rule.anchors`), only at such a site (a call,
 #   an operator, a comparison) whose own operands' cone does, with the arguments the
-#   rule needs there (`Rule.anchor_arguments`);
+#   rule needs there (`Rule.anchor_arguments`: their spelling, or where they were made,
+#   followed back through the function's bindings);
 # - a function or method is kept when one of its statements passes, or when it binds
 #   a key such a statement's cone reaches (the summaries follow values there, and a
 #   fact such as "`self.eps` is 1e-8" needs every binding); the rest is dropped.
@@ -467,7 +468,7 @@ def mask(text: str, tree: ast.Module, kept: set[int], rules: Sequence[type[Rule]
         dropped = [(_first_row(stmt), _last_row(stmt), None)
                    for i, stmt in enumerate(tree.body) if i not in kept]
         return _blanked(lines, dropped) if dropped else None
-    flow = _Flow(tree, kept, rules, aliases, lent or {})
+    flow = _Flow(tree, kept, rules, aliases, lent or {}, text, lines)
     whole, sliced = flow.needed(rules)
     if firing is not None:
         firing.update(flow.firing)
@@ -577,19 +578,22 @@ class _Unit:
         # Each statement's own tokens and the keys it reads: where a finding may sit.
         self.statements: list[_Statement] = []
         self.sites: set[str] = set()  # sites of every statement (`LABELS_KEYWORD`)
+        self.around: _Around | None = None  # made when a test first reads it
 
 
 class _Statement:
     """One statement's own tokens and reads (with the keys they reach, its cone), what
     each of its divisions divides by, what each of its calls calls (a module bound
-    to `self.sm`): call names, or keys whose values to look at; and its sites."""
+    to `self.sm`): call names, or keys whose values to look at; its sites; and each call
+    with what it calls, for a test of what a module an anchor made is called on."""
 
-    __slots__ = ("tokens", "reads", "divisors", "callees", "sites")
+    __slots__ = ("tokens", "reads", "divisors", "callees", "sites", "calls")
 
     def __init__(self, tokens: set[str], reads: set[Key], divisors: set[str | Key],
-                 callees: set[str | Key], sites: list[_Site]) -> None:
+                 callees: set[str | Key], sites: list[_Site],
+                 calls: list[tuple[set[str | Key], ast.Call]]) -> None:
         self.tokens, self.reads, self.divisors, self.callees = tokens, reads, divisors, callees
-        self.sites = sites
+        self.sites, self.calls = sites, calls
 
 
 class _Site:
@@ -614,6 +618,18 @@ ONE_SIDE = "1 on a side"  # an operator with the literal 1 (or 1.0) on a side: `
 # A fill of the literal 1 (or 1.0), the last of two or three positional arguments:
 # `lp.masked_fill(pad, 1.0)`, `where(keep, lp, 1)`.
 FILLS_ONE = "fills 1"
+
+
+# Tests that also read the code around the site (`_Around`), and that judge the call of
+# a module an anchor made as well (`self.loss_fct(logits, labels)`), which is not a site
+# of its own:
+# - a gather's index or a token loss's target may be the very ids a model read to make
+#   the scores gathered (SL401 compares the two bases `patterns.trace_positions` ends at);
+TARGETS_FED = "targets fed"
+# - a token loss given a target, in a function that may read a pad id or on targets a
+#   tokenizer may have padded (SL402's `_check_loss`).
+PAD_IN_SCOPE = "pad in scope"
+_GATHER_NAMES = frozenset({"gather", "take_along_axis", "take_along_dim"})
 
 
 def _hidden(call: ast.Call) -> bool:
@@ -652,7 +668,7 @@ def _one_side(node: ast.BinOp) -> bool:
 
 
 def _fills_one(call: ast.Call) -> bool:
-    given = [a for a in call.args if not isinstance(a, ast.Starred)]
+    given = _positional(call)
     last = given[-1] if len(given) in (2, 3) else None
     return isinstance(last, ast.Constant) and type(last.value) in (int, float) and last.value == 1
 
@@ -661,15 +677,159 @@ def _is_constant(node: ast.expr, value: object) -> bool:
     return isinstance(node, ast.Constant) and type(node.value) is type(value) and node.value == value
 
 
+def _positional(call: ast.Call) -> list[ast.expr]:
+    return [a for a in call.args if not isinstance(a, ast.Starred)]
+
+
+def _keywords(call: ast.Call, *names: str) -> list[ast.expr]:
+    return [k.value for k in call.keywords if k.arg in names]
+
+
+def _targets_fed(call: ast.Call, token: str, around: _Around) -> bool:
+    """Can what `call` gathers at (or scores a loss against) stand on the same base as
+    the input of a model that made what it gathers from? SL401's `_verdict` needs
+    `ctx.same(fed.base, ids.base)`: the same code, so the same names. Each side is
+    followed as the rule follows it, but through every binding of a name and every
+    operand a call may have, and any value met on the way may be the base; a literal
+    is never the ids a model read."""
+    if _hidden(call):
+        return True
+    positional = _positional(call)
+    if token in _GATHER_NAMES:
+        scores = positional[:1] + ([call.func.value] if isinstance(call.func, ast.Attribute) else [])
+        targets = [*_keywords(call, "index", "indices"), *positional[1:2],
+                   *(positional[-1:] if len(positional) > 2 else [])]
+    else:
+        scores = positional[:1] + [k.value for k in call.keywords if k.arg != "target"]
+        targets = [*_keywords(call, "target"), *positional[1:2]]
+    if not scores or not targets:
+        return False
+    from scorelint.model import patterns  # loaded with the flow
+
+    fed: set[frozenset[str]] = set()
+    for met in around.followed(scores):
+        if isinstance(met, ast.Call):  # any call met may be the model (`patterns.model_call`)
+            given = _keywords(met, *patterns.INPUT_KEYWORDS) + _positional(met)[:1]
+            fed.update(_names(value) for value in around.followed(given))
+    fed.discard(frozenset())
+    return any(_names(value) in fed for value in around.followed(targets))
+
+
+def _names(node: ast.AST) -> frozenset[str]:
+    return frozenset(n.id for n in ast_walk(node) if type(n) is ast.Name)
+
+
+def _pad_in_scope(call: ast.Call, token: str, around: _Around) -> bool:
+    """SL402's `_check_loss` reports a token loss only given a target: ids a tokenizer
+    padded (`tok(texts, padding=True)["input_ids"]`), or in a function that reads a pad
+    id (`patterns.PAD_NAME`: the unit's text holds every name it reads)."""
+    from scorelint.model import patterns  # loaded with the flow
+
+    if _hidden(call):
+        return True
+    targets = [*_keywords(call, "target"), *_positional(call)[1:2]]
+    if not targets:
+        return False  # the constructor of a module, or not a token loss
+    return bool(patterns.PAD_NAME.search(around.unit_text())) or any(
+        isinstance(met, ast.Call) and _keywords(met, "padding") for met in around.followed(targets))
+
+
 ARGUMENT_TESTS = {NO_AXIS: _no_axis, AXIS_ZERO: _axis_zero, ONE_SIDE: _one_side,
                   FILLS_ONE: _fills_one}
+AROUND_TESTS = {TARGETS_FED: _targets_fed, PAD_IN_SCOPE: _pad_in_scope}
+
+
+class _Around:
+    """What a test may read around a site in a unit: the values names are bound to
+    (`name = value`) in the unit and at module level, and the text of the unit and of
+    the module."""
+
+    def __init__(self, flow: _Flow, unit: _Unit) -> None:
+        self.text = flow.text
+        self._flow, self._unit = flow, unit
+        self._values: dict[str, list[ast.expr]] | None = None
+
+    def unit_text(self) -> str:
+        node = self._unit.node
+        if node is None:
+            return self.text
+        return "".join(self._flow.lines[_first_row(node) - 1:_last_row(node)])
+
+    def values(self, name: str) -> list[ast.expr]:
+        if self._values is None:
+            self._values = dict(self._flow.module_values())
+            if self._unit.node is not None:
+                _bind_values(ast_walk(self._unit.node), self._values)
+        return self._values.get(name, [])
+
+    def followed(self, values: list[ast.expr]) -> list[ast.AST]:
+        """Each value met following `values` back as `patterns.trace_positions` does, through
+        every binding of a name, and every operand a call may take (its object, its first
+        argument, its operand keywords); a subscript's value, the owner of `.logits` and of
+        `.input_ids`, a division's dividend. Every value met counts: the rule's trace may
+        stop at any of them."""
+        met: list[ast.AST] = []
+        seen: set[int] = set()
+        work: list[ast.AST] = list(values)
+        while work:
+            node = work.pop()
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            met.append(node)
+            kind = type(node)
+            if kind is ast.Name:
+                work.extend(self.values(node.id))
+            elif kind is ast.Subscript:
+                work.append(node.value)
+            elif kind is ast.Attribute:
+                if node.attr in _FOLLOWED_ATTRIBUTES:
+                    work.append(node.value)
+            elif kind is ast.BinOp:
+                if isinstance(node.op, ast.Div):
+                    work.append(node.left)
+            elif kind is ast.Call:
+                if isinstance(node.func, ast.Attribute):
+                    work.append(node.func.value)
+                work.extend(_positional(node)[:1])
+                work.extend(_keywords(node, *self._flow.operand_keywords))
+        return met
+
+
+# `out.logits` stands where `out` does; `enc.input_ids` was made by `enc`'s tokenizer call.
+_FOLLOWED_ATTRIBUTES = frozenset({"logits", "input_ids"})
+
+
+def _bind_values(nodes: Iterable[ast.AST], values: dict[str, list[ast.expr]]) -> None:
+    """Record each `name = value` (also annotated, or a walrus) among `nodes`."""
+    for node in nodes:
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    values.setdefault(target.id, []).append(node.value)
+        elif isinstance(node, (ast.AnnAssign, ast.NamedExpr)) and node.value is not None \
+                and isinstance(node.target, ast.Name):
+            values.setdefault(node.target.id, []).append(node.value)
+
+
+def _module_level(tree: ast.Module) -> Iterator[ast.AST]:
+    """The module's nodes outside functions, lambdas and classes."""
+    work: list[ast.AST] = list(tree.body)
+    while work:
+        node = work.pop()
+        yield node
+        if not isinstance(node, _SCOPES):
+            work.extend(ast_children(node))
 
 
 class _Flow:
     """The keys of one module's kept code, what each is bound from, and who binds it."""
 
     def __init__(self, tree: ast.Module, kept: set[int], rules: Sequence[type[Rule]],
-                 aliases: dict[str, str], lent: Mapping[str, frozenset[str]]) -> None:
+                 aliases: dict[str, str], lent: Mapping[str, frozenset[str]], text: str,
+                 lines: list[str]) -> None:
+        self.tree, self.text, self.lines = tree, text, lines
+        self._module_values: dict[str, list[ast.expr]] | None = None
         self.interesting = trigger_names(rules) | set(OPERATORS) \
             | {token for rule in rules for token in rule.anchors}
         # The operations a finding is reported at: each is recorded with its operands.
@@ -685,6 +845,7 @@ class _Flow:
         self.seen_through = (self.interesting | vocab.known_names() | _SEEN_THROUGH_NAMES
                              | patterns.RANKERS)
         self.forward_names = vocab.FORWARD_NAMES
+        self.operand_keywords = vocab.ArgSpec().operand_kw  # how a function takes its operand
         self.aliases = aliases
         self.units: list[_Unit] = [_Unit(None, None, None)]  # 0: module-level code
         self.units_of: dict[int, list[int]] = {}  # top-level index -> its units
@@ -707,6 +868,7 @@ class _Flow:
         self._divisors: set[str | Key] = set()  # of the statement being walked
         self._callees: set[str | Key] = set()
         self._sites: list[_Site] = []
+        self._calls: list[tuple[set[str | Key], ast.Call]] = []  # of the statement being walked
         self._whole_sites: set[str] = set()  # of the statement being walked
         self._divide_names = frozenset(vocab.call_names("divide"))
         # Which statement binds each key, and what each statement reads (by `id`): to keep
@@ -917,6 +1079,7 @@ class _Flow:
         outer, self._divisors = self._divisors, divisors or set()
         outer_callees, self._callees = self._callees, set()
         outer_sites, self._sites = self._sites, []
+        outer_calls, self._calls = self._calls, []
         outer_whole, self._whole_sites = self._whole_sites, set()
         if each is None:
             tokens, reads, value_tokens, value_reads = self._sources(exprs, unit, returns)
@@ -937,10 +1100,11 @@ class _Flow:
         if exprs:
             sites = [*self._sites, *(_Site(token, tokens, reads) for token in self._whole_sites)]
             self.units[unit].statements.append(
-                _Statement(tokens, reads, self._divisors, self._callees, sites))
+                _Statement(tokens, reads, self._divisors, self._callees, sites, self._calls))
             if self._current is not None:
                 self.statement_reads.setdefault(id(self._current), set()).update(reads)
         self._divisors, self._callees, self._sites = outer, outer_callees, outer_sites
+        self._calls = outer_calls
         self._whole_sites = outer_whole
         return value_tokens, value_reads
 
@@ -1026,9 +1190,14 @@ class _Flow:
             elif isinstance(node, ast.Call):
                 name = self._call(node, unit, found_tokens, found_reads)
                 if not isinstance(node.func, ast.Name):  # `self.sm(x)`, `nn.Softmax(1)(x)`
-                    self._callees |= self._top(node.func, unit)
+                    callee = self._top(node.func, unit)
                 elif node.func.id not in self.aliases:
-                    self._callees.add(self._read(node.func.id, unit))  # `sm = nn.Softmax(1)`
+                    callee = {self._read(node.func.id, unit)}  # `sm = nn.Softmax(1)`
+                else:
+                    callee = set()
+                self._callees |= callee
+                if callee:
+                    self._calls.append((callee, node))
                 if name in self._divide_names:
                     for arg in node.args:
                         self._divisors |= self._top(arg, unit)
@@ -1376,30 +1545,69 @@ class _Flow:
         if not all(cone & group for group in self.groups[rule]):
             return False
         anchored = bool(rule.anchors) and (
-            self._anchored(rule, statement) or not unit.sites.isdisjoint(rule.anchors))
+            self._anchored(rule, statement, unit) or not unit.sites.isdisjoint(rule.anchors))
         divided = bool(rule.divisor) and bool(statement.divisors) and not self._calls_at_top(
             statement.divisors).isdisjoint(rule.divisor)
         if rule.anchors and rule.divisor:  # reported at either
             return anchored or divided
         return (anchored or not rule.anchors) and (divided or not rule.divisor)
 
-    def _anchored(self, rule: type[Rule], statement: _Statement) -> bool:
+    def _anchored(self, rule: type[Rule], statement: _Statement, unit: _Unit) -> bool:
         """Does `statement` hold a site of the rule (`log(...)`, `a / b`) whose own cone,
         what it is applied to, meets every trigger group? A module it calls that is made
         by an anchor (`self.loss_fn = nn.CrossEntropyLoss()`) counts with the statement's
-        whole cone: its call is not told apart from the others."""
-        if not self._calls_at_top(statement.callees).isdisjoint(rule.anchors):
+        whole cone: its call is not told apart from the others, except by a test of what
+        it is called on (`AROUND_TESTS`)."""
+        made = self._calls_at_top(statement.callees).intersection(rule.anchors)
+        if made and self._module_called(rule, statement, unit, made):
             return True
         for site in statement.sites:
             if site.token not in rule.anchors:
                 continue
-            test = rule.anchor_arguments.get(site.token)
-            if test is not None and site.node is not None and not ARGUMENT_TESTS[test](site.node):
+            if site.node is not None and not self._passes(rule, site.token, site.node, unit):
                 continue
             cone = self.cone(site.tokens, site.reads)
             if all(cone & group for group in self.groups[rule]):
                 return True
         return False
+
+    def _module_called(self, rule: type[Rule], statement: _Statement, unit: _Unit,
+                       made: set[str]) -> bool:
+        """Is a module made by one of the anchors `made` called here on what the rule's
+        test for it asks (when it has one that reads a call, `AROUND_TESTS`)?"""
+        if any(rule.anchor_arguments.get(token) not in AROUND_TESTS for token in made):
+            return True
+        calls = [(call, met) for callee, call in statement.calls
+                 if (met := self._calls_at_top(callee) & made)]
+        if not calls:
+            return True  # made through a call not recorded here (a default's): kept
+        return any(self._passes(rule, token, call, unit) for call, met in calls for token in met)
+
+    def _passes(self, rule: type[Rule], token: str, node: ast.Call | ast.BinOp,
+                unit: _Unit) -> bool:
+        """Does a site's own node show what the rule needs there (`Rule.anchor_arguments`)?"""
+        test = rule.anchor_arguments.get(token)
+        if test is None:
+            return True
+        if test in ARGUMENT_TESTS:
+            return ARGUMENT_TESTS[test](node)
+        if unit.around is None:
+            unit.around = _Around(self, unit)
+        return isinstance(node, ast.Call) and AROUND_TESTS[test](node, token, unit.around)
+
+    def module_values(self) -> dict[str, list[ast.expr]]:
+        """The values module-level code binds names to (`name = value`), and functions
+        declaring them `global`."""
+        if self._module_values is None:
+            self._module_values = {}
+            _bind_values(_module_level(self.tree), self._module_values)
+            for unit in self.units:
+                if unit.declared and unit.node is not None:
+                    declared: dict[str, list[ast.expr]] = {}
+                    _bind_values(ast_walk(unit.node), declared)
+                    for name in unit.declared & declared.keys():
+                        self._module_values.setdefault(name, []).extend(declared[name])
+        return self._module_values
 
 
 def _self_name(method: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:

@@ -98,7 +98,9 @@ class Rule(cst.BatchableCSTVisitor):
     # A rule with both `anchors` and `divisor` is reported at either.
     anchors: ClassVar[tuple[str, ...]] = ()
     # What an anchor's own operands must show, by anchor (`narrowing.ARGUMENT_TESTS`):
-    # SL103 reports only a softmax given no axis, SL207 only `1 - x` or `x - 1`.
+    # SL103 reports only a softmax given no axis, SL207 only `1 - x` or `x - 1`; or what
+    # they must show followed back through the function (`narrowing.AROUND_TESTS`): SL401
+    # reports a gather only at ids the scores' model may have read.
     anchor_arguments: ClassVar[Mapping[str, str]] = {}
     # Identifiers (a name, an attribute, a string key) one of which must reach a site
     # (SL104's temperature, read by name): narrowing meets them as it meets triggers.

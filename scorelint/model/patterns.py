@@ -457,7 +457,8 @@ def _composed(bound: Bound, inner: Window) -> Bound | None:
     return None  # a name's offset from another name's
 
 
-_INPUT_KEYWORDS = ("input_ids", "ids", "input", "inputs", "tokens", "idx", "x")
+# The keywords a model is given its ids by (narrowing's `TARGETS_FED` reads them too).
+INPUT_KEYWORDS = ("input_ids", "ids", "input", "inputs", "tokens", "idx", "x")
 
 
 def model_call(ctx: FileContext, node: cst.BaseExpression) -> cst.Call | None:
@@ -483,7 +484,7 @@ def vocab_name(call: cst.Call) -> str | None:
 def model_input(call: cst.Call) -> cst.BaseExpression | None:
     """The ids a model is called on: `input_ids=`, or its first positional argument."""
     for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value in _INPUT_KEYWORDS:
+        if arg.keyword is not None and arg.keyword.value in INPUT_KEYWORDS:
             return arg.value
     return next((a.value for a in call.args if a.keyword is None and not a.star), None)
 
