@@ -648,3 +648,67 @@ def made_only(pad_token_id):
     found = [f.code for f in engine.lint(text, "case.py", RULES)]
     assert found.count("SL402") == 2
     assert _findings(text, True, monkeypatch) == _findings(text, False, monkeypatch)
+
+
+def test_a_division_is_sl101_s_site_only_by_a_sum_of_what_it_divides(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """SL101 reports logits divided by their own sum (`DIVIDED_BY_ITSELF`), also through a
+    name or a comprehension's variable; a division by the sum of something else is not its
+    site."""
+    text = '''import numpy as np
+
+
+def by_own_sum(scores):
+    return scores / scores.sum(-1, keepdims=True)
+
+
+def through_a_name(logits):
+    total = np.sum(logits, axis=-1, keepdims=True)
+    return np.divide(logits, total)
+
+
+def over_a_list(scores):
+    return [s / sum(scores) for s in scores]
+
+
+def by_other_sum(logits, counts):
+    return logits / counts.sum()
+
+
+def a_mean(losses, mask):
+    return (losses * mask).sum() / mask.sum()
+'''
+    assert _kept_by("SL101", text) == {"by_own_sum", "through_a_name", "over_a_list"}
+    found = [f.code for f in engine.lint(text, "case.py", RULES)]
+    assert found.count("SL101") == 3
+    assert _findings(text, True, monkeypatch) == _findings(text, False, monkeypatch)
+
+
+def test_a_log_is_sl207_s_site_only_of_one_apart_from_a_value(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """SL207 reports `log(1 - p)` and `log(1 + p)` (`ONE_APART`), also under an epsilon
+    guard or through a name; a log of anything else is not its site."""
+    text = '''import torch
+
+
+def complement(logits):
+    p = torch.sigmoid(logits).clamp(max=0.5)
+    return torch.log(1 - torch.softmax(logits, -1))
+
+
+def guarded(logits):
+    q = 1 - torch.softmax(logits, -1)
+    return torch.log(torch.clamp(q, min=1e-8))
+
+
+def plain(logits):
+    return torch.log(torch.softmax(logits, -1) + 1e-8)
+
+
+def other(x, y):
+    return torch.log(x - y)
+'''
+    assert _kept_by("SL207", text) == {"complement", "guarded"}
+    found = [f.code for f in engine.lint(text, "case.py", RULES)]
+    assert found.count("SL207") == 2
+    assert _findings(text, True, monkeypatch) == _findings(text, False, monkeypatch)

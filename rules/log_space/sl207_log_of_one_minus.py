@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from scorelint.base.findings import Applicability, FixAvailability
-from scorelint.engine.narrowing import ONE_SIDE
+from scorelint.engine.narrowing import ONE_APART, ONE_SIDE
 from scorelint.engine.rule import Clean, Flagged, Rule
 from scorelint.model import facts, patterns, values
 from scorelint.model.context import FileContext
@@ -78,7 +78,7 @@ class LogOfOneMinus(Rule):
     triggers = (("log", "exp"), ("-", "+"))
     # Reported at the log of `1 - p` / `1 + p`, and at `1 - exp(a)` / `exp(a) - 1`.
     anchors = ("log", "-")
-    anchor_arguments = {"-": ONE_SIDE}
+    anchor_arguments = {"-": ONE_SIDE, "log": ONE_APART}
     log1mexp_message = "`{expr}` is `-inf` or inexact for `{arg}` near 0; `log(-expm1({arg}))` is exact"
     expm1_message = "`{expr}` cancels to few digits for `{arg}` near 0; `expm1` keeps them"
     guarded_message = "`{expr}` floors the log at `log(eps)`; from log-space values it needs no floor"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from scorelint.base.findings import Applicability, FixAvailability
+from scorelint.engine.narrowing import DIVIDED_BY_ITSELF
 from scorelint.engine.rule import Clean, Flagged, Rule
 from scorelint.model import facts, patterns
 from scorelint.model import vocabulary as vocab
@@ -59,7 +60,9 @@ class LogitsDividedBySum(Rule):
     fix_availability = FixAvailability.SOMETIMES
     applicability = Applicability.UNSAFE
     triggers = (("sum", "reduce_sum"), vocab.DIVISION_TOKENS)
-    divisor = vocab.call_names("sum")
+    # Reported at a division by a sum of what it divides.
+    anchors = ("/", "/=", *vocab.call_names("divide"))
+    anchor_arguments = {token: DIVIDED_BY_ITSELF for token in anchors if token != "/="}
 
     flagged = (
         Flagged(

@@ -620,15 +620,22 @@ ONE_SIDE = "1 on a side"  # an operator with the literal 1 (or 1.0) on a side: `
 FILLS_ONE = "fills 1"
 
 
-# Tests that also read the code around the site (`_Around`), and that judge the call of
-# a module an anchor made as well (`self.loss_fct(logits, labels)`), which is not a site
-# of its own:
+# Tests that also follow the operands back through the function's and the module's
+# bindings (`_Around`); each also judges the call of a module an anchor made
+# (`self.loss_fct(logits, labels)`), which is not a site of its own. Each is a superset
+# of what the rule's own code follows:
 # - a gather's index or a token loss's target may be the very ids a model read to make
 #   the scores gathered (SL401 compares the two bases `patterns.trace_positions` ends at);
 TARGETS_FED = "targets fed"
 # - a token loss given a target, in a function that may read a pad id or on targets a
-#   tokenizer may have padded (SL402's `_check_loss`).
+#   tokenizer may have padded (SL402's `_check_loss`);
 PAD_IN_SCOPE = "pad in scope"
+# - a division by a sum of the value divided, after following names (SL101's
+#   `ctx.same(numerator, total.operand)`: `x / x.sum()`, `s / sum(xs) for s in xs`);
+DIVIDED_BY_ITSELF = "divided by its sum"
+# - a log of `1 - x` or `1 + x`, after following names and epsilon guards (SL207's
+#   `one_minus` / `one_plus` of `facts.without_epsilon`).
+ONE_APART = "log of 1 - x"
 _GATHER_NAMES = frozenset({"gather", "take_along_axis", "take_along_dim"})
 
 
@@ -663,8 +670,7 @@ def _axis_zero(call: ast.Call) -> bool:
 
 
 def _one_side(node: ast.BinOp) -> bool:
-    return any(isinstance(side, ast.Constant) and type(side.value) in (int, float)
-               and side.value == 1 for side in (node.left, node.right))
+    return _is_one(node.left) or _is_one(node.right)
 
 
 def _fills_one(call: ast.Call) -> bool:
@@ -685,14 +691,14 @@ def _keywords(call: ast.Call, *names: str) -> list[ast.expr]:
     return [k.value for k in call.keywords if k.arg in names]
 
 
-def _targets_fed(call: ast.Call, token: str, around: _Around) -> bool:
+def _targets_fed(call: ast.Call | ast.BinOp, token: str, around: _Around) -> bool:
     """Can what `call` gathers at (or scores a loss against) stand on the same base as
     the input of a model that made what it gathers from? SL401's `_verdict` needs
     `ctx.same(fed.base, ids.base)`: the same code, so the same names. Each side is
     followed as the rule follows it, but through every binding of a name and every
     operand a call may have, and any value met on the way may be the base; a literal
     is never the ids a model read."""
-    if _hidden(call):
+    if not isinstance(call, ast.Call) or _hidden(call):
         return True
     positional = _positional(call)
     if token in _GATHER_NAMES:
@@ -719,13 +725,13 @@ def _names(node: ast.AST) -> frozenset[str]:
     return frozenset(n.id for n in ast_walk(node) if type(n) is ast.Name)
 
 
-def _pad_in_scope(call: ast.Call, token: str, around: _Around) -> bool:
+def _pad_in_scope(call: ast.Call | ast.BinOp, token: str, around: _Around) -> bool:
     """SL402's `_check_loss` reports a token loss only given a target: ids a tokenizer
     padded (`tok(texts, padding=True)["input_ids"]`), or in a function that reads a pad
     id (`patterns.PAD_NAME`: the unit's text holds every name it reads)."""
     from scorelint.model import patterns  # loaded with the flow
 
-    if _hidden(call):
+    if not isinstance(call, ast.Call) or _hidden(call):
         return True
     targets = [*_keywords(call, "target"), *_positional(call)[1:2]]
     if not targets:
@@ -734,9 +740,60 @@ def _pad_in_scope(call: ast.Call, token: str, around: _Around) -> bool:
         isinstance(met, ast.Call) and _keywords(met, "padding") for met in around.followed(targets))
 
 
+def _divided_by_itself(node: ast.Call | ast.BinOp, token: str, around: _Around) -> bool:
+    """Can the sum `node` divides by be a sum of what it divides? The two are compared
+    as SL101 compares them, by code after following names: so by the names they read."""
+    if isinstance(node, ast.BinOp):
+        numerators, denominators = [node.left], [node.right]
+    else:
+        if _hidden(node):
+            return True
+        given = [k.value for k in node.keywords]
+        numerators = _positional(node)[:1] + given + (
+            [node.func.value] if isinstance(node.func, ast.Attribute) else [])
+        denominators = _positional(node)[:2] + given
+    summed = [operand for total in around.resolved(denominators) if isinstance(total, ast.Call)
+              for operand in around.operands(total)]
+    divided = {_names(value) for value in around.resolved(numerators)}
+    divided.discard(frozenset())
+    return any(_names(value) in divided for value in around.resolved(summed))
+
+
+def _one_apart(node: ast.Call | ast.BinOp, token: str, around: _Around) -> bool:
+    """Can the log `node` takes be of `1 - x` or `1 + x`, under epsilon guards (`+ eps`,
+    a clamp, a maximum) and names?"""
+    if not isinstance(node, ast.Call) or _hidden(node):
+        return True
+    work: list[ast.AST] = [*node.args, *(k.value for k in node.keywords)]
+    if isinstance(node.func, ast.Attribute):
+        work.append(node.func.value)
+    seen: set[int] = set()
+    while work:
+        value = work.pop()
+        if id(value) in seen:
+            continue
+        seen.add(id(value))
+        if isinstance(value, ast.Name):
+            work.extend(around.values(value.id))
+        elif isinstance(value, ast.BinOp):
+            if isinstance(value.op, ast.Sub) and _is_one(value.left) or isinstance(
+                    value.op, ast.Add) and (_is_one(value.left) or _is_one(value.right)):
+                return True
+            if isinstance(value.op, ast.Add):  # `p + eps`
+                work.extend((value.left, value.right))
+        elif isinstance(value, ast.Call):  # `p.clamp(min=eps)`, `maximum(p, eps)`
+            work.extend(around.operands(value, every=True))
+    return False
+
+
+def _is_one(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and type(node.value) in (int, float) and node.value == 1
+
+
 ARGUMENT_TESTS = {NO_AXIS: _no_axis, AXIS_ZERO: _axis_zero, ONE_SIDE: _one_side,
                   FILLS_ONE: _fills_one}
-AROUND_TESTS = {TARGETS_FED: _targets_fed, PAD_IN_SCOPE: _pad_in_scope}
+AROUND_TESTS = {TARGETS_FED: _targets_fed, PAD_IN_SCOPE: _pad_in_scope,
+                DIVIDED_BY_ITSELF: _divided_by_itself, ONE_APART: _one_apart}
 
 
 class _Around:
@@ -789,11 +846,30 @@ class _Around:
                 if isinstance(node.op, ast.Div):
                     work.append(node.left)
             elif kind is ast.Call:
-                if isinstance(node.func, ast.Attribute):
-                    work.append(node.func.value)
-                work.extend(_positional(node)[:1])
-                work.extend(_keywords(node, *self._flow.operand_keywords))
+                work.extend(self.operands(node))
         return met
+
+    def resolved(self, values: list[ast.expr]) -> list[ast.AST]:
+        """`values`, and what each name among them may be bound to, in turn (`ctx.resolve`)."""
+        met: list[ast.AST] = []
+        seen: set[int] = set()
+        work: list[ast.AST] = list(values)
+        while work:
+            node = work.pop()
+            if id(node) not in seen:
+                seen.add(id(node))
+                met.append(node)
+                if isinstance(node, ast.Name):
+                    work.extend(self.values(node.id))
+        return met
+
+    def operands(self, call: ast.Call, every: bool = False) -> list[ast.expr]:
+        """What `call` may be an operation on: its object, its first argument, its operand
+        keywords (`vocabulary.read_call`); with `every`, all its arguments."""
+        found = [call.func.value] if isinstance(call.func, ast.Attribute) else []
+        if every:
+            return [*found, *_positional(call), *(k.value for k in call.keywords)]
+        return [*found, *_positional(call)[:1], *_keywords(call, *self._flow.operand_keywords)]
 
 
 # `out.logits` stands where `out` does; `enc.input_ids` was made by `enc`'s tokenizer call.
@@ -801,7 +877,8 @@ _FOLLOWED_ATTRIBUTES = frozenset({"logits", "input_ids"})
 
 
 def _bind_values(nodes: Iterable[ast.AST], values: dict[str, list[ast.expr]]) -> None:
-    """Record each `name = value` (also annotated, or a walrus) among `nodes`."""
+    """Record each `name = value` (also annotated, or a walrus) among `nodes`, and what a
+    comprehension's variable runs over."""
     for node in nodes:
         if isinstance(node, ast.Assign):
             for target in node.targets:
@@ -810,6 +887,8 @@ def _bind_values(nodes: Iterable[ast.AST], values: dict[str, list[ast.expr]]) ->
         elif isinstance(node, (ast.AnnAssign, ast.NamedExpr)) and node.value is not None \
                 and isinstance(node.target, ast.Name):
             values.setdefault(node.target.id, []).append(node.value)
+        elif isinstance(node, ast.comprehension) and isinstance(node.target, ast.Name):
+            values.setdefault(node.target.id, []).append(node.iter)  # what it runs over
 
 
 def _module_level(tree: ast.Module) -> Iterator[ast.AST]:
@@ -1593,7 +1672,7 @@ class _Flow:
             return ARGUMENT_TESTS[test](node)
         if unit.around is None:
             unit.around = _Around(self, unit)
-        return isinstance(node, ast.Call) and AROUND_TESTS[test](node, token, unit.around)
+        return AROUND_TESTS[test](node, token, unit.around)
 
     def module_values(self) -> dict[str, list[ast.expr]]:
         """The values module-level code binds names to (`name = value`), and functions
