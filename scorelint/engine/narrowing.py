@@ -741,8 +741,9 @@ def _pad_in_scope(call: ast.Call | ast.BinOp, token: str, around: _Around) -> bo
 
 
 def _divided_by_itself(node: ast.Call | ast.BinOp, token: str, around: _Around) -> bool:
-    """Can the sum `node` divides by be a sum of what it divides? The two are compared
-    as SL101 compares them, by code after following names: so by the names they read."""
+    """Can `node` divide by a sum (a call the vocabulary names a sum, through names) of
+    what it divides? SL101 compares the two by code after following names: so here by
+    the names they read."""
     if isinstance(node, ast.BinOp):
         numerators, denominators = [node.left], [node.right]
     else:
@@ -752,7 +753,8 @@ def _divided_by_itself(node: ast.Call | ast.BinOp, token: str, around: _Around) 
         numerators = _positional(node)[:1] + given + (
             [node.func.value] if isinstance(node.func, ast.Attribute) else [])
         denominators = _positional(node)[:2] + given
-    summed = [operand for total in around.resolved(denominators) if isinstance(total, ast.Call)
+    summed = [operand for total in around.resolved(denominators)
+              if isinstance(total, ast.Call) and around.call_name(total) in around.sums
               for operand in around.operands(total)]
     divided = {_names(value) for value in around.resolved(numerators)}
     divided.discard(frozenset())
@@ -802,7 +804,7 @@ class _Around:
     the module."""
 
     def __init__(self, flow: _Flow, unit: _Unit) -> None:
-        self.text = flow.text
+        self.text, self.sums = flow.text, flow.sum_names
         self._flow, self._unit = flow, unit
         self._values: dict[str, list[ast.expr]] | None = None
 
@@ -862,6 +864,11 @@ class _Around:
                 if isinstance(node, ast.Name):
                     work.extend(self.values(node.id))
         return met
+
+    def call_name(self, call: ast.Call) -> str | None:
+        """The name `call` calls, through `from m import a as b` aliases."""
+        name = _callee_name(call.func)
+        return self._flow.aliases.get(name, name) if name is not None else None
 
     def operands(self, call: ast.Call, every: bool = False) -> list[ast.expr]:
         """What `call` may be an operation on: its object, its first argument, its operand
@@ -925,6 +932,7 @@ class _Flow:
                              | patterns.RANKERS)
         self.forward_names = vocab.FORWARD_NAMES
         self.operand_keywords = vocab.ArgSpec().operand_kw  # how a function takes its operand
+        self.sum_names = frozenset(vocab.call_names("sum"))
         self.aliases = aliases
         self.units: list[_Unit] = [_Unit(None, None, None)]  # 0: module-level code
         self.units_of: dict[int, list[int]] = {}  # top-level index -> its units
