@@ -621,8 +621,9 @@ class Classifier(nn.Module):
 def test_a_token_loss_is_sl402_s_site_only_near_a_pad_id_or_a_padding_tokenizer(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """SL402 reports a token cross-entropy over padded ids (`PAD_IN_SCOPE`): its function
-    reads a pad id, or a tokenizer padded the targets. A loss elsewhere, or a loss module
-    made without being called, is not its site."""
+    reads a pad id, or a tokenizer padded the targets. A loss elsewhere, a loss module
+    made without being called, or a loss of labels (given to no model as its ids) is not
+    its site."""
     text = '''import torch.nn.functional as F
 from torch import nn
 
@@ -643,6 +644,13 @@ def no_pad(logits, input_ids):
 
 def made_only(pad_token_id):
     return nn.CrossEntropyLoss(reduction="sum")
+
+
+def labels_near_pad(model, input_ids, labels, pad_token_id):
+    decoder_ids = shift_right(labels, pad_token_id)
+    logits = model(input_ids, decoder_input_ids=decoder_ids).logits
+    labels = labels.to(logits.device)
+    return F.cross_entropy(logits.view(-1, logits.size(-1)), labels.view(-1))
 '''
     assert _kept_by("SL402", text) == {"with_pad_id", "tokenizer_padded"}
     found = [f.code for f in engine.lint(text, "case.py", RULES)]

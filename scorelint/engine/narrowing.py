@@ -627,8 +627,8 @@ FILLS_ONE = "fills 1"
 # - a gather's index or a token loss's target may be the very ids a model read to make
 #   the scores gathered (SL401 compares the two bases `patterns.trace_positions` ends at);
 TARGETS_FED = "targets fed"
-# - a token loss given a target, in a function that may read a pad id or on targets a
-#   tokenizer may have padded (SL402's `_check_loss`);
+# - a token loss given a target that may be token ids (not labels), in a function that
+#   may read a pad id or on ids a tokenizer may have padded (SL402's `_check_loss`);
 PAD_IN_SCOPE = "pad in scope"
 # - a division by a sum of the value divided, after following names (SL101's
 #   `ctx.same(numerator, total.operand)`: `x / x.sum()`, `s / sum(xs) for s in xs`);
@@ -726,9 +726,10 @@ def _names(node: ast.AST) -> frozenset[str]:
 
 
 def _pad_in_scope(call: ast.Call | ast.BinOp, token: str, around: _Around) -> bool:
-    """SL402's `_check_loss` reports a token loss only given a target: ids a tokenizer
-    padded (`tok(texts, padding=True)["input_ids"]`), or in a function that reads a pad
-    id (`patterns.PAD_NAME`: the unit's text holds every name it reads)."""
+    """SL402's `_check_loss` reports a token loss only given a target that may be token
+    ids (`roles.ids_role`: not labels, which a collator masks with `-100`) that a
+    tokenizer padded (`tok(texts, padding=True)["input_ids"]`), or in a function that
+    reads a pad id (`patterns.PAD_NAME`: the unit's text holds every name it reads)."""
     from scorelint.model import patterns  # loaded with the flow
 
     if not isinstance(call, ast.Call) or _hidden(call):
@@ -736,8 +737,46 @@ def _pad_in_scope(call: ast.Call | ast.BinOp, token: str, around: _Around) -> bo
     targets = [*_keywords(call, "target"), *_positional(call)[1:2]]
     if not targets:
         return False  # the constructor of a module, or not a token loss
+    met = around.followed(targets)
+    if not _may_be_ids(met, around):
+        return False
     return bool(patterns.PAD_NAME.search(around.unit_text())) or any(
-        isinstance(met, ast.Call) and _keywords(met, "padding") for met in around.followed(targets))
+        isinstance(value, ast.Call) and _keywords(value, "padding") for value in met)
+
+
+def _reads_logits(node: ast.AST) -> bool:
+    """`x.logits` or `x["logits"]`."""
+    return isinstance(node, ast.Attribute) and node.attr == "logits" or isinstance(
+        node, ast.Subscript) and isinstance(node.slice, ast.Constant) and node.slice.value == "logits"
+
+
+# `roles._ids_source`: a tokenizer's methods that make ids.
+_ENCODERS = frozenset({"encode", "convert_tokens_to_ids", "apply_chat_template"})
+
+
+def _may_be_ids(met: list[ast.AST], around: _Around) -> bool:
+    """Can `roles.ids_role` read one of the values `met` as token ids: a batch's ids key,
+    a tokenizer's `input_ids` or encoding, a value a call in the function is given as
+    `input_ids=` or as its first argument, or a name or attribute hinting at ids (not
+    at labels)?"""
+    from scorelint.model import roles  # loaded with the flow
+
+    given = around.given()
+    for value in met:
+        if isinstance(value, ast.Subscript) and isinstance(value.slice, ast.Constant) \
+                and isinstance(value.slice.value, str) and roles.IDS_KEY.search(value.slice.value) \
+                and not roles.LABELS_KEY.search(value.slice.value):
+            return True
+        named = value.id if isinstance(value, ast.Name) else \
+            value.attr if isinstance(value, ast.Attribute) else None
+        if named is not None and (named == "input_ids" or roles.IDS_HINT.search(named)
+                                  and "label" not in named.lower()):
+            return True
+        if isinstance(value, ast.Call) and around.call_name(value) in _ENCODERS:
+            return True
+        if _names(value) in given:
+            return True
+    return False
 
 
 def _divided_by_itself(node: ast.Call | ast.BinOp, token: str, around: _Around) -> bool:
@@ -807,6 +846,28 @@ class _Around:
         self.text, self.sums = flow.text, flow.sum_names
         self._flow, self._unit = flow, unit
         self._values: dict[str, list[ast.expr]] | None = None
+        self._given: set[frozenset[str]] | None = None
+
+    def given(self) -> set[frozenset[str]]:
+        """The names of each value (or what a name in it may be bound to) that a call of a
+        model in the unit is given first, or as `input_ids=` / `decoder_input_ids=`. A
+        model's call, as `roles._model_calls` tells one: given a language model's keyword
+        or `**kwargs`, or with its `logits` read (`model(x).logits`, `out = model(x)` then
+        `out["logits"]`)."""
+        if self._given is None:
+            from scorelint.model import roles  # loaded with the flow
+
+            nodes = list(ast_walk(self._unit.node)) if self._unit.node is not None else []
+            read = {id(value) for value in self.resolved(
+                [node.value for node in nodes if _reads_logits(node)])}  # type: ignore[attr-defined]
+            passed: list[ast.expr] = []
+            for node in nodes:
+                if isinstance(node, ast.Call) and (id(node) in read or any(
+                        k.arg is None or k.arg in roles.LM_KEYWORDS for k in node.keywords)):
+                    passed.extend(_positional(node)[:1])
+                    passed.extend(_keywords(node, "input_ids", "decoder_input_ids"))
+            self._given = {_names(value) for value in self.resolved(passed)} - {frozenset()}
+        return self._given
 
     def unit_text(self) -> str:
         node = self._unit.node

@@ -58,15 +58,16 @@ _NEEDS_KEEP = {MULTIPLY: True, SELECT: True, WHERE_KEEP: True, FILL: False}
 
 _MAX_DEPTH = 16
 # Batch / tokenizer-output keys that hold ids, labels and masks (a key is data, not a name).
-_IDS_KEY = re.compile(r"(^|_)input_ids$|^(chosen|rejected|prompt|completion|response|answer|"
+# What names token ids and labels (narrowing's `PAD_IN_SCOPE` reads them too).
+IDS_KEY = re.compile(r"(^|_)input_ids$|^(chosen|rejected|prompt|completion|response|answer|"
                       r"query|target|decoder_input)_(input_)?ids$|^ids$|^tokens$|^token_ids$")
-_LABELS_KEY = re.compile(r"(^|_)labels$")
+LABELS_KEY = re.compile(r"(^|_)labels$")
 _KEEP_MASK_KEY = re.compile(r"(^|_)(attention|completion|loss|action|response|label|labels|"
                             r"target|answer|chosen|rejected|prompt|decoder_attention)_mask$|"
                             r"^attention_mask$|^mask$")
 _PAD_MASK_KEY = re.compile(r"(^|_)(padding|pad|ignore)_mask$")
 _MASK_HINT = re.compile(r"(^|_)mask(s|ed)?($|_)|attention_mask", re.IGNORECASE)
-_IDS_HINT = re.compile(r"input_ids|^ids$|_ids$|^tokens$|token_ids|^labels$|_labels$",
+IDS_HINT = re.compile(r"input_ids|^ids$|_ids$|^tokens$|token_ids|^labels$|_labels$",
                        re.IGNORECASE)
 _LOGITS_HINT = re.compile(r"logits", re.IGNORECASE)
 _CASTS = frozenset({"float", "double", "half", "bfloat16", "long", "int", "bool", "byte", "to",
@@ -234,7 +235,7 @@ def _model_calls(ctx: FileContext, at: cst.CSTNode) -> list[cst.Call]:
             outputs.update((id(output), id(ctx.resolve(output))))
     found = [call for call in calls
              if (id(call) in outputs or any(
-                 a.keyword is not None and a.keyword.value in _LM_KEYWORDS or a.star == "**"
+                 a.keyword is not None and a.keyword.value in LM_KEYWORDS or a.star == "**"
                  for a in call.args))
              and patterns.model_input(call) is not None
              and patterns.model_call(ctx, call) is not None]
@@ -242,7 +243,7 @@ def _model_calls(ctx: FileContext, at: cst.CSTNode) -> list[cst.Call]:
     return found
 
 
-_LM_KEYWORDS = frozenset({"input_ids", "attention_mask", "labels", "decoder_input_ids",
+LM_KEYWORDS = frozenset({"input_ids", "attention_mask", "labels", "decoder_input_ids",
                           "past_key_values", "use_cache", "position_ids", "inputs_embeds"})
 
 
@@ -289,9 +290,9 @@ def _ids_source(ctx: FileContext, node: cst.BaseExpression, depth: int) -> Role 
         return None
     key = _key(node)
     if key is not None:
-        if _LABELS_KEY.search(key):
+        if LABELS_KEY.search(key):
             return Role(LABELS, True, f"the `{key}` of a batch", node)
-        if _IDS_KEY.search(key):
+        if IDS_KEY.search(key):
             return Role(IDS, True, f"the `{key}` of a batch", node)
         return None
     if isinstance(node, cst.Attribute) and node.attr.value == "input_ids":
@@ -319,10 +320,10 @@ def _ids_source(ctx: FileContext, node: cst.BaseExpression, depth: int) -> Role 
         value = ctx.value(node)
         if value is not None:
             return _ids_source(ctx, value, depth - 1)
-        if _IDS_HINT.search(node.value):
+        if IDS_HINT.search(node.value):
             kind = LABELS if "label" in node.value.lower() else IDS
             return Role(kind, False, f"named `{node.value}`", node)
-    if isinstance(node, cst.Attribute) and _IDS_HINT.search(node.attr.value):
+    if isinstance(node, cst.Attribute) and IDS_HINT.search(node.attr.value):
         return Role(LABELS if "label" in node.attr.value.lower() else IDS, False,
                     f"named `{node.attr.value}`", node)
     return None
