@@ -579,6 +579,7 @@ class _Unit:
         self.statements: list[_Statement] = []
         self.sites: set[str] = set()  # sites of every statement (`LABELS_KEYWORD`)
         self.around: _Around | None = None  # made when a test first reads it
+        self.values: dict[str, list[ast.expr]] = {}  # `name = value`, `_Flow._bind_value`
 
 
 class _Statement:
@@ -591,7 +592,7 @@ class _Statement:
 
     def __init__(self, tokens: set[str], reads: set[Key], divisors: set[str | Key],
                  callees: set[str | Key], sites: list[_Site],
-                 calls: list[tuple[set[str | Key], ast.Call]]) -> None:
+                 calls: tuple[tuple[set[str | Key], ast.Call], ...]) -> None:
         self.tokens, self.reads, self.divisors, self.callees = tokens, reads, divisors, callees
         self.sites, self.calls = sites, calls
 
@@ -845,7 +846,6 @@ class _Around:
     def __init__(self, flow: _Flow, unit: _Unit) -> None:
         self.text, self.sums = flow.text, flow.sum_names
         self._flow, self._unit = flow, unit
-        self._values: dict[str, list[ast.expr]] | None = None
         self._given: set[frozenset[str]] | None = None
 
     def given(self) -> set[frozenset[str]]:
@@ -876,11 +876,11 @@ class _Around:
         return "".join(self._flow.lines[_first_row(node) - 1:_last_row(node)])
 
     def values(self, name: str) -> list[ast.expr]:
-        if self._values is None:
-            self._values = dict(self._flow.module_values())
-            if self._unit.node is not None:
-                _bind_values(ast_walk(self._unit.node), self._values)
-        return self._values.get(name, [])
+        """What `name` may be bound to here: in the unit (with the functions nested in it)
+        or at module level."""
+        module = self._flow.units[0].values
+        found = self._unit.values.get(name, [])
+        return found + module.get(name, []) if self._unit is not self._flow.units[0] else found
 
     def followed(self, values: list[ast.expr]) -> list[ast.AST]:
         """Each value met following `values` back as `patterns.trace_positions` does, through
@@ -944,39 +944,13 @@ class _Around:
 _FOLLOWED_ATTRIBUTES = frozenset({"logits", "input_ids"})
 
 
-def _bind_values(nodes: Iterable[ast.AST], values: dict[str, list[ast.expr]]) -> None:
-    """Record each `name = value` (also annotated, or a walrus) among `nodes`, and what a
-    comprehension's variable runs over."""
-    for node in nodes:
-        if isinstance(node, ast.Assign):
-            for target in node.targets:
-                if isinstance(target, ast.Name):
-                    values.setdefault(target.id, []).append(node.value)
-        elif isinstance(node, (ast.AnnAssign, ast.NamedExpr)) and node.value is not None \
-                and isinstance(node.target, ast.Name):
-            values.setdefault(node.target.id, []).append(node.value)
-        elif isinstance(node, ast.comprehension) and isinstance(node.target, ast.Name):
-            values.setdefault(node.target.id, []).append(node.iter)  # what it runs over
-
-
-def _module_level(tree: ast.Module) -> Iterator[ast.AST]:
-    """The module's nodes outside functions, lambdas and classes."""
-    work: list[ast.AST] = list(tree.body)
-    while work:
-        node = work.pop()
-        yield node
-        if not isinstance(node, _SCOPES):
-            work.extend(ast_children(node))
-
-
 class _Flow:
     """The keys of one module's kept code, what each is bound from, and who binds it."""
 
     def __init__(self, tree: ast.Module, kept: set[int], rules: Sequence[type[Rule]],
                  aliases: dict[str, str], lent: Mapping[str, frozenset[str]], text: str,
                  lines: list[str]) -> None:
-        self.tree, self.text, self.lines = tree, text, lines
-        self._module_values: dict[str, list[ast.expr]] | None = None
+        self.text, self.lines = text, lines
         self.interesting = trigger_names(rules) | set(OPERATORS) \
             | {token for rule in rules for token in rule.anchors}
         # The operations a finding is reported at: each is recorded with its operands.
@@ -1067,6 +1041,7 @@ class _Flow:
                        for rule in rules}
         self.operators = self.mask(_OPERATORS)
         self.firing: set[type[Rule]] = set()  # filled by `needed`
+        self._called_at: dict[int, set[str]] = {}  # `_called`
 
     # --- building -------------------------------------------------------------------
 
@@ -1186,6 +1161,8 @@ class _Flow:
                     self._bind_target(target, tokens, reads, unit,
                                       None if isinstance(stmt, ast.AugAssign) or stmt.value is None
                                       else self._tops(target, stmt.value, unit))
+                    if not isinstance(stmt, ast.AugAssign):
+                        self._bind_value(target, stmt.value, unit)
             elif isinstance(stmt, (ast.For, ast.AsyncFor)):
                 self._bind_target(stmt.target, *self._value([stmt.iter], unit), unit)
             elif isinstance(stmt, (ast.With, ast.AsyncWith)):
@@ -1248,7 +1225,8 @@ class _Flow:
         if exprs:
             sites = [*self._sites, *(_Site(token, tokens, reads) for token in self._whole_sites)]
             self.units[unit].statements.append(
-                _Statement(tokens, reads, self._divisors, self._callees, sites, self._calls))
+                _Statement(tokens, reads, self._divisors, self._callees, sites,
+                           tuple(self._calls) if self._calls else ()))
             if self._current is not None:
                 self.statement_reads.setdefault(id(self._current), set()).update(reads)
         self._divisors, self._callees, self._sites = outer, outer_callees, outer_sites
@@ -1411,11 +1389,13 @@ class _Flow:
                 self._nested -= 1
                 found_reads.add(inner)
             elif isinstance(node, ast.NamedExpr):
+                self._bind_value(node.target, node.value, unit)
                 self._bind_target(node.target, *walk_once(node.value, cut), unit,
                                   self._top(node.value, unit))
                 stack.append((node.target, cut))
                 children = False
             elif isinstance(node, ast.comprehension):
+                self._bind_value(node.target, node.iter, unit)  # what it runs over
                 self._bind_target(node.target, *walk_once(node.iter, cut), unit)
                 stack.extend((child, cut) for child in (node.target, *node.ifs))
                 children = False
@@ -1502,6 +1482,13 @@ class _Flow:
             return {"shape"}  # `x.shape[-1]`: an axis's length
         member = self._member(value, unit) if isinstance(value, ast.Attribute) else None
         return {member} if member is not None else set()
+
+    def _bind_value(self, target: ast.AST, value: ast.expr | None, unit: int) -> None:
+        """Record `name = value` for the tests that follow values (`_Around`): in the unit,
+        or the module's for a module-level or `global` name."""
+        if isinstance(target, ast.Name) and value is not None:
+            where = 0 if target.id in self.units[unit].declared else unit
+            self.units[where].values.setdefault(target.id, []).append(value)
 
     def _tops(self, target: ast.AST, value: ast.AST,
               unit: int) -> set[str | Key] | dict[int, set[str | Key]]:
@@ -1706,13 +1693,16 @@ class _Flow:
         by an anchor (`self.loss_fn = nn.CrossEntropyLoss()`) counts with the statement's
         whole cone: its call is not told apart from the others, except by a test of what
         it is called on (`AROUND_TESTS`)."""
-        made = self._calls_at_top(statement.callees).intersection(rule.anchors)
-        if made and self._module_called(rule, statement, unit, made):
+        tops = self._calls_at_top(statement.callees)
+        if not tops.isdisjoint(rule.anchors) and self._module_called(
+                rule, statement, unit, tops.intersection(rule.anchors)):
             return True
         for site in statement.sites:
             if site.token not in rule.anchors:
                 continue
-            if site.node is not None and not self._passes(rule, site.token, site.node, unit):
+            test = rule.anchor_arguments.get(site.token)
+            if test is not None and site.node is not None \
+                    and not self._passes(test, site.token, site.node, unit):
                 continue
             cone = self.cone(site.tokens, site.reads)
             if all(cone & group for group in self.groups[rule]):
@@ -1726,36 +1716,26 @@ class _Flow:
         if any(rule.anchor_arguments.get(token) not in AROUND_TESTS for token in made):
             return True
         calls = [(call, met) for callee, call in statement.calls
-                 if (met := self._calls_at_top(callee) & made)]
+                 if (met := self._called(callee, call) & made)]
         if not calls:
             return True  # made through a call not recorded here (a default's): kept
-        return any(self._passes(rule, token, call, unit) for call, met in calls for token in met)
+        return any(self._passes(rule.anchor_arguments[token], token, call, unit)
+                   for call, met in calls for token in met)
 
-    def _passes(self, rule: type[Rule], token: str, node: ast.Call | ast.BinOp,
-                unit: _Unit) -> bool:
+    def _called(self, callee: set[str | Key], call: ast.Call) -> set[str]:
+        """`_calls_at_top(callee)`, once per call (each rule with such a test asks)."""
+        found = self._called_at.get(id(call))
+        if found is None:
+            found = self._called_at[id(call)] = self._calls_at_top(callee)
+        return found
+
+    def _passes(self, test: str, token: str, node: ast.Call | ast.BinOp, unit: _Unit) -> bool:
         """Does a site's own node show what the rule needs there (`Rule.anchor_arguments`)?"""
-        test = rule.anchor_arguments.get(token)
-        if test is None:
-            return True
         if test in ARGUMENT_TESTS:
             return ARGUMENT_TESTS[test](node)
         if unit.around is None:
             unit.around = _Around(self, unit)
         return AROUND_TESTS[test](node, token, unit.around)
-
-    def module_values(self) -> dict[str, list[ast.expr]]:
-        """The values module-level code binds names to (`name = value`), and functions
-        declaring them `global`."""
-        if self._module_values is None:
-            self._module_values = {}
-            _bind_values(_module_level(self.tree), self._module_values)
-            for unit in self.units:
-                if unit.declared and unit.node is not None:
-                    declared: dict[str, list[ast.expr]] = {}
-                    _bind_values(ast_walk(unit.node), declared)
-                    for name in unit.declared & declared.keys():
-                        self._module_values.setdefault(name, []).extend(declared[name])
-        return self._module_values
 
 
 def _self_name(method: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
