@@ -574,6 +574,15 @@ def _emptied(function: ast.FunctionDef) -> bool:
     return all(isinstance(stmt, ast.Pass) for stmt in function.body)
 
 
+def _assert_screened(code: str, text: str, kept: set[str], found: int,
+                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Narrowing keeps the functions `kept` for rule `code`, which finds `found` findings
+    in `text`, the same narrowed as whole."""
+    assert _kept_by(code, text) == kept
+    assert [f.code for f in engine.lint(text, "case.py", RULES)].count(code) == found
+    assert _findings(text, True, monkeypatch) == _findings(text, False, monkeypatch)
+
+
 def test_a_gather_or_token_loss_is_sl401_s_site_only_at_ids_its_model_read(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """SL401 reports a gather or a token loss whose targets stand where the ids its
@@ -612,10 +621,7 @@ class Classifier(nn.Module):
         labels = labels.to(logits.device)
         return self.loss_fct(logits.view(-1, logits.size(-1)), labels.view(-1))
 '''
-    assert _kept_by("SL401", text) == {"unshifted", "unshifted_loss"}
-    found = [f.code for f in engine.lint(text, "case.py", RULES)]
-    assert found.count("SL401") == 2
-    assert _findings(text, True, monkeypatch) == _findings(text, False, monkeypatch)
+    _assert_screened("SL401", text, {"unshifted", "unshifted_loss"}, 2, monkeypatch)
 
 
 def test_a_token_loss_is_sl402_s_site_only_near_a_pad_id_or_a_padding_tokenizer(
@@ -652,10 +658,7 @@ def labels_near_pad(model, input_ids, labels, pad_token_id):
     labels = labels.to(logits.device)
     return F.cross_entropy(logits.view(-1, logits.size(-1)), labels.view(-1))
 '''
-    assert _kept_by("SL402", text) == {"with_pad_id", "tokenizer_padded"}
-    found = [f.code for f in engine.lint(text, "case.py", RULES)]
-    assert found.count("SL402") == 2
-    assert _findings(text, True, monkeypatch) == _findings(text, False, monkeypatch)
+    _assert_screened("SL402", text, {"with_pad_id", "tokenizer_padded"}, 2, monkeypatch)
 
 
 def test_a_division_is_sl101_s_site_only_by_a_sum_of_what_it_divides(
@@ -686,10 +689,7 @@ def by_other_sum(logits, counts):
 def a_mean(losses, mask):
     return (losses * mask).sum() / mask.sum()
 '''
-    assert _kept_by("SL101", text) == {"by_own_sum", "through_a_name", "over_a_list"}
-    found = [f.code for f in engine.lint(text, "case.py", RULES)]
-    assert found.count("SL101") == 3
-    assert _findings(text, True, monkeypatch) == _findings(text, False, monkeypatch)
+    _assert_screened("SL101", text, {"by_own_sum", "through_a_name", "over_a_list"}, 3, monkeypatch)
 
 
 def test_a_log_is_sl207_s_site_only_of_one_apart_from_a_value(
@@ -716,7 +716,4 @@ def plain(logits):
 def other(x, y):
     return torch.log(x - y)
 '''
-    assert _kept_by("SL207", text) == {"complement", "guarded"}
-    found = [f.code for f in engine.lint(text, "case.py", RULES)]
-    assert found.count("SL207") == 2
-    assert _findings(text, True, monkeypatch) == _findings(text, False, monkeypatch)
+    _assert_screened("SL207", text, {"complement", "guarded"}, 2, monkeypatch)
