@@ -637,7 +637,7 @@ DIVIDED_BY_ITSELF = "divided by its sum"
 # - a log of `1 - x` or `1 + x`, after following names and epsilon guards (SL207's
 #   `one_minus` / `one_plus` of `facts.without_epsilon`).
 ONE_APART = "log of 1 - x"
-_GATHER_NAMES = frozenset({"gather", "take_along_axis", "take_along_dim"})
+_TARGETS = ("target", "index", "indices")  # the keywords a loss's or a gather's targets go by
 
 
 def _hidden(call: ast.Call) -> bool:
@@ -692,7 +692,7 @@ def _keywords(call: ast.Call, *names: str) -> list[ast.expr]:
     return [k.value for k in call.keywords if k.arg in names]
 
 
-def _targets_fed(call: ast.Call | ast.BinOp, token: str, around: _Around) -> bool:
+def _targets_fed(call: ast.Call | ast.BinOp, around: _Around) -> bool:
     """Can what `call` gathers at (or scores a loss against) stand on the same base as
     the input of a model that made what it gathers from? SL401's `_verdict` needs
     `ctx.same(fed.base, ids.base)`: the same code, so the same names. Each side is
@@ -701,14 +701,14 @@ def _targets_fed(call: ast.Call | ast.BinOp, token: str, around: _Around) -> boo
     is never the ids a model read."""
     if not isinstance(call, ast.Call) or _hidden(call):
         return True
+    # Where a gather (`x.gather(dim, index)`, `gather(x, dim, index)`,
+    # `take_along_axis(x, index)`) or a loss (`loss(input, target)`) takes each.
     positional = _positional(call)
-    if token in _GATHER_NAMES:
-        scores = positional[:1] + ([call.func.value] if isinstance(call.func, ast.Attribute) else [])
-        targets = [*_keywords(call, "index", "indices"), *positional[1:2],
-                   *(positional[-1:] if len(positional) > 2 else [])]
-    else:
-        scores = positional[:1] + [k.value for k in call.keywords if k.arg != "target"]
-        targets = [*_keywords(call, "target"), *positional[1:2]]
+    scores = [*positional[:1], *(k.value for k in call.keywords if k.arg not in _TARGETS)]
+    if isinstance(call.func, ast.Attribute):
+        scores.append(call.func.value)
+    targets = [*_keywords(call, *_TARGETS), *positional[1:2],
+               *(positional[-1:] if len(positional) > 2 else [])]
     if not scores or not targets:
         return False
     from scorelint.model import patterns  # loaded with the flow
@@ -726,7 +726,7 @@ def _names(node: ast.AST) -> frozenset[str]:
     return frozenset(n.id for n in ast_walk(node) if type(n) is ast.Name)
 
 
-def _pad_in_scope(call: ast.Call | ast.BinOp, token: str, around: _Around) -> bool:
+def _pad_in_scope(call: ast.Call | ast.BinOp, around: _Around) -> bool:
     """SL402's `_check_loss` reports a token loss only given a target that may be token
     ids (`roles.ids_role`: not labels, which a collator masks with `-100`) that a
     tokenizer padded (`tok(texts, padding=True)["input_ids"]`), or in a function that
@@ -780,7 +780,7 @@ def _may_be_ids(met: list[ast.AST], around: _Around) -> bool:
     return False
 
 
-def _divided_by_itself(node: ast.Call | ast.BinOp, token: str, around: _Around) -> bool:
+def _divided_by_itself(node: ast.Call | ast.BinOp, around: _Around) -> bool:
     """Can `node` divide by a sum (a call the vocabulary names a sum, through names) of
     what it divides? SL101 compares the two by code after following names: so here by
     the names they read."""
@@ -801,7 +801,7 @@ def _divided_by_itself(node: ast.Call | ast.BinOp, token: str, around: _Around) 
     return any(_names(value) in divided for value in around.resolved(summed))
 
 
-def _one_apart(node: ast.Call | ast.BinOp, token: str, around: _Around) -> bool:
+def _one_apart(node: ast.Call | ast.BinOp, around: _Around) -> bool:
     """Can the log `node` takes be of `1 - x` or `1 + x`, under epsilon guards (`+ eps`,
     a clamp, a maximum) and names?"""
     if not isinstance(node, ast.Call) or _hidden(node):
@@ -1702,7 +1702,7 @@ class _Flow:
                 continue
             test = rule.anchor_arguments.get(site.token)
             if test is not None and site.node is not None \
-                    and not self._passes(test, site.token, site.node, unit):
+                    and not self._passes(test, site.node, unit):
                 continue
             cone = self.cone(site.tokens, site.reads)
             if all(cone & group for group in self.groups[rule]):
@@ -1719,7 +1719,7 @@ class _Flow:
                  if (met := self._called(callee, call) & made)]
         if not calls:
             return True  # made through a call not recorded here (a default's): kept
-        return any(self._passes(rule.anchor_arguments[token], token, call, unit)
+        return any(self._passes(rule.anchor_arguments[token], call, unit)
                    for call, met in calls for token in met)
 
     def _called(self, callee: set[str | Key], call: ast.Call) -> set[str]:
@@ -1729,13 +1729,13 @@ class _Flow:
             found = self._called_at[id(call)] = self._calls_at_top(callee)
         return found
 
-    def _passes(self, test: str, token: str, node: ast.Call | ast.BinOp, unit: _Unit) -> bool:
+    def _passes(self, test: str, node: ast.Call | ast.BinOp, unit: _Unit) -> bool:
         """Does a site's own node show what the rule needs there (`Rule.anchor_arguments`)?"""
         if test in ARGUMENT_TESTS:
             return ARGUMENT_TESTS[test](node)
         if unit.around is None:
             unit.around = _Around(self, unit)
-        return AROUND_TESTS[test](node, token, unit.around)
+        return AROUND_TESTS[test](node, unit.around)
 
 
 def _self_name(method: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
