@@ -307,14 +307,7 @@ def fills_true(logits, ids, pad):
     tok = torch.log_softmax(logits, -1).gather(-1, ids[..., None]).squeeze(-1)
     return tok.masked_fill(pad, True)
 '''
-    sl402 = [rule for rule in RULES if rule.code == "SL402"]
-    tree = ast.parse(text)
-    masked = narrowing.mask(text, tree, set(range(len(tree.body))), sl402, {}) or text
-    kept = {node.name for node in ast.walk(ast.parse(masked)) if isinstance(node, ast.FunctionDef)}
-    assert kept == {"fills_one", "keeps_one"}
-    found = [f.code for f in engine.lint(text, "case.py", RULES)]
-    assert found.count("SL402") == 2
-    assert _findings(text, True, monkeypatch) == _findings(text, False, monkeypatch)
+    _assert_screened("SL402", text, {"fills_one", "keeps_one"}, 2, monkeypatch)
 
 
 def test_a_site_spread_over_its_statement_is_judged_on_the_statement() -> None:
